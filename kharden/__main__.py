@@ -1,0 +1,3 @@
+from kharden.cli import main
+
+main()

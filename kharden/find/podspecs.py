@@ -1,0 +1,112 @@
+"""Where each kind keeps its pod template.
+
+Built-in kinds are listed here; custom resources that embed a pod template (Argo Rollout `spec.template`, ...)
+are declared in the profile under `podTemplates`. Kinds in neither pass through untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from kharden.model import Path
+from kharden.read import KObject
+
+# kind -> path of the pod *template* (the mapping holding metadata + spec); () means the object is the pod.
+BUILTIN_TEMPLATES: dict[str, Path] = {
+    "Pod": (),
+    "PodTemplate": ("template",),
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+BUILTIN_GROUPS = {"", "v1", "apps", "extensions", "batch"}
+
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def _group(api_version: str) -> str:
+    return api_version.split("/")[0] if "/" in api_version else ""
+
+
+@dataclass
+class PodTarget:
+    """One pod spec inside an object. All paths are relative to the object."""
+
+    obj: KObject
+    template: Path
+
+    @property
+    def spec_path(self) -> Path:
+        return self.template + ("spec",)
+
+    @property
+    def meta_path(self) -> Path:
+        return self.template + ("metadata",)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        value = get(self.obj.data, self.spec_path)
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        """Annotations of the pod template, falling back to the object's own (they are the same for a Pod)."""
+        merged: dict[str, Any] = {}
+        for path in (("metadata", "annotations"), self.meta_path + ("annotations",)):
+            value = get(self.obj.data, path)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+
+    @property
+    def windows(self) -> bool:
+        os_ = self.spec.get("os")
+        return isinstance(os_, dict) and os_.get("name") == "windows"
+
+    def containers(self) -> Iterator[tuple[Path, dict[str, Any]]]:
+        """(path, container) for every container of every list, init containers first."""
+        spec = self.spec
+        for list_name in CONTAINER_LISTS:
+            items = spec.get(list_name)
+            if isinstance(items, list):
+                for i, c in enumerate(items):
+                    if isinstance(c, dict):
+                        yield self.spec_path + (list_name, i), c
+
+
+_MISSING = object()
+
+
+def get(data: Any, path: Path, default: Any = None) -> Any:
+    for key in path:
+        if isinstance(data, dict) and isinstance(key, str):
+            data = data.get(key, _MISSING)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return default
+        if data is _MISSING:
+            return default
+    return data
+
+
+def find_pod_targets(obj: KObject, custom: dict[tuple[str, str], Path] | None = None) -> list[PodTarget]:
+    """Pod targets of an object: built-in kinds, then custom kinds keyed by (group, kind) from the profile."""
+    kind = obj.ref.kind
+    group = _group(obj.ref.api_version)
+    template: Path | None = None
+    if kind in BUILTIN_TEMPLATES and group in BUILTIN_GROUPS:
+        template = BUILTIN_TEMPLATES[kind]
+    elif custom:
+        template = custom.get((group, kind))
+    if template is None:
+        return []
+    spec = get(obj.data, template + ("spec",))
+    if not isinstance(spec, dict):
+        return []
+    return [PodTarget(obj, template)]

@@ -1,0 +1,86 @@
+"""The records every part of kharden speaks in.
+
+A `Change` is the one record of change: YAML output, unified diff, JSON patch, KRM results, SARIF and the text
+report are all renderings of the same list of changes. A `Finding` is something reported but not (or not yet)
+changed: a violation, a warning, an opt-out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+Key = Union[str, int]
+Path = tuple[Key, ...]
+
+Op = Literal["add", "replace", "remove"]
+Severity = Literal["error", "warning", "info"]
+
+
+def pointer(path: Path) -> str:
+    """RFC 6901 JSON pointer for a path."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def dotted(path: Path) -> str:
+    """Human form of a path: spec.containers[0].securityContext."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Identity of one Kubernetes object in the input (a document, or an item of a `kind: List`)."""
+
+    file: str
+    doc: int  # 0-based document index in the file
+    item: int | None  # index in a List's items, or None for a top-level object
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+
+    @property
+    def base(self) -> Path:
+        """Path of the object inside its document."""
+        return () if self.item is None else ("items", self.item)
+
+    def label(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind}/{ns}{self.name}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit of one object: an RFC 6902 operation with its reason."""
+
+    obj: ObjectRef
+    op: Op
+    path: Path  # relative to the object; list indexes are concrete (append = index len(list))
+    old: Any  # value before (None for add)
+    new: Any  # value after (None for remove)
+    mutator: str
+    reason: str
+
+    def patch_op(self) -> dict[str, Any]:
+        op: dict[str, Any] = {"op": self.op, "path": pointer(self.path)}
+        if self.op != "remove":
+            op["value"] = self.new
+        return op
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation, warning or note about one object, with where it is."""
+
+    obj: ObjectRef | None
+    rule: str  # stable id, e.g. "pss.runAsNonRoot", "kharden.resources", "netpol.unresolved-host"
+    severity: Severity
+    message: str
+    path: Path = ()
+    line: int | None = None  # 1-based line in obj.file of the offending field (or the nearest existing parent)
+    status: Literal["open", "fixable", "unfixed", "opted-out", "info"] = "open"
+    reason: str = ""  # why it was not fixed / why it is opted out
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)

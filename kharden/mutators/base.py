@@ -1,0 +1,127 @@
+"""What a mutator is, and the one way it edits an object.
+
+A mutator is one small module with:
+  ID        the name used in profiles, opt-out annotations and reports (camelCase, e.g. "readOnlyRootFilesystem")
+  SCOPE     "pod" (called once per pod spec) or "object" (called once per object, e.g. Namespace labels)
+  DEFAULTS  its options and their default values; a profile may set only these keys, with these types
+  apply(target, opts, edit)   pure: reads the target, edits only through `edit`
+
+The Editor mutates the live object *and* records a Change for every edit, so the record of change can never
+disagree with the result. Its verbs encode the house rules: `ensure` adds what is absent and never touches a
+present value; `replace` exists for values a profile chose to enforce; every edit carries a reason.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Protocol, Union
+
+from kharden.errors import InputError
+from kharden.find.podspecs import PodTarget
+from kharden.model import Change, Path, dotted
+from kharden.read import KObject
+
+Target = Union[PodTarget, KObject]
+Options = dict[str, Any]
+
+
+class Mutator(Protocol):
+    ID: str
+    SCOPE: str
+    DEFAULTS: Options
+
+    def apply(self, target: Any, opts: Options, edit: Editor) -> None: ...
+
+
+_MISSING = object()
+
+
+class Editor:
+    """Edits one object on behalf of one mutator, recording each edit as a Change."""
+
+    def __init__(self, obj: KObject, mutator: str, changes: list[Change], skip: set[Path] | None = None) -> None:
+        self.obj = obj
+        self.mutator = mutator
+        self.changes = changes
+        self.skip = skip or set()  # container paths opted out of this mutator
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def get(self, path: Path, default: Any = None) -> Any:
+        node: Any = self.obj.data
+        for key in path:
+            if isinstance(node, dict) and isinstance(key, str) and key in node:
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                node = node[key]
+            else:
+                return default
+        return node
+
+    def has(self, path: Path) -> bool:
+        return self.get(path, _MISSING) is not _MISSING
+
+    def skipped(self, container_path: Path) -> bool:
+        return container_path in self.skip
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    def ensure(self, path: Path, value: Any, reason: str) -> bool:
+        """Set path to value if it is absent (or null); create missing parent mappings. True if it changed."""
+        parent: Any = self.obj.data
+        for i, key in enumerate(path):
+            here = path[: i + 1]
+            if not isinstance(parent, dict):
+                self._type_error(path[:i], parent, "a mapping")
+            current = parent.get(key)
+            if current is None:
+                new = _nest(path[i + 1 :], value)
+                op = "replace" if key in parent else "add"
+                parent[key] = new
+                self._record(op, here, None, copy.deepcopy(new), reason)
+                return True
+            parent = current
+        return False
+
+    def replace(self, path: Path, value: Any, reason: str) -> None:
+        """Overwrite an existing value (a profile's decision to enforce). No-op if it already equals value."""
+        parent = self.get(path[:-1])
+        key = path[-1]
+        old = parent[key]  # type: ignore[index]
+        if old == value:
+            return
+        parent[key] = value  # type: ignore[index]
+        self._record("replace", path, copy.deepcopy(old), copy.deepcopy(value), reason)
+
+    def remove(self, path: Path, reason: str) -> None:
+        parent = self.get(path[:-1])
+        key = path[-1]
+        old = parent[key]  # type: ignore[index]
+        del parent[key]  # type: ignore[arg-type]
+        self._record("remove", path, copy.deepcopy(old), None, reason)
+
+    def append(self, list_path: Path, value: Any, reason: str) -> None:
+        """Append to a list, creating it if absent."""
+        current = self.get(list_path)
+        if current is None:
+            self.ensure(list_path, [value], reason)
+            return
+        if not isinstance(current, list):
+            self._type_error(list_path, current, "a list")
+        current.append(value)
+        self._record("add", list_path + (len(current) - 1,), None, copy.deepcopy(value), reason)
+
+    def _record(self, op: str, path: Path, old: Any, new: Any, reason: str) -> None:
+        self.changes.append(Change(self.obj.ref, op, path, old, new, self.mutator, reason))  # type: ignore[arg-type]
+
+    def _type_error(self, path: Path, value: Any, expected: str) -> None:
+        raise InputError(
+            f"{self.obj.ref.label()}: {dotted(path)} must be {expected}, not {type(value).__name__}",
+            file=self.obj.ref.file,
+            doc=self.obj.ref.doc,
+            line=self.obj.line(path),
+        )
+
+
+def _nest(path: Path, value: Any) -> Any:
+    for key in reversed(path):
+        value = {key: value}
+    return value

@@ -1,0 +1,200 @@
+"""Parse manifests into documents that remember where every node is.
+
+Kubernetes reads YAML 1.1, so kharden does too: PyYAML's resolver (quoted "yes" stays a string, 0644 is 420).
+libyaml composes the node tree with character positions; values are constructed from those nodes. The text is
+never re-emitted: output splices edits into it (kharden.render.splice), so untouched lines stay byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import yaml
+
+from kharden.errors import InputError
+from kharden.model import ObjectRef, Path
+
+try:  # libyaml where available; the pure-Python composer gives the same nodes, slower
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class Document:
+    """One YAML document of a source, with its node tree (positions) and its live value."""
+
+    source: Source
+    index: int
+    node: yaml.Node | None
+    data: Any
+
+    def node_at(self, path: Path) -> yaml.Node | None:
+        """The node at `path` in the *original* text, or None where the path did not exist."""
+        node = self.node
+        for key in path:
+            if isinstance(node, yaml.MappingNode):
+                node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+                node = node.value[key]
+            else:
+                return None
+            if node is None:
+                return None
+        return node
+
+    def line_of(self, path: Path) -> int | None:
+        """1-based line of the node at `path`, or of its nearest ancestor present in the original text."""
+        for n in range(len(path), -1, -1):
+            node = self.node_at(path[:n])
+            if node is not None:
+                if n < len(path) or n == 0:
+                    return node.start_mark.line + 1
+                # For a key's value, point at the key: that is the line a reader looks for.
+                key_node = self._key_node(path[:n])
+                return (key_node or node).start_mark.line + 1
+        return None
+
+    def _key_node(self, path: Path) -> yaml.Node | None:
+        if not path or not isinstance(path[-1], str):
+            return None
+        parent = self.node_at(path[:-1])
+        if isinstance(parent, yaml.MappingNode):
+            for k, _ in parent.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == path[-1]:
+                    return k
+        return None
+
+
+@dataclass
+class KObject:
+    """One Kubernetes object: a document, or one item of a `kind: List` document. `data` is live and mutable."""
+
+    ref: ObjectRef
+    data: dict[str, Any]
+    doc: Document
+
+    def line(self, path: Path = ()) -> int | None:
+        return self.doc.line_of(self.ref.base + tuple(path))
+
+
+@dataclass
+class Source:
+    """A file (or stdin) as read: its exact text and its documents."""
+
+    path: str  # as given by the user; "-" for stdin
+    text: str  # without BOM
+    bom: bool = False
+    newline: str = "\n"
+    docs: list[Document] = field(default_factory=list)
+
+    def objects(self) -> Iterator[KObject]:
+        for doc in self.docs:
+            yield from _objects_of(doc)
+
+
+def _objects_of(doc: Document) -> Iterator[KObject]:
+    data = doc.data
+    if not isinstance(data, dict):
+        return
+    items = data.get("items")
+    if str(data.get("kind", "")).endswith("List") and isinstance(items, list):
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                yield KObject(_ref(doc, item, i), item, doc)
+        return
+    yield KObject(_ref(doc, data, None), data, doc)
+
+
+def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    ns = meta.get("namespace")
+    return ObjectRef(
+        file=doc.source.path,
+        doc=doc.index,
+        item=item,
+        api_version=str(obj.get("apiVersion", "")),
+        kind=str(obj.get("kind", "")),
+        name=str(meta.get("name", meta.get("generateName", ""))),
+        namespace=str(ns) if ns is not None else None,
+    )
+
+
+def parse_text(text: str, path: str = "-") -> Source:
+    """Parse a whole stream. Raises InputError naming file, document, line and column."""
+    bom = text.startswith("\ufeff")
+    if bom:
+        text = text[1:]
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
+    source = Source(path=path, text=text, bom=bom, newline=newline)
+    constructor = yaml.constructor.SafeConstructor()
+    loader = _Loader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            data = constructor.construct_document(node) if node is not None else None
+            source.docs.append(Document(source, index, node, data))
+            index += 1
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise InputError(
+            _yaml_message(e),
+            file=path,
+            doc=index,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as e:
+        raise InputError(f"not valid YAML: {e}", file=path, doc=index) from None
+    except RecursionError:
+        raise InputError("nesting too deep", file=path, doc=index) from None
+    finally:
+        loader.dispose()
+    return source
+
+
+def _yaml_message(e: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (e.context, e.problem) if p]
+    return "not valid YAML: " + ", ".join(parts)
+
+
+def read_text_file(path: str) -> str:
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                raw = f.read()
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", file=path) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text", file=path, line=line) from None
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files as given; directories walked recursively for manifests, in sorted (deterministic) order."""
+    out: list[str] = []
+    for p in paths:
+        if p != "-" and os.path.isdir(p):
+            found = []
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [os.path.join(root, f) for f in files if f.endswith(MANIFEST_SUFFIXES)]
+            out += sorted(found)
+        else:
+            out.append(p)
+    return out
+
+
+def read_paths(paths: list[str]) -> list[Source]:
+    return [parse_text(read_text_file(p), p) for p in expand_paths(paths)]
