@@ -1,0 +1,295 @@
+"""kharden benchmark: its modes side by side with the YAML floors, on the same input, in one run.
+
+    python benchmarks/bench.py [--objects 1000,10000] [--corpus ../shared/corpus] [--jobs 2] [--out FILE]
+
+For each input (generated corpora of the given sizes, then the given corpus directory) every mode runs in its own
+subprocess, so each gets a cold heap and its own honest peak memory (maxrss). Each is timed best-of-N wall time.
+The input is the same for every mode: the files kharden can read (a file kharden refuses is left out everywhere).
+Prints one markdown report (docs/performance.md explains the columns). A benchmark, not a test: nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path[:0] = [REPO, HERE]
+
+import modes  # noqa: E402  (benchmarks/modes.py: what each mode runs)
+
+DEFAULT_CORPUS = os.path.join(REPO, "..", "shared", "corpus")
+
+
+@dataclass
+class Input:
+    """One benchmark input: the files, their object counts, and derived inputs (hardened copy, changed docs)."""
+
+    name: str
+    files: list[str]
+    objects: int
+    per_file: dict[str, int]
+    changed_objects: int = 0
+    hardened: list[str] = field(default_factory=list)
+    changed_docs: list[str] = field(default_factory=list)
+    changed_docs_objects: int = 0
+    rewritten_on_second_fix: int = 0
+    left_out: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    mode: str
+    objects: int
+    best: float
+    median: float
+    runs: int
+    rss_mb: float
+    floor: str | None = None
+    target: float | None = None
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.objects / self.best if self.best else float("inf")
+
+
+# -- running one mode in its own process ---------------------------------------------------------------------------
+def run_mode(mode: str, files: list[str], objects: int, args: argparse.Namespace, work: str) -> Row:
+    job = os.path.join(work, f"job-{mode}.json")
+    with open(job, "w") as f:
+        json.dump({"mode": mode, "files": files, "profile": args.profile, "jobs": args.jobs,
+                   "repeat": args.repeat, "budget": args.budget}, f)
+    out = subprocess.run([sys.executable, os.path.join(HERE, "modes.py"), job], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"mode {mode} failed")
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    return Row(mode, objects, r["best"], r["median"], r["runs"], r["maxrss_mb"])
+
+
+# -- preparing inputs ----------------------------------------------------------------------------------------------
+def prepare(name: str, files: list[str], root: str, args: argparse.Namespace, work: str) -> Input:
+    """Keep the files kharden reads; fix them once to get the hardened copy and the changed documents."""
+    from kharden import run
+    from kharden.errors import KhardenError
+    from kharden.read.source import parse_text, read_text_file
+
+    profile = run.resolve_profile(args.profile)
+    good, left_out = [], []
+    for f in files:
+        try:
+            run.fix_sources([parse_text(read_text_file(f), f)], profile)
+            good.append(f)
+        except KhardenError:
+            left_out.append(os.path.relpath(f, root))
+    outcome = run.fix(good, profile)
+    per_file: dict[str, int] = {}
+    for o in outcome.result.objects:
+        per_file[o.ref.file] = per_file.get(o.ref.file, 0) + 1
+    inp = Input(name, good, len(outcome.result.objects), per_file, left_out=left_out)
+    inp.changed_objects = len({c.obj for c in outcome.result.changes})
+    slug = name.replace(" ", "-").replace(",", "")
+    inp.hardened = _write_hardened(outcome, root, os.path.join(work, slug, "hardened"))
+    inp.changed_docs, inp.changed_docs_objects = _write_changed_docs(outcome, root, os.path.join(work, slug, "changed"))
+    again = run.fix(inp.hardened, profile)
+    inp.rewritten_on_second_fix = len(again.outputs)
+    return inp
+
+
+def _write_hardened(outcome: Any, root: str, target: str) -> list[str]:
+    out = []
+    for s in outcome.result.sources:
+        path = os.path.join(target, os.path.relpath(s.path, root))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(outcome.text_of(s))
+        out.append(path)
+    return out
+
+
+def _write_changed_docs(outcome: Any, root: str, target: str) -> tuple[list[str], int]:
+    """Only the documents `fix` changes, each file's as one stream: the input for the 'changed' comparison."""
+    import yaml
+
+    changed: dict[str, set[int]] = {}
+    for c in outcome.result.changes:
+        changed.setdefault(c.obj.file, set()).add(c.obj.doc)
+    objects = 0
+    paths = []
+    for s in outcome.result.sources:
+        docs = changed.get(s.path)
+        if not docs or s.text.lstrip().startswith("%"):
+            continue  # directives do not survive slicing documents out of a stream
+        spans = _doc_spans(s.text, yaml)
+        parts = [s.text[spans[i][0] : spans[i][1]].strip("\n") for i in sorted(docs)]
+        text = "".join(p if p.startswith("---") else "---\n" + p for p in (p + "\n" for p in parts))
+        path = os.path.join(target, os.path.relpath(s.path, root))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        paths.append(path)
+        objects += sum(1 for o in outcome.result.objects if o.ref.file == s.path and o.ref.doc in docs)
+    return paths, objects
+
+
+def _doc_spans(text: str, yaml: Any) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for ev in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(ev, yaml.DocumentStartEvent):
+            start = ev.start_mark.index
+        elif isinstance(ev, yaml.DocumentEndEvent):
+            spans.append((start, ev.end_mark.index))
+    return spans
+
+
+def sample(inp: Input, limit: int) -> tuple[list[str], int]:
+    """The first files holding at most `limit` objects (at least one file): for the slow ruamel floor."""
+    files, n = [], 0
+    for f in inp.files:
+        if files and n + inp.per_file.get(f, 0) > limit:
+            break
+        files.append(f)
+        n += inp.per_file.get(f, 0)
+    return files, n
+
+
+# -- the measurements of one input ---------------------------------------------------------------------------------
+def measure(inp: Input, args: argparse.Namespace, work: str) -> list[Row]:
+    n = inp.objects
+    ruamel_files, ruamel_n = sample(inp, args.ruamel_max_objects)
+    rows = [
+        run_mode("libyaml-load", inp.files, n, args, work),
+        run_mode("libyaml-load-dump", inp.files, n, args, work),
+        run_mode("ruamel-rt", ruamel_files, ruamel_n, args, work),
+        run_mode("fix", inp.files, n, args, work),
+        run_mode("fix-j", inp.files, n, args, work),
+        run_mode("stream", inp.files, n, args, work),
+        run_mode("check", inp.files, n, args, work),
+        run_mode("check", inp.hardened, n, args, work),
+    ]
+    rows[2].note = "" if ruamel_n == n else f"measured on the first {ruamel_n:,} objects"
+    rows[4].mode = f"fix -j {args.jobs}"
+    rows[7].mode = "check (hardened input)"
+    for r, floor, target in [(rows[3], "ruamel-rt", None), (rows[4], "ruamel-rt", None),
+                             (rows[5], "libyaml-load-dump", 1.5), (rows[6], "libyaml-load", None),
+                             (rows[7], "libyaml-load", 1.5)]:
+        r.floor, r.target = floor, target
+    if inp.changed_docs:
+        c_ruamel, c_n = inp.changed_docs, inp.changed_docs_objects
+        rows.append(run_mode("fix", inp.changed_docs, inp.changed_docs_objects, args, work))
+        rows[-1].mode, rows[-1].floor, rows[-1].target = "fix (changed documents only)", "ruamel-rt (changed)", 1.2
+        rows.append(run_mode("ruamel-rt", c_ruamel, c_n, args, work))
+        rows[-1].mode = "ruamel-rt (changed)"
+    return rows
+
+
+# -- report --------------------------------------------------------------------------------------------------------
+def table(inp: Input, rows: list[Row]) -> str:
+    by_mode = {r.mode: r for r in rows}
+    head = (f"### {inp.name}: {inp.objects:,} objects in {len(inp.files)} files; `fix` changes {inp.changed_objects:,}"
+            f" objects; a second `fix` of its output rewrites {inp.rewritten_on_second_fix} files\n\n")
+    if inp.left_out:
+        head += f"Left out (kharden refuses them, so every mode skips them): {', '.join(inp.left_out)}\n\n"
+    lines = ["| mode | objects | best s | median s | runs | objects/s | × floor (time) | target | peak RSS MB | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        ratio, target = "", ""
+        if r.floor and r.floor in by_mode:
+            ratio = f"{by_mode[r.floor].rate / r.rate:.2f}× {r.floor}"
+            if r.target is not None:
+                target = f"≤ {r.target}× {'✅' if by_mode[r.floor].rate / r.rate <= r.target else '❌'}"
+        lines.append(f"| {r.mode} | {r.objects:,} | {r.best:.3f} | {r.median:.3f} | {r.runs} | {r.rate:,.0f} | "
+                     f"{ratio} | {target} | {r.rss_mb:.0f} | {r.note} |")
+    return head + "\n".join(lines) + "\n"
+
+
+def startup(n: int) -> str:
+    def best(cmd: list[str]) -> float:
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            subprocess.run(cmd, cwd=REPO, capture_output=True, check=True)
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    py = best([sys.executable, "-c", "pass"])
+    kh = best([sys.executable, "-m", "kharden", "--version"])
+    mark = "✅" if kh <= 0.150 else "❌"
+    return (f"Start-up, best of {n}: `python -m kharden --version` {kh * 1000:.0f} ms (target ≤ 150 ms {mark}); "
+            f"a bare `python -c pass` {py * 1000:.0f} ms.\n")
+
+
+def linearity(results: list[tuple[Input, list[Row]]]) -> str:
+    gen = [(i, rows) for i, rows in results if i.name.startswith("generated")]
+    if len(gen) < 2:
+        return ""
+    (small, s_rows), (large, l_rows) = gen[0], gen[-1]
+    lines = [f"Linearity: throughput on {large.objects:,} objects as a share of that on {small.objects:,} "
+             "(1.00 = perfectly linear; lower = super-linear cost)\n",
+             "| mode | " + " | ".join(r.mode for r in s_rows) + " |", "|---|" + "---:|" * len(s_rows)]
+    l_by = {r.mode: r for r in l_rows}
+    lines.append("| ratio | " + " | ".join(f"{l_by[r.mode].rate / r.rate:.2f}" if r.mode in l_by else ""
+                                           for r in s_rows) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--objects", default="1000,10000", help="generated corpus sizes, comma separated ('' for none)")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="a directory of manifests ('' for none)")
+    p.add_argument("--profile", default="restricted")
+    p.add_argument("--jobs", type=int, default=2, help="N for the `fix -j N` row")
+    p.add_argument("--repeat", type=int, default=3, help="runs per mode (best is reported)")
+    p.add_argument("--budget", type=float, default=10.0, help="seconds after which a mode stops repeating")
+    p.add_argument("--ruamel-max-objects", type=int, default=2000, help="the ruamel floor runs on this many at most")
+    p.add_argument("--startup-runs", type=int, default=10)
+    p.add_argument("--out", help="also write the report to this file")
+    args = p.parse_args(argv)
+    from corpus import write_corpus
+
+    work = tempfile.mkdtemp(prefix="kharden-bench-")
+    try:
+        inputs = []
+        for n in [int(x) for x in args.objects.split(",") if x.strip()]:
+            d = os.path.join(work, f"gen-{n}")
+            inputs.append(prepare(f"generated {n:,}", write_corpus(d, n), d, args, work))
+        if args.corpus:
+            from kharden.read.source import expand_paths
+
+            root = os.path.normpath(args.corpus)
+            inputs.append(prepare(f"corpus {os.path.relpath(root, REPO)}", expand_paths([root]), root, args, work))
+        results = [(inp, measure(inp, args, work)) for inp in inputs]
+        report = header(args) + "\n".join(table(i, r) for i, r in results) + "\n" + linearity(results) + "\n"
+        report += startup(args.startup_runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(report)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(report)
+
+
+def header(args: argparse.Namespace) -> str:
+    import platform
+
+    import ruamel.yaml
+    import yaml
+
+    return (f"kharden benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; Python "
+            f"{platform.python_version()}, PyYAML {yaml.__version__} (libyaml {yaml.__with_libyaml__}), ruamel.yaml "
+            f"{ruamel.yaml.__version__}; {os.cpu_count()} CPUs; profile `{args.profile}`; best of "
+            f"{args.repeat} (fewer past {args.budget:.0f} s).\n\n")
+
+
+if __name__ == "__main__":
+    main()
