@@ -106,7 +106,8 @@ def test_windows_pods_are_exempt_from_linux_only_controls_since_1_25() -> None:
     ],
 )
 def test_the_safe_sysctls_grow_by_version(sysctl: str, since: str) -> None:
-    pod = GOOD.replace("    runAsNonRoot: true\n", f"    runAsNonRoot: true\n    sysctls:\n    - {{name: {sysctl}, value: '1'}}\n")
+    sysctls = f"    sysctls:\n    - {{name: {sysctl}, value: '1'}}\n"
+    pod = GOOD.replace("    runAsNonRoot: true\n", "    runAsNonRoot: true\n" + sysctls)
     minor = int(since.split(".")[1])
     if minor > 0:
         assert rules(pod, "baseline", f"1.{minor - 1}") == {"pss.sysctls"}
@@ -156,7 +157,8 @@ def test_user_namespaces_relax_run_as_non_root_and_run_as_user_since_1_35() -> N
 
 
 def test_seccomp_annotations_before_1_19_and_the_field_after() -> None:
-    pod = GOOD.replace("  name: web\n", "  name: web\n  annotations:\n    seccomp.security.alpha.kubernetes.io/pod: unconfined\n")
+    annotation = "  annotations:\n    seccomp.security.alpha.kubernetes.io/pod: unconfined\n"
+    pod = GOOD.replace("  name: web\n", "  name: web\n" + annotation)
     assert rules(pod, "baseline", "1.18") == {"pss.seccompProfile_baseline"}
     assert rules(pod, "baseline", "1.19") == set()
     field = GOOD.replace("type: RuntimeDefault", "type: Unconfined")
@@ -233,7 +235,10 @@ def test_container_level_settings_override_the_pod() -> None:
     found = {(f.rule, f.message) for f in run(pod)}
     assert found == {
         ("pss.runAsNonRoot", 'container "app" must not set securityContext.runAsNonRoot=false'),
-        ("pss.seccompProfile_restricted", 'container "app" must not set securityContext.seccompProfile.type to "Unconfined"'),
+        (
+            "pss.seccompProfile_restricted",
+            'container "app" must not set securityContext.seccompProfile.type to "Unconfined"',
+        ),
     }
 
 
@@ -307,3 +312,22 @@ def test_the_registry_is_documented_and_not_fixable_names_real_rules() -> None:
             assert versioned.fn.__doc__, check.id
     assert set(NOT_FIXABLE) <= {f"pss.{c.id}" for c in REGISTRY}
     assert all(reason.strip() for reason in NOT_FIXABLE.values())
+
+
+def test_the_control_table_in_docs_lists_every_check_with_its_level_and_versions() -> None:
+    from pathlib import Path
+
+    table = (Path(__file__).resolve().parents[1] / "docs" / "pss.md").read_text()
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) == 6 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells
+    assert set(rows) == {c.id for c in REGISTRY}
+    for check in REGISTRY:
+        _, level, since, changed, _, fixable = rows[check.id]
+        versions = [f"{v.since[0]}.{v.since[1]}" for v in check.versions]
+        assert (level, since) == (check.level, versions[0]), check.id
+        for later in versions[1:]:
+            assert later in changed, (check.id, later)
+        assert fixable.startswith("no") == (f"pss.{check.id}" in NOT_FIXABLE), check.id

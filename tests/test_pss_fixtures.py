@@ -21,7 +21,12 @@ from kharden.read import parse_text
 CORPUS = Path(os.environ.get("KHARDEN_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 FIXTURES = CORPUS / "pod-security-admission"
 VERSION_DIR = f"v{LATEST}"
-EXPECTED_COUNTS = {("baseline", "pass"): 15, ("baseline", "fail"): 34, ("restricted", "pass"): 23, ("restricted", "fail"): 76}
+EXPECTED_COUNTS = {
+    ("baseline", "pass"): 15,
+    ("baseline", "fail"): 34,
+    ("restricted", "pass"): 23,
+    ("restricted", "fail"): 76,
+}
 
 
 def _fixtures() -> list[tuple[str, str, Path]]:

@@ -10,8 +10,9 @@ from kharden.checks.pss.base import Check, CheckFn, Container, PodView, Versione
 def privileged(pod: PodView) -> list[Violation]:
     """Privileged Pods disable most security mechanisms and must be disallowed: securityContext.privileged of
     every container must be undefined or false."""
+    msg = 'container "{}" must not set securityContext.privileged=true'
     return [
-        Violation(f'container "{c.name}" must not set securityContext.privileged=true', c.sc_path + ("privileged",), c.name)
+        Violation(msg.format(c.name), c.sc_path + ("privileged",), c.name)
         for c in pod.containers()
         if c.sc.get("privileged") is True
     ]
@@ -131,7 +132,8 @@ def seccomp_baseline_annotations(pod: PodView) -> list[Violation]:
     """Before 1.19: if seccomp profiles are specified, only runtime default and localhost profiles are allowed.
     The annotations seccomp.security.alpha.kubernetes.io/pod and container.seccomp.security.alpha.kubernetes.io/*
     must be undefined, runtime/default, docker/default or localhost/*."""
-    keys = [(SECCOMP_POD_ANNOTATION, None)] + [(SECCOMP_CONTAINER_ANNOTATION + c.name, c.name) for c in pod.containers()]
+    keys: list[tuple[str, str | None]] = [(SECCOMP_POD_ANNOTATION, None)]
+    keys += [(SECCOMP_CONTAINER_ANNOTATION + c.name, c.name) for c in pod.containers()]
     out = []
     for key, name in keys:
         if key in pod.annotations and not _seccomp_annotation_ok(pod.annotations[key]):

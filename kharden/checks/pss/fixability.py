@@ -11,7 +11,8 @@ _NO_VOLUME_REMOVAL = "kharden does not remove volumes: the workload depends on t
 NOT_FIXABLE: dict[str, str] = {
     "pss.hostNamespaces": "turning off hostNetwork/hostPID/hostIPC changes how the workload is reached and what it "
     "sees — fix by hand or enforce in the profile",
-    "pss.hostPorts": "removing a hostPort changes how the workload is reached — fix by hand or enforce in the profile",
+    "pss.hostPorts": "removing a hostPort changes how the workload is reached — fix by hand or enforce in the "
+    "profile",
     "pss.hostPathVolumes": _NO_VOLUME_REMOVAL,
     "pss.restrictedVolumes": _NO_VOLUME_REMOVAL,
     "pss.hostProbesAndHostLifecycle": "a probe or hook that names a host checks another machine; kharden cannot "
@@ -22,6 +23,4 @@ NOT_FIXABLE: dict[str, str] = {
     "off — run it in a privileged namespace or redesign it",
     "pss.seLinuxOptions": "a custom SELinux type, user or role is a deliberate choice; kharden does not change it — "
     "fix by hand",
-    "pss.appArmorProfile": "an Unconfined AppArmor profile is a deliberate choice; kharden does not overwrite it — "
-    "set RuntimeDefault or Localhost by hand",
 }

@@ -4,6 +4,8 @@ Windows HostProcess.
 
 from __future__ import annotations
 
+from typing import Any
+
 from kharden.checks.pss.base import Check, CheckFn, PodView, VersionedCheck, Violation, items, mapping
 
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
@@ -53,7 +55,7 @@ def host_probes_and_host_lifecycle(pod: PodView) -> list[Violation]:
     undefined or empty."""
     out = []
     for c in pod.containers():
-        handlers = [((probe,), c.data.get(probe)) for probe in PROBES]
+        handlers: list[tuple[tuple[str, ...], Any]] = [((probe,), c.data.get(probe)) for probe in PROBES]
         lifecycle = mapping(c.data.get("lifecycle"))
         handlers += [(("lifecycle", h), lifecycle.get(h)) for h in LIFECYCLE_HANDLERS]
         for where, handler in handlers:

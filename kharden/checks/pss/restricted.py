@@ -124,7 +124,8 @@ def seccomp_restricted(pod: PodView) -> list[Violation]:
     for c in pod.containers():
         profile = c.sc.get("seccompProfile")
         if isinstance(profile, dict) and profile.get("type") not in SECCOMP_TYPES:
-            msg = f'container "{c.name}" must not set securityContext.seccompProfile.type to "{profile.get("type") or ""}"'
+            bad = profile.get("type") or ""
+            msg = f'container "{c.name}" must not set securityContext.seccompProfile.type to "{bad}"'
             out.append(Violation(msg, c.sc_path + ("seccompProfile", "type"), c.name))
         elif not isinstance(profile, dict) and not pod_ok:
             unset.append(c.name)
@@ -159,7 +160,8 @@ CHECKS = (
         "restrictedVolumes",
         "restricted",
         (_v((1, 0), restricted_volumes, "hostPathVolumes"),),
-        "volumes only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret",
+        "volumes only configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, "
+        "secret",
     ),
     Check(
         "allowPrivilegeEscalation",
