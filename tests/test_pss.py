@@ -331,3 +331,26 @@ def test_the_control_table_in_docs_lists_every_check_with_its_level_and_versions
         for later in versions[1:]:
             assert later in changed, (check.id, later)
         assert fixable.startswith("no") == (f"pss.{check.id}" in NOT_FIXABLE), check.id
+
+
+def test_ill_typed_fields_do_not_crash_the_checker() -> None:
+    odd = """\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: odd, annotations: null}
+        spec:
+          securityContext: [1, 2]
+          volumes: [null, 3, {name: v, hostPath: null}]
+          containers:
+          - null
+          - name: a
+            securityContext: {capabilities: {add: SYS_ADMIN, drop: ALL}, seccompProfile: Unconfined}
+            ports: [null, {hostPort: "80"}]
+            livenessProbe: {httpGet: null, tcpSocket: {host: ""}}
+            lifecycle: [1]
+          ephemeralContainers: {}
+        """
+    found = {(f.rule, f.extra["container"]) for f in run(odd)}
+    assert ("pss.capabilities_restricted", "a") in found  # a string is not a list that holds ALL
+    assert ("pss.allowPrivilegeEscalation", "a") in found
+    assert not {r for r, _ in found} & {"pss.hostPathVolumes", "pss.hostPorts", "pss.hostProbesAndHostLifecycle"}
