@@ -9,7 +9,6 @@ seccompProfile_restricted, procMount -> procMount_restricted); there the overrid
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,8 +16,8 @@ import pytest
 
 from kharden.checks.pss import LATEST, REGISTRY, check_objects
 from kharden.read import parse_text
+from tests.conftest import CORPUS
 
-CORPUS = Path(os.environ.get("KHARDEN_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 FIXTURES = CORPUS / "pod-security-admission"
 VERSION_DIR = f"v{LATEST}"
 EXPECTED_COUNTS = {
@@ -52,6 +51,8 @@ def _overriding(check_id: str, level: str) -> str:
 
 
 def test_the_corpus_holds_every_fixture() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"third-party corpus not found at {CORPUS} (set KHARDEN_CORPUS)")
     counts: dict[tuple[str, str], int] = {}
     for level, outcome, _ in ALL:
         counts[(level, outcome)] = counts.get((level, outcome), 0) + 1
