@@ -20,16 +20,13 @@ from typing import Any
 import yaml
 
 from kharden.errors import InputError
+from kharden.gcpause import paused
 from kharden.pipeline import Result, harden
 from kharden.profile import Profile
 from kharden.read import Document, Source
 
-try:  # libyaml where available (it is, wherever PyYAML ships wheels)
-    from yaml import CSafeDumper as _Dumper
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from kharden.fastdump import Dumper as _Dumper  # libyaml's C emitter, plain values represented directly
+from kharden.read.fastload import Loader as _Loader  # libyaml's C loader, values built directly
 
 
 @dataclass
@@ -80,6 +77,7 @@ def dump(values: list[Any]) -> str:
     )
 
 
+@paused
 def fix_stream(text: str, profile: str | Profile, *, path: str = "-", generate: bool | None = None,
                **gen_args: Any) -> StreamOutcome:
     """Harden a whole stream in memory: the documents, then the generated objects, as one YAML stream."""
