@@ -26,6 +26,13 @@ def _profile_option(default: str | None = "restricted") -> Callable[[Any], Any]:
     )
 
 
+def _jobs_option() -> Callable[[Any], Any]:
+    return click.option(
+        "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+        help="Files processed in parallel processes (0: one per CPU); output order stays the same.",
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kharden")
 def cli() -> None:
@@ -45,9 +52,10 @@ def cli() -> None:
 @click.option("--generated-file", type=click.Path(dir_okay=False), help="With -i/-o: where generated objects go.")
 @click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+@_jobs_option()
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool) -> None:
+        quiet: bool, jobs: int) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -55,7 +63,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--in-place and --output-dir do not go together")
     if in_place and "-" in paths:
         raise UsageError("--in-place needs files, not stdin")
-    outcome = run.fix(list(paths), profile, generate=generate, audit_log=audit_log)
+    outcome = run.fix(list(paths), profile, generate=generate, audit_log=audit_log, jobs=jobs)
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
     if check_only:
@@ -78,13 +86,15 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
 @click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
 @_profile_option(default=None)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str) -> None:
+@_jobs_option()
+def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
+          jobs: int) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
     from kharden import run
 
     if not pss and not profile:
         pss = "restricted"
-    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile)
+    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile, jobs=jobs)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 
