@@ -161,12 +161,13 @@ def _generated_sa(acc: Account, opts: dict[str, Any]) -> dict[str, Any]:
 
 def _roles(acc: Account, taken: set[tuple[str, str | None, str]], findings: list[Finding]) -> list[dict[str, Any]]:
     """Role/RoleBinding per namespace, then ClusterRole/ClusterRoleBinding, for one account's grants."""
-    scopes = sorted({(c, ns) for c, ns, _, _ in acc.grants}, key=lambda s: (s[0], s[1] or ""))
+    # own namespace first, then other namespaces, then cluster-wide: the order a reader expects
+    scopes = sorted({(c, ns) for c, ns, _, _ in acc.grants}, key=lambda s: (s[0], s[1] != acc.namespace, s[1] or ""))
     out: list[dict[str, Any]] = []
     for cluster, ns in scopes:
         declared = [u for c, n, u, d in acc.grants if (c, n) == (cluster, ns) and d]
         logged = [u for c, n, u, d in acc.grants if (c, n) == (cluster, ns) and not d]
-        rules = build_rules(declared, None) + [r for r in build_rules(logged, 1)]
+        rules = build_rules(declared, None) + build_rules(logged, 1)
         name = build.role_name(acc.name, acc.namespace, ns, cluster)
         if cluster and not acc.namespace:
             findings.append(_no_namespace(acc))

@@ -106,7 +106,8 @@ def observed_access(path: str, workloads: list[PodTarget], accounts: dict[Key, A
         else:
             _grant(acc, req, path, notes)
     for (rule, message), lines in sorted(notes.items()):
-        findings.append(Finding(None, rule, "info", f"{path} lines {_short(lines)}: {message}", status="info",
+        severity = "warning" if rule == "rbac.audit-all-namespaces" else "info"  # a cluster-wide grant
+        findings.append(Finding(None, rule, severity, f"{path}:{_short(lines)}: {message}", status="info",
                                 extra={"file": path, "lines": sorted(set(lines))}))
 
 
