@@ -68,7 +68,7 @@ def generate(
             _disable_automount(acc.obj, editor_for, out.findings)
     out.objects += [_generated_sa(a, opts) for _, a in sorted(accounts.items(), key=_order) if a.generated_for]
     if opts["roles"]:
-        taken = {(o.ref.kind, o.ref.namespace, o.ref.name) for o in objects}
+        taken = {(o.ref.kind, o.ref.namespace, o.ref.name): _ours(o) for o in objects}
         for _, acc in sorted(accounts.items(), key=_order):
             out.objects += _roles(acc, taken, out.findings)
     return out
@@ -159,7 +159,15 @@ def _generated_sa(acc: Account, opts: dict[str, Any]) -> dict[str, Any]:
     return build.service_account(acc.name, acc.namespace, keep, reason)
 
 
-def _roles(acc: Account, taken: set[tuple[str, str | None, str]], findings: list[Finding]) -> list[dict[str, Any]]:
+def _ours(obj: KObject) -> bool:
+    meta = obj.data.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    return isinstance(labels, dict) and labels.get("app.kubernetes.io/managed-by") == "kharden"
+
+
+def _roles(
+    acc: Account, taken: dict[tuple[str, str | None, str], bool], findings: list[Finding]
+) -> list[dict[str, Any]]:
     """Role/RoleBinding per namespace, then ClusterRole/ClusterRoleBinding, for one account's grants."""
     # own namespace first, then other namespaces, then cluster-wide: the order a reader expects
     scopes = sorted({(c, ns) for c, ns, _, _ in acc.grants}, key=lambda s: (s[0], s[1] != acc.namespace, s[1] or ""))
@@ -173,12 +181,13 @@ def _roles(acc: Account, taken: set[tuple[str, str | None, str]], findings: list
             findings.append(_no_namespace(acc))
             continue
         objs = [build.role(name, ns, rules, cluster), build.binding(name, ns, acc.name, acc.namespace, cluster)]
-        for o in objs:
-            where = None if cluster else ns
-            if (o["kind"], where, name) in taken:
-                findings.append(_clash(o["kind"], where, name))
-            else:
-                out.append(o)
+        where = None if cluster else ns
+        foreign = [o["kind"] for o in objs if taken.get((o["kind"], where, name)) is False]
+        if foreign:  # never replace, nor bind to, an object the input defines under kharden's name
+            findings.append(_clash(foreign, where, name))
+            continue
+        # ones kharden generated earlier are simply kept: a second run changes nothing
+        out += [o for o in objs if (o["kind"], where, name) not in taken]
     return out
 
 
@@ -187,20 +196,22 @@ def _no_namespace(acc: Account) -> Finding:
         None,
         "rbac.cluster-binding-namespace",
         "warning",
-        f"ServiceAccount {acc.name} needs cluster-scoped access but the input does not say its namespace; "
-        "no ClusterRoleBinding generated",
+        f"ServiceAccount {acc.name} needs cluster-scoped access but the input does not say its namespace "
+        "(a ClusterRoleBinding must name it); "
+        "no ClusterRole or ClusterRoleBinding generated",
         status="unfixed",
         reason="set metadata.namespace on the workload so the binding can name the ServiceAccount",
     )
 
 
-def _clash(kind: str, namespace: str | None, name: str) -> Finding:
+def _clash(kinds: list[str], namespace: str | None, name: str) -> Finding:
     where = f"{namespace}/" if namespace else ""
     return Finding(
         None,
         "rbac.name-clash",
         "warning",
-        f"{kind}/{where}{name} already exists in the input; not generated",
+        f"{' and '.join(f'{k}/{where}{name}' for k in kinds)} already in the input, not made by kharden; "
+        "no Role or binding generated under that name",
         status="unfixed",
-        reason="kharden never replaces an object the input defines",
+        reason="kharden never replaces or binds to an object the input defines; rename it to let kharden generate",
     )

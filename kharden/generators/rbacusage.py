@@ -95,7 +95,7 @@ def observed_access(path: str, workloads: list[PodTarget], accounts: dict[Key, A
     for req in read_audit_log(path):
         acc = _attribute(req, accounts)
         if acc is None:
-            why = "no pod name to attribute it by" if req.sa_name == "default" else "it is not in the input"
+            why = _unattributed(req)
             notes[("rbac.audit-unknown-account", f"requests by {req.sa_user} ignored: {why}")] += req.lines
         elif req.group is None:
             notes[("rbac.audit-nonresource", f"{req.sa_user} {req.verb} {req.resource}: non-resource URL, "
@@ -137,6 +137,14 @@ def _attribute(req: Request, accounts: dict[Key, Account]) -> Account | None:
                 if best is None or len(workload) > best[0]:
                     best = (len(workload), acc)
     return best[1] if best else None
+
+
+def _unattributed(req: Request) -> str:
+    if req.sa_name != "default":
+        return "it is not in the input"
+    if req.pod is None:
+        return "no pod name to attribute them to a workload by"
+    return f"pod {req.pod} belongs to no workload of the input that ran as default"
 
 
 def _what(req: Request) -> str:
