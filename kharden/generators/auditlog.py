@@ -72,11 +72,10 @@ def parse_audit_log(text: str, path: str = "audit.log") -> list[Request]:
         username = _user(event, path, n)
         if not username.startswith(SA_PREFIX):
             continue
+        parsed = _request(event, username, path, n)  # every line is checked, not only a request's first stage
         key = str(event.get("auditID") or f"line {n}")
-        request = requests.get(key)
-        if request is None:
-            request = requests[key] = _request(event, username, path, n)
-        else:
+        request = requests.setdefault(key, parsed)
+        if request is not parsed:
             request.lines.append(n)
         request.stages.add(str(event.get("stage", "")))
         request.forbidden = request.forbidden or _forbidden(event)
