@@ -147,13 +147,21 @@ def _check_binding(obj: KObject) -> Iterator[Finding]:
     for j, s in enumerate(subjects if isinstance(subjects, list) else []):
         if not isinstance(s, dict):
             continue
-        sa = s.get("kind") == "ServiceAccount"
-        sa_group = s.get("kind") == "Group" and str(s.get("name", "")).startswith("system:serviceaccounts")
-        if sa or sa_group:
-            who = f"ServiceAccount {s.get('namespace') or obj.ref.namespace or ''}/{s.get('name')}".replace(" /", " ")
-            if sa_group:
-                who = f"every ServiceAccount in group {s.get('name')}"
-            scope = "the whole cluster" if obj.ref.kind == "ClusterRoleBinding" else f"namespace {obj.ref.namespace or '(unset)'}"
+        who = _service_accounts(s, obj.ref.namespace)
+        if who:
+            cluster = obj.ref.kind == "ClusterRoleBinding"
+            scope = "the whole cluster" if cluster else f"namespace {obj.ref.namespace or '(unset)'}"
             yield _finding(obj, "rbac.cluster-admin-binding", "error",
                            f"binds cluster-admin to {who}: full control of {scope} for any pod using it",
                            ("subjects", j))
+
+
+def _service_accounts(subject: dict[str, Any], namespace: str | None) -> str | None:
+    """How to name the ServiceAccounts a subject stands for, or None when it is not about ServiceAccounts."""
+    name = str(subject.get("name", ""))
+    if subject.get("kind") == "ServiceAccount":
+        ns = subject.get("namespace") or namespace
+        return f"ServiceAccount {ns}/{name}" if ns else f"ServiceAccount {name}"
+    if subject.get("kind") == "Group" and name.startswith("system:serviceaccounts"):
+        return f"every ServiceAccount in group {name}"
+    return None

@@ -62,7 +62,7 @@ def generate(
     _bound_accounts(objects, accounts)
     collect_access(workloads, accounts, opts["annotation"], out.findings)
     if audit_log:
-        observed_access(audit_log, workloads, accounts, out.findings)
+        observed_access(audit_log, accounts, out.findings)
     for acc in accounts.values():
         if acc.obj is not None and opts["automount"] and not acc.needs:
             _disable_automount(acc.obj, editor_for, out.findings)

@@ -103,6 +103,6 @@ def binding(
         "apiVersion": RBAC_API,
         "kind": "ClusterRoleBinding" if cluster else "RoleBinding",
         "metadata": metadata(name, None if cluster else namespace),
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole" if cluster else "Role", "name": name},
+        "roleRef": {"apiGroup": RBAC_API.split("/")[0], "kind": "ClusterRole" if cluster else "Role", "name": name},
         "subjects": [subject],
     }

@@ -93,11 +93,10 @@ def _line_ranges(lines: set[int]) -> str:
     ordered = sorted(lines)
     spans: list[str] = []
     start = prev = ordered[0]
-    for n in ordered[1:] + [None]:  # type: ignore[list-item]
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        spans.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
+    for n in ordered[1:]:
+        if n != prev + 1:
+            spans.append(str(start) if start == prev else f"{start}-{prev}")
+            start = n
+        prev = n
+    spans.append(str(start) if start == prev else f"{start}-{prev}")
     return ("line " if len(ordered) == 1 else "lines ") + ",".join(spans)

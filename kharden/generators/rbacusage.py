@@ -17,7 +17,7 @@ from kharden.generators.access import AccessSyntaxError, parse_access
 from kharden.generators.auditlog import Request, read_audit_log
 from kharden.generators.rbacobjects import cluster_scoped
 from kharden.generators.rbacrules import Use
-from kharden.model import Finding
+from kharden.model import Finding, Severity
 from kharden.read import KObject
 
 Key = tuple[str | None, str]  # (namespace, or None when the input leaves it to `kubectl -n`; name)
@@ -57,7 +57,9 @@ def collect_access(workloads: list[PodTarget], accounts: dict[Key, Account], key
         path = _annotation_path(target, key)
         line = obj.line(path)
         if not isinstance(text, str):
-            raise InputError(f"{obj.ref.label()}: {key} must be a string", file=obj.ref.file, doc=obj.ref.doc, line=line)
+            raise InputError(
+                f"{obj.ref.label()}: {key} must be a string", file=obj.ref.file, doc=obj.ref.doc, line=line
+            )
         try:
             grants = parse_access(text)
         except AccessSyntaxError as e:
@@ -89,7 +91,7 @@ def _finding(obj: KObject, rule: str, message: str, path: tuple[str | int, ...])
     return Finding(obj.ref, rule, "warning", message, path, obj.line(path))
 
 
-def observed_access(path: str, workloads: list[PodTarget], accounts: dict[Key, Account], findings: list[Finding]) -> None:
+def observed_access(path: str, accounts: dict[Key, Account], findings: list[Finding]) -> None:
     """Grants for what the audit log shows each ServiceAccount doing; the rest reported."""
     notes: dict[tuple[str, str], list[int]] = defaultdict(list)  # (rule, message) -> lines
     for req in read_audit_log(path):
@@ -106,7 +108,7 @@ def observed_access(path: str, workloads: list[PodTarget], accounts: dict[Key, A
         else:
             _grant(acc, req, path, notes)
     for (rule, message), lines in sorted(notes.items()):
-        severity = "warning" if rule == "rbac.audit-all-namespaces" else "info"  # a cluster-wide grant
+        severity: Severity = "warning" if rule == "rbac.audit-all-namespaces" else "info"  # a cluster-wide grant
         findings.append(Finding(None, rule, severity, f"{path}:{_short(lines)}: {message}", status="info",
                                 extra={"file": path, "lines": sorted(set(lines))}))
 
