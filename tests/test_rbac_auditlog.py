@@ -130,3 +130,16 @@ def test_other_users_are_skipped() -> None:
 def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read audit log"):
         read_audit_log(str(tmp_path / "nope.log"))
+
+
+def test_impersonated_requests_are_reported_not_granted(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_text(json.dumps(event(impersonatedUser={"username": "alice"})) + "\n")
+    objects = list(parse_text(SA_ONLY, "in.yaml").objects())
+    out = rbac.generate(objects, dict(rbac.DEFAULTS), lambda o: Editor(o, "rbac", []), audit_log=str(log))
+    assert out.objects == []
+    assert [f.rule for f in out.findings] == ["rbac.audit-impersonation"]
+    assert "acted as alice" in out.findings[0].message
+
+
+SA_ONLY = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sa, namespace: ns}\nautomountServiceAccountToken: false\n"

@@ -7,6 +7,7 @@ One request is logged once per stage (RequestReceived, ResponseStarted, Response
   * a resource request when it has an `objectRef` (resource, subresource, apiGroup, namespace, name);
   * a non-resource request (`/healthz`, `/version`, `/apis` discovery) otherwise: reported, never turned into a
     rule, because Roles cannot grant it and the `system:discovery` ClusterRole already does;
+  * made while impersonating another user: reported, never granted (the rights used were the other user's);
   * forbidden when its response code is 403 or the authorizer's decision was `forbid`: reported, never granted
     (the log shows the workload coped without it; declare it with the annotation if it is really needed).
 
@@ -43,6 +44,7 @@ class Request:
     name: str | None
     pod: str | None
     forbidden: bool = False
+    impersonated: str | None = None  # the user it acted as, when it impersonated one
     stages: set[str] = field(default_factory=set)
 
     @property
@@ -112,7 +114,12 @@ def _request(event: dict[str, Any], username: str, path: str, n: int) -> Request
     extra = event["user"].get("extra")
     pods = extra.get(POD_NAME) if isinstance(extra, dict) else None
     pod = str(pods[0]) if isinstance(pods, list) and pods else None
-    common = {"lines": [n], "sa_namespace": parts[0], "sa_name": parts[1], "verb": event["verb"], "pod": pod}
+    imp = event.get("impersonatedUser")
+    impersonated = str(imp.get("username")) if isinstance(imp, dict) and imp.get("username") else None
+    common: dict[str, Any] = {
+        "lines": [n], "sa_namespace": parts[0], "sa_name": parts[1], "verb": event["verb"], "pod": pod,
+        "impersonated": impersonated,
+    }
     if ref is None:
         return Request(group=None, resource=str(event.get("requestURI", "?")), namespace=None, name=None, **common)
     if not isinstance(ref, dict) or not isinstance(ref.get("resource"), str) or not ref["resource"]:

@@ -102,6 +102,9 @@ def observed_access(path: str, accounts: dict[Key, Account], findings: list[Find
         elif req.group is None:
             notes[("rbac.audit-nonresource", f"{req.sa_user} {req.verb} {req.resource}: non-resource URL, "
                    "no rule generated")] += req.lines
+        elif req.impersonated:
+            notes[("rbac.audit-impersonation", f"{req.sa_user} acted as {req.impersonated}: {req.verb} "
+                   f"{_what(req)} used that user's rights; not granted")] += req.lines
         elif req.forbidden:
             notes[("rbac.audit-forbidden", f"{req.sa_user} was denied {req.verb} {_what(req)}: not granted; "
                    "declare it with the access annotation if it is needed")] += req.lines
