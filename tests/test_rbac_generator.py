@@ -85,3 +85,16 @@ def test_second_run_changes_nothing(name: str, monkeypatch: pytest.MonkeyPatch) 
 def test_registered() -> None:
     assert GENERATORS["rbac"] is rbac
     assert set(rbac.DEFAULTS) == {"serviceAccounts", "automount", "roles", "annotation"}
+
+
+def test_a_stale_generated_role_is_kept_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = CASES_DIR / "annotation"
+    monkeypatch.chdir(case)
+    objects, out, _ = run(case)
+    role = next(o for o in out.objects if o["kind"] == "Role")
+    role["rules"] = role["rules"][:1]  # as if generated before the workload declared more
+    _, out2, changes2 = run(case, yaml.safe_dump_all([o.data for o in objects] + out.objects, sort_keys=False))
+    assert out2.objects == [] and changes2 == []
+    assert [(f.rule, f.obj.label() if f.obj else None) for f in out2.findings] == [
+        ("rbac.stale", "Role/shop/kharden-web")
+    ]
