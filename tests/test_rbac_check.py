@@ -9,8 +9,9 @@ import pytest
 from kharden.checks.rbac import check_rbac
 from kharden.model import Finding
 from kharden.read import parse_text
+from tests.conftest import CORPUS as CORPUS_ROOT
 
-CORPUS = Path("/work/shared/corpus/apps")
+CORPUS = CORPUS_ROOT / "apps"
 ARGO = CORPUS / "argo-cd" / "manifests" / "install.yaml"
 NGINX = CORPUS / "ingress-nginx" / "deploy" / "static" / "provider" / "cloud" / "deploy.yaml"
 

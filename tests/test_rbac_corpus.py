@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +10,7 @@ from kharden.generators import rbac
 from kharden.model import Change
 from kharden.mutators.base import Editor
 from kharden.read import parse_text
-
-CORPUS = Path("/work/shared/corpus")
+from tests.conftest import CORPUS
 
 
 def generate(rel: str) -> tuple[list[dict[str, Any]], list[Change]]:
