@@ -9,7 +9,8 @@ needs for that (node positions, splicing, verifying the re-parse) and so runs cl
 
 Objects are the same as the faithful path gives (a test compares them over the corpus): the same mutators and
 generators run on the same values. YAML 1.1 meaning is kept: SafeDumper quotes every string a YAML 1.1 reader would
-take for something else ("yes", "0644", "1.10"). Empty documents (only comments) carry no object and are dropped.
+take for something else ("yes", "0644", "1.10"). Empty documents (only comments) carry no object and are dropped;
+document numbers in changes and findings are those of the input, as in the faithful path.
 """
 
 from __future__ import annotations
@@ -52,8 +53,7 @@ def load(text: str, path: str = "-") -> Source:
     index = 0
     try:
         for data in yaml.load_all(text, Loader=_Loader):
-            if data is not None:
-                source.docs.append(Document(source, index, None, data))
+            source.docs.append(Document(source, index, None, data))
             index += 1
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -64,9 +64,6 @@ def load(text: str, path: str = "-") -> Source:
         raise InputError(f"not valid YAML: {e}", file=path, doc=index) from None
     except RecursionError:
         raise InputError("nesting too deep", file=path, doc=index) from None
-    # Document.index is used to address documents of a Source; keep it dense once empty documents are dropped.
-    for i, doc in enumerate(source.docs):
-        doc.index = i
     return source
 
 
@@ -81,11 +78,10 @@ def dump(values: list[Any]) -> str:
 def fix_stream(text: str, profile: str | Profile, *, path: str = "-", generate: bool | None = None,
                **gen_args: Any) -> StreamOutcome:
     """Harden a whole stream in memory: the documents, then the generated objects, as one YAML stream."""
-    from kharden.run import resolve_profile
-
-    from kharden.run import _validate  # the same checks of object shapes as `fix` (wrong field types refused)
+    from kharden.run import _validate, resolve_profile  # _validate: the object checks `fix` makes
 
     source = load(text, path)
     _validate([source])
     result = harden([source], resolve_profile(profile), generate_=generate, **gen_args)
-    return StreamOutcome(dump([d.data for d in source.docs] + result.generated), result)
+    kept = [d.data for d in source.docs if d.data is not None]  # documents of comments only: nothing to keep
+    return StreamOutcome(dump(kept + result.generated), result)
