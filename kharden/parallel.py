@@ -24,7 +24,7 @@ from kharden.pipeline import Result, check_groups, generate, mutate, unfixed
 from kharden.profile import Profile
 from kharden.read import KObject, Source
 from kharden.read.source import parse_text, read_text_file
-from kharden.render import splice
+from kharden.render import fastverify
 
 READ, VALIDATE, HARDEN, RENDER = range(4)  # the serial run's stages, in its order
 
@@ -88,8 +88,7 @@ def _fix_file(job: tuple[str, bool]) -> FileFix:
             out.unfixed = unfixed(out.objects, _profile, out.notes)
         stage = RENDER
         if out.changes:
-            out.output = splice.render(source, out.changes)
-            splice.verify(source, out.output)
+            out.output = fastverify.render_verified(source, out.changes)
     except KhardenError as e:
         return FileFix(error=(stage, e))
     if not whole:
@@ -143,8 +142,7 @@ def _generate(result: Result, prof: Profile, enabled: bool | None, outputs: dict
     for s in result.sources:
         if s.path in touched:
             mine = [c for c in result.changes if c.obj.file == s.path]
-            outputs[s.path] = splice.render(s, mine)
-            splice.verify(s, outputs[s.path])
+            outputs[s.path] = fastverify.render_verified(s, mine)
 
 
 def _check_file(job: tuple[str, str | None, str]) -> tuple[list[list[Finding]], KhardenError | None]:

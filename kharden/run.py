@@ -16,7 +16,7 @@ from kharden.pipeline import Result, check as check_sources, harden
 from kharden.profile import Profile, load_profile
 from kharden.read import Source, read_paths
 from kharden.read.source import expand_paths, parse_text, read_text_file
-from kharden.render import diff as diff_render, patch, report, splice
+from kharden.render import diff as diff_render, fastverify, patch, report
 
 GENERATED_FILE = "kharden-generated.yaml"
 
@@ -111,8 +111,7 @@ def fix_sources(
     outputs = {}
     for s in sources:
         if s.path in by_file:
-            text = splice.render(s, by_file[s.path])
-            splice.verify(s, text)
+            text = fastverify.render_verified(s, by_file[s.path])  # splice.render + verify of the changed docs
             outputs[s.path] = text
     return FixOutcome(result, outputs)
 

@@ -21,6 +21,7 @@ import yaml
 from kharden import run
 from kharden.errors import KhardenError
 from kharden.fastdump import Dumper
+from kharden.pipeline import harden
 from kharden.read import parse_text
 from kharden.read.fastload import Loader
 from kharden.render import report
@@ -128,3 +129,37 @@ def test_parallel_reports_the_serial_runs_first_error(readable: list[str], tmp_p
             run.fix(files, PROFILE, jobs=jobs)
         errors.append(str(e.value))
     assert errors[0] == errors[1]
+
+
+STREAM = "kind: Service\nmetadata: {name: a}\n---\n# web\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: nginx\n---\nkind: ConfigMap\ndata:\n  x: |\n    keep\n"
+
+
+def _bad_edits(monkeypatch: pytest.MonkeyPatch, extra: Any) -> None:
+    """Make the splicer add one more edit, computed from the document's text."""
+    from kharden.render import splice
+
+    real = splice._DocSplicer.edits
+
+    def edits(self: Any) -> list[Any]:
+        return real(self) + [extra(self.text)]
+
+    monkeypatch.setattr(splice._DocSplicer, "edits", edits)
+
+
+@pytest.mark.parametrize("extra", [
+    lambda t: (t.index("nginx"), t.index("nginx") + 5, "[nginx"),  # breaks the changed document's syntax
+    lambda t: (t.index("nginx"), t.index("nginx") + 5, "apache"),  # a wrong value in the changed document
+    lambda t: (t.index("name: a"), t.index("name: a") + 7, "name: b"),  # a wrong value in an unchanged one
+    lambda t: (t.index("keep"), t.index("keep"), "---\n"),  # a new document
+], ids=["syntax", "value", "other-document", "new-document"])
+def test_verifying_only_changed_documents_still_catches_bad_edits(monkeypatch: pytest.MonkeyPatch, extra: Any) -> None:
+    from kharden.render.fastverify import render_verified
+
+    source = parse_text(STREAM, "s.yaml")
+    outcome = run.fix_sources([source], PROFILE, generate=False)
+    assert outcome.outputs  # the Pod changes
+    _bad_edits(monkeypatch, extra)
+    source = parse_text(STREAM, "s.yaml")
+    result = harden([source], run.resolve_profile(PROFILE), generate_=False)
+    with pytest.raises(KhardenError):  # as splice.verify raises it: "does not read back", or the YAML error
+        render_verified(source, result.changes)
