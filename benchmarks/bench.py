@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -59,6 +59,7 @@ class Row:
     floor: str | None = None
     target: float | None = None
     note: str = ""
+    failed: int = 0  # files the mode could not process (ruamel refuses a few)
     by_wall: bool = False  # rate from wall time (the -j row: its CPU time is spread over processes)
 
     @property
@@ -78,7 +79,9 @@ def run_mode(mode: str, files: list[str], objects: int, args: argparse.Namespace
         sys.stderr.write(out.stderr)
         raise SystemExit(f"mode {mode} failed")
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    return Row(mode, objects, r["cpu"], r["wall"], r["runs"], r["maxrss_mb"])
+    row = Row(mode, objects, r["cpu"], r["wall"], r["runs"], r["maxrss_mb"])
+    row.failed = r["failed"]
+    return row
 
 
 # -- preparing inputs ----------------------------------------------------------------------------------------------
@@ -89,14 +92,18 @@ def prepare(name: str, files: list[str], root: str, args: argparse.Namespace, wo
     from kharden.read.source import parse_text, read_text_file
 
     profile = run.resolve_profile(args.profile)
-    good, left_out = [], []
-    for f in files:
-        try:
-            run.fix_sources([parse_text(read_text_file(f), f)], profile)
-            good.append(f)
-        except KhardenError:
-            left_out.append(os.path.relpath(f, root))
-    outcome = run.fix(good, profile)
+    good, left_out = files, []
+    try:
+        outcome = run.fix(good, profile)
+    except KhardenError:  # some file is refused: find which, one by one
+        good = []
+        for f in files:
+            try:
+                run.fix_sources([parse_text(read_text_file(f), f)], profile)
+                good.append(f)
+            except KhardenError:
+                left_out.append(os.path.relpath(f, root))
+        outcome = run.fix(good, profile)
     per_file: dict[str, int] = {}
     for o in outcome.result.objects:
         per_file[o.ref.file] = per_file.get(o.ref.file, 0) + 1
@@ -169,33 +176,39 @@ def sample(inp: Input, limit: int, changed: bool = False) -> tuple[list[str], in
 
 # -- the measurements of one input ---------------------------------------------------------------------------------
 def measure(inp: Input, args: argparse.Namespace, work: str) -> list[Row]:
+    """Every mode on this input, floors first. (label, mode, files, objects, floor, target, note) per row."""
     n = inp.objects
-    ruamel_files, ruamel_n = sample(inp, args.ruamel_max_objects)
-    rows = [
-        run_mode("libyaml-load", inp.files, n, args, work),
-        run_mode("libyaml-load-dump", inp.files, n, args, work),
-        run_mode("ruamel-rt", ruamel_files, ruamel_n, args, work),
-        run_mode("fix", inp.files, n, args, work),
-        run_mode("fix-j", inp.files, n, args, work),
-        run_mode("stream", inp.files, n, args, work),
-        run_mode("check", inp.files, n, args, work),
-        run_mode("check", inp.hardened, n, args, work),
+    r_files, r_n = sample(inp, args.ruamel_max_objects)
+    plan: list[tuple[str, str, list[str], int, str | None, float | None, str]] = [
+        ("libyaml-load", "libyaml-load", inp.files, n, None, None, ""),
+        ("libyaml-load-dump", "libyaml-load-dump", inp.files, n, None, None, ""),
+        ("ruamel-rt", "ruamel-rt", r_files, r_n, None, None, _sampled(r_n, n)),
+        ("fix", "fix", inp.files, n, "ruamel-rt", None, ""),
+        ("fix --generate", "fix-gen", inp.files, n, "ruamel-rt", None, "all generators on"),
+        (f"fix -j {args.jobs}", "fix-j", inp.files, n, "ruamel-rt", None, "objects/s from wall time"),
+        ("stream", "stream", inp.files, n, "libyaml-load-dump", 1.5, ""),
+        ("check", "check", inp.files, n, "libyaml-load", None, ""),
+        ("check (hardened input)", "check", inp.hardened, n, "libyaml-load", 1.5, ""),
     ]
-    rows[2].note = "" if ruamel_n == n else f"measured on the first {ruamel_n:,} objects"
-    rows[4].mode, rows[4].by_wall, rows[4].note = f"fix -j {args.jobs}", True, "objects/s from wall time"
-    rows[7].mode = "check (hardened input)"
-    for r, floor, target in [(rows[3], "ruamel-rt", None), (rows[4], "ruamel-rt", None),
-                             (rows[5], "libyaml-load-dump", 1.5), (rows[6], "libyaml-load", None),
-                             (rows[7], "libyaml-load", 1.5)]:
-        r.floor, r.target = floor, target
     if inp.changed_docs:
-        c_ruamel, c_n = sample(inp, args.ruamel_max_objects, changed=True)
-        rows.append(run_mode("fix", inp.changed_docs, inp.changed_docs_objects, args, work))
-        rows[-1].mode, rows[-1].floor, rows[-1].target = "fix (changed documents only)", "ruamel-rt (changed)", 1.2
-        rows.append(run_mode("ruamel-rt", c_ruamel, c_n, args, work))
-        rows[-1].mode = "ruamel-rt (changed)"
-        rows[-1].note = "" if c_n == inp.changed_docs_objects else f"measured on the first {c_n:,} objects"
+        c_files, c_n = sample(inp, args.ruamel_max_objects, changed=True)
+        plan += [
+            ("ruamel-rt (changed)", "ruamel-rt", c_files, c_n, None, None, _sampled(c_n, inp.changed_docs_objects)),
+            ("fix (changed documents only)", "fix", inp.changed_docs, inp.changed_docs_objects,
+             "ruamel-rt (changed)", 1.2, ""),
+        ]
+    rows = []
+    for label, mode, files, objects, floor, target, note in plan:
+        row = run_mode(mode, files, objects, args, work)
+        row.mode, row.floor, row.target, row.note, row.by_wall = label, floor, target, note, mode == "fix-j"
+        if row.failed:
+            row.note = "; ".join(filter(None, [note, f"{row.failed} file(s) refused"]))
+        rows.append(row)
     return rows
+
+
+def _sampled(measured: int, total: int) -> str:
+    return "" if measured == total else f"measured on the first {measured:,} of {total:,} objects"
 
 
 # -- report --------------------------------------------------------------------------------------------------------
@@ -209,7 +222,7 @@ def table(inp: Input, rows: list[Row]) -> str:
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         ratio, target = "", ""
-        if r.floor and r.floor in by_mode:
+        if r.floor and r.floor in by_mode and r.rate and by_mode[r.floor].rate:
             ratio = f"{by_mode[r.floor].rate / r.rate:.2f}× {r.floor}"
             if r.target is not None:
                 target = f"≤ {r.target}× {'✅' if by_mode[r.floor].rate / r.rate <= r.target else '❌'}"
@@ -218,7 +231,47 @@ def table(inp: Input, rows: list[Row]) -> str:
     return head + "\n".join(lines) + "\n"
 
 
-def startup(n: int) -> str:
+def targets(results: list[tuple[Input, list[Row]]], start_ms: float) -> str:
+    """The issue's targets, each judged on the largest generated corpus (and the given corpus where it applies)."""
+    lines = ["| target | measured | met |", "|---|---|---|"]
+
+    def row(label: str, values: list[tuple[str, float]], ok: Callable[[float], bool], fmt: str) -> None:
+        shown = "; ".join(f"{fmt.format(v)} ({name})" for name, v in values)
+        lines.append(f"| {label} | {shown} | {'✅' if values and all(ok(v) for _, v in values) else '❌'} |")
+
+    def ratio(rows: dict[str, Row], mode: str) -> float:
+        r = rows[mode]
+        return rows[r.floor].rate / r.rate if r.floor and r.rate else float("nan")
+
+    big = [(i, {r.mode: r for r in rows}) for i, rows in results]
+    gen = [(i, rows) for i, rows in big if i.name.startswith("generated")]
+    judged = gen[-1:] + [(i, rows) for i, rows in big if not i.name.startswith("generated")]
+    row("stream ≤ 1.5× libyaml load+dump", [(i.name, ratio(r, "stream")) for i, r in judged], lambda v: v <= 1.5,
+        "{:.2f}×")
+    row("check on hardened input ≤ 1.5× libyaml load", [(i.name, ratio(r, "check (hardened input)")) for i, r in judged],
+        lambda v: v <= 1.5, "{:.2f}×")
+    changed = [(i, r) for i, r in judged if "fix (changed documents only)" in r]
+    row("fix, changed documents ≤ 1.2× ruamel round trip of them",
+        [(i.name, ratio(r, "fix (changed documents only)")) for i, r in changed], lambda v: v <= 1.2, "{:.2f}×")
+    row("fix ≥ 1,000 changed objects/s on one core",
+        [(i.name, r["fix (changed documents only)"].rate) for i, r in changed], lambda v: v >= 1000, "{:,.0f}/s")
+    row("unchanged documents copied byte for byte (a second fix rewrites no file)",
+        [(i.name, i.rewritten_on_second_fix) for i, _ in judged], lambda v: v == 0, "{:.0f} files rewritten")
+    row("start-up `kharden --version` ≤ 150 ms", [("best wall", start_ms)], lambda v: v <= 150, "{:.0f} ms")
+    row("stream mode, 10k objects, < 400 MB peak",
+        [(i.name, r["stream"].rss_mb) for i, r in gen if i.objects >= 10_000], lambda v: v < 400, "{:.0f} MB")
+    if len(gen) > 1:
+        (small, s_rows), (large, l_rows) = gen[0], gen[-1]
+        for mode in ("fix", "fix --generate", "stream", "check"):
+            row(f"linear: {mode} throughput at {large.objects:,} ≥ 0.8 × at {small.objects:,}",
+                [("ratio", l_rows[mode].rate / s_rows[mode].rate)], lambda v: v >= 0.8, "{:.2f}")
+    row("many files in parallel: fix -j speed-up over fix (wall)",
+        [(i.name, r["fix"].wall / next(v for k, v in r.items() if k.startswith("fix -j")).wall) for i, r in gen[-1:]],
+        lambda v: v > 1.2, "{:.2f}×")
+    return "\n".join(lines) + "\n"
+
+
+def startup(n: int) -> tuple[str, float]:
     def best(cmd: list[str]) -> float:
         times = []
         for _ in range(n):
@@ -229,9 +282,8 @@ def startup(n: int) -> str:
 
     py = best([sys.executable, "-c", "pass"])
     kh = best([sys.executable, "-m", "kharden", "--version"])
-    mark = "✅" if kh <= 0.150 else "❌"
-    return (f"Start-up, best of {n}: `python -m kharden --version` {kh * 1000:.0f} ms (target ≤ 150 ms {mark}); "
-            f"a bare `python -c pass` {py * 1000:.0f} ms.\n")
+    return (f"Start-up, best of {n} (wall): `python -m kharden --version` {kh * 1000:.0f} ms; a bare "
+            f"`python -c pass` {py * 1000:.0f} ms.\n", kh * 1000)
 
 
 def linearity(results: list[tuple[Input, list[Row]]]) -> str:
@@ -255,8 +307,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--profile", default="restricted")
     p.add_argument("--jobs", type=int, default=2, help="N for the `fix -j N` row")
     p.add_argument("--repeat", type=int, default=3, help="runs per mode (best is reported)")
-    p.add_argument("--budget", type=float, default=10.0, help="seconds after which a mode stops repeating")
-    p.add_argument("--ruamel-max-objects", type=int, default=2000, help="the ruamel floor runs on this many at most")
+    p.add_argument("--budget", type=float, default=4.0, help="seconds after which a mode stops repeating")
+    p.add_argument("--ruamel-max-objects", type=int, default=1000, help="the ruamel floor runs on this many at most")
     p.add_argument("--startup-runs", type=int, default=10)
     p.add_argument("--out", help="also write the report to this file")
     args = p.parse_args(argv)
@@ -268,14 +320,17 @@ def main(argv: list[str] | None = None) -> None:
         for n in [int(x) for x in args.objects.split(",") if x.strip()]:
             d = os.path.join(work, f"gen-{n}")
             inputs.append(prepare(f"generated {n:,}", write_corpus(d, n), d, args, work))
-        if args.corpus:
+        if args.corpus and not os.path.isdir(args.corpus):
+            print(f"bench: no corpus at {args.corpus}; measuring the generated corpora only", file=sys.stderr)
+        elif args.corpus:
             from kharden.read.source import expand_paths
 
             root = os.path.normpath(args.corpus)
             inputs.append(prepare(f"corpus {os.path.relpath(root, REPO)}", expand_paths([root]), root, args, work))
         results = [(inp, measure(inp, args, work)) for inp in inputs]
-        report = header(args) + "\n".join(table(i, r) for i, r in results) + "\n" + linearity(results) + "\n"
-        report += startup(args.startup_runs)
+        start_text, start_ms = startup(args.startup_runs)
+        report = header(args) + "## Targets\n\n" + targets(results, start_ms) + "\n## Measurements\n\n"
+        report += "\n".join(table(i, r) for i, r in results) + "\n" + linearity(results) + "\n" + start_text
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(report)

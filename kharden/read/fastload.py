@@ -7,8 +7,8 @@ Three measured costs, each removed without changing a single value read:
   it paused. A node tree has no garbage cycles to find while it is being built, so reading pauses the collector
   (`pause_gc` / `resume_gc`; whole runs use `kharden.gcpause`) and lets it run as usual afterwards.
 - **The resolver.** libyaml's composer calls the pure-Python `Resolver.resolve` for every node, which runs regular
-  expressions on every plain scalar. Without path resolvers (SafeLoader has none) the tag depends only on
-  (kind, value, implicit), so `Loader` remembers it per stream: keys such as `name` or `image` resolve once.
+  expressions on every plain scalar. Without path resolvers (SafeLoader has none) a scalar's tag depends only on
+  (value, implicit), so `Loader` remembers it: keys such as `name` or `image` resolve once.
 - **The constructor.** `SafeConstructor` builds values through generators and deferred state. `Constructor`
   builds plain mappings, sequences and scalars directly from the composed nodes (anchors and cycles shared exactly
   as SafeConstructor shares them) and hands any document with anything else (merge keys, `!!set`, `!!omap`,
@@ -37,7 +37,7 @@ _SCALARS = {
     for tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
                 "tag:yaml.org,2002:float", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp")
 }
-_CACHE_LIMIT = 100_000  # resolved tags remembered per stream; bounds memory on huge, varied input
+_CACHE_LIMIT = 100_000  # scalar tags remembered; bounds memory on huge, varied input
 
 
 def pause_gc() -> bool:
@@ -106,22 +106,24 @@ def _build(node: Node, memo: dict[int, Any], c: SafeConstructor) -> Any:
     raise _Fallback
 
 
-class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """libyaml's safe loader with the tag of each (kind, value, implicit) resolved once per stream."""
+# (value, implicit) -> tag of a plain or quoted scalar. Shared by all loaders: verifying re-reads one document at
+# a time, and a per-stream table would start empty for each. Tags depend on the implicit resolvers of the class,
+# which kharden never changes; the table is bounded and starts over when full.
+_TAGS: dict[tuple[Any, Any], str] = {}
 
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self._tags: dict[tuple[Any, Any, Any], str] = {}
+
+class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """libyaml's safe loader with the tag of each scalar (value, implicit) resolved once."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is not ScalarNode:
             return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
-        key = (kind, value, implicit)
-        tag = self._tags.get(key)
+        tag = _TAGS.get((value, implicit))
         if tag is None:
             tag = super().resolve(kind, value, implicit)
-            if len(self._tags) < _CACHE_LIMIT:
-                self._tags[key] = tag
+            if len(_TAGS) >= _CACHE_LIMIT:
+                _TAGS.clear()
+            _TAGS[(value, implicit)] = tag
         return tag
 
     # Path resolvers are what makes the tag depend on more than (kind, value, implicit); SafeLoader has none,
