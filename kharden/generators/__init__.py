@@ -5,7 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-REGISTRY: list[ModuleType] = []
+from kharden.generators import networkpolicies
+
+REGISTRY: list[ModuleType] = [networkpolicies]
 
 GENERATORS: dict[str, ModuleType] = {g.ID: g for g in REGISTRY}
 GENERATOR_DEFAULTS: dict[str, dict[str, Any]] = {g.ID: g.DEFAULTS for g in REGISTRY}

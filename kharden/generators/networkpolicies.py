@@ -1,0 +1,86 @@
+"""networkPolicies: NetworkPolicies that isolate every pod and allow exactly the traffic the manifests name.
+
+Per namespace of the input (objects without `metadata.namespace` get policies without one, so they land together):
+
+    default-deny   podSelector {}, policyTypes [Ingress, Egress]
+    allow-dns      egress to pods k8s-app=kube-dns in namespace kube-system, UDP and TCP 53
+                   (plus NodeLocal DNSCache when `nodeLocalDNS` is set)
+
+Per workload, selected by its own selector (spec.selector.matchLabels, not volatile template labels):
+
+    <workload>-ingress   from each client that names one of its Services; from the ingress controller / gateway
+                         pods for Services an Ingress or HTTPRoute/GRPCRoute/TCPRoute routes to; from anywhere
+                         for LoadBalancer / NodePort Services
+    <workload>-egress    to each Service it names; to the API server (`apiServerCIDR`, TCP 443 and 6443) when its
+                         pods keep a ServiceAccount token
+
+A client names a Service in env values, args/command and loaded ConfigMaps (envFrom, configMapKeyRef, mounted
+ConfigMaps), as `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`, `scheme://svc:port`, `svc:port`, or a
+StatefulSet pod `db-0.db`. Ports are the Service's target ports, named ones resolved through the server's
+containers. Before:
+
+    env: [{name: CART_SERVICE_ADDR, value: "cartservice:7070"}]      # in Deployment frontend
+
+after (generated, besides the cartservice-ingress that allows it from frontend):
+
+    kind: NetworkPolicy
+    metadata:
+      name: frontend-egress
+      labels: {app.kubernetes.io/managed-by: kharden}
+      annotations: {kharden.dev/why: "egress[0] to Deployment/cartservice: env CART_SERVICE_ADDR ... (file:80)"}
+    spec:
+      podSelector: {matchLabels: {app: frontend}}
+      policyTypes: [Egress]
+      egress: [{to: [{podSelector: {matchLabels: {app: cartservice}}}], ports: [{protocol: TCP, port: 7070}]}]
+
+Existing NetworkPolicies are respected: no default-deny where one isolates the namespace, no per-workload policy
+of a type an existing policy already decides for those pods, no name already taken. Warnings (`netpol.*`) for
+ExternalName Services, Services without selectors, hostNetwork pods, named ports with no match, hosts that look
+like Services but are not in the input, LoadBalancer/NodePort exposure, and a missing API server CIDR.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from kharden.generators.base import Generated
+from kharden.read import KObject
+
+from .netpol.existing import read_existing
+from .netpol.graph import reference_edges
+from .netpol.inventory import build
+from .netpol.policies import build_policies
+from .netpol.references import HostIndex
+from .netpol.routes import api_server_edges, controller_egress, exposed_edges, route_edges, service_warnings
+from .netpol.rules import Allow
+
+ID = "networkPolicies"
+DEFAULTS: dict[str, Any] = {
+    "dnsNamespace": "kube-system",
+    "dnsPodLabels": {"k8s-app": "kube-dns"},
+    "dnsPort": 53,
+    "nodeLocalDNS": "",  # e.g. "169.254.20.10"; "" = no NodeLocal DNSCache
+    "ingressControllerNamespace": "ingress-nginx",
+    "ingressControllerPodLabels": {"app.kubernetes.io/name": "ingress-nginx"},
+    "gatewayNamespace": "",  # "" with gatewayPodLabels {} = the ingress controller's settings
+    "gatewayPodLabels": {},
+    "apiServerCIDR": "",  # e.g. "10.0.0.1/32" (comma-separated for several); "" = unknown -> warning
+    "clusterDomain": "cluster.local",
+}
+
+
+def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[[KObject], Any],
+             **kw: Any) -> Generated:
+    """Derive the policies from the whole input. Pure: reads the objects, edits none of them."""
+    opts = {**DEFAULTS, **opts}
+    inv = build(objects, kw.get("pod_templates"))
+    index = HostIndex(inv, str(opts["clusterDomain"]))
+    allow = Allow()
+    service_warnings(inv, allow)
+    reference_edges(inv, index, allow)
+    route_edges(inv, index, opts, allow)
+    exposed_edges(inv, allow)
+    api_server_edges(inv, opts, allow)
+    controller_egress(inv, opts, allow)
+    policies = build_policies(inv, allow, read_existing(inv.policies), opts)
+    return Generated(policies, allow.findings())
