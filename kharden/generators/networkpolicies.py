@@ -82,5 +82,5 @@ def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[
     exposed_edges(inv, allow)
     api_server_edges(inv, opts, allow)
     controller_egress(inv, opts, allow)
-    policies = build_policies(inv, allow, read_existing(inv.policies), opts)
+    policies = build_policies(inv, allow, read_existing(inv.policies, int(opts["dnsPort"])), opts)
     return Generated(policies, allow.findings())

@@ -49,7 +49,7 @@ def policy_types(spec: dict[str, Any]) -> set[str]:
     return {"Ingress"} | ({"Egress"} if "egress" in spec else set())
 
 
-def read_existing(policies: list[KObject]) -> Existing:
+def read_existing(policies: list[KObject], dns_port: int = 53) -> Existing:
     out = Existing()
     for obj in policies:
         ns = obj.ref.namespace
@@ -62,20 +62,20 @@ def read_existing(policies: list[KObject]) -> Existing:
         if selector in ({}, None) or selector == {"matchLabels": {}}:
             out.isolated[ns] |= types
             out.decided[ns] |= {t for t in types if spec.get(t.lower())}
-            if "Egress" in types and _allows_dns(spec.get("egress")):
+            if "Egress" in types and _allows_dns(spec.get("egress"), dns_port):
                 out.dns.add(ns)
         elif isinstance(selector, dict):
             out.selective[ns].append((selector, types))
     return out
 
 
-def _allows_dns(rules: Any) -> bool:
+def _allows_dns(rules: Any, port: int) -> bool:
     for rule in rules or []:
         if not isinstance(rule, dict):
             continue
         ports = rule.get("ports")
         if not ports and not rule.get("to"):  # everything, everywhere
             return True
-        if any(isinstance(p, dict) and p.get("port") in (53, "53", "dns") for p in ports or []):
+        if any(isinstance(p, dict) and p.get("port") in (port, str(port), "dns") for p in ports or []):
             return True
     return False

@@ -67,8 +67,8 @@ def _reference(client: Workload, m: Mention, tok: HostToken, index: HostIndex, a
             what = f"{m.what} names {token_text(tok)}, which is not a Service in the input; no policy allows it"
             allow.warn(m.obj, "unresolved-host", what, m.path)
         return
-    if not tok.explicit and "." not in tok.host:
-        return  # a plain word inside a sentence ("Pinging frontend...") is not an address
+    if not tok.explicit(m.bare_ok) and "." not in tok.host:
+        return  # a plain word in a sentence ("Pinging frontend...") or a flag value ("--name web") is no address
     svc, sts = hit
     servers = [sts] if sts is not None else svc.servers
     if tok.port is None and tok.scheme is None and "." not in tok.host:
@@ -82,11 +82,15 @@ def _reference(client: Workload, m: Mention, tok: HostToken, index: HostIndex, a
             continue
         ports = target_ports(svc, server, port, allow, direct=sts is not None)
         if not ports:
-            if port is not None and not svc.headless and sts is None:
+            if port is not None and not svc.headless and sts is None and not _has_port(svc, port):
                 message = f"{m.what} names {token_text(tok)}, but Service {svc.name} has no port {port}"
                 allow.warn(m.obj, "unknown-port", message, m.path)
             continue
         connect(client, server, frozenset(ports), f"{m.what} names {token_text(tok)} ({m.where()})", allow)
+
+
+def _has_port(svc: Service, port: int) -> bool:
+    return any(p.get("port") == port for _, p in svc.ports())
 
 
 def connect(client: Workload, server: Workload, ports: frozenset[Port], why: str, allow: Allow) -> None:

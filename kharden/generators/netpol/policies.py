@@ -8,6 +8,7 @@ generated object): a clash gets `-kharden`, then `-kharden-2`, ... Every object 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Iterable
 
@@ -54,7 +55,9 @@ def policy(name: str, ns: Namespace, selector: dict[str, Any], types: list[str],
     meta["annotations"] = {WHY: "\n".join(why)}
     spec: dict[str, Any] = {"podSelector": selector, "policyTypes": types}
     spec.update(spec_extra or {})
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta, "spec": spec}
+    # Every mapping appears once: a shared selector would render as a YAML alias and couple later edits.
+    obj = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta, "spec": spec}
+    return json.loads(json.dumps(obj))
 
 
 def default_deny(name: str, ns: Namespace, types: list[str]) -> dict[str, Any]:
@@ -85,8 +88,8 @@ def _labels(labels: dict[str, Any]) -> str:
 
 def rule_object(rule: Rule, direction: Direction) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if rule.peer:
-        out["from" if direction == "ingress" else "to"] = [rule.peer]
+    if rule.peers:
+        out["from" if direction == "ingress" else "to"] = rule.peers
     if rule.ports:
         out["ports"] = [{"protocol": p.protocol, "port": p.port} for p in sorted(rule.ports)]
     return out

@@ -41,6 +41,7 @@ class Mention:
     path: Path
     what: str  # "env CART_SERVICE_ADDR of container server", "ConfigMap app key redis.url"
     hinted: bool  # its env var name or key says it holds an address
+    bare_ok: bool = True  # a bare name alone in the string counts (env, ConfigMap) or not (an args item: a flag value)
 
     def where(self) -> str:
         return f"{self.obj.ref.file}:{self.obj.line(self.path)}"
@@ -53,10 +54,9 @@ class HostToken:
     scheme: str | None
     whole: bool  # the token is the whole (stripped) string
 
-    @property
-    def explicit(self) -> bool:
-        """Written the way only an address is written: with a scheme or a port, or alone in its string."""
-        return self.port is not None or self.scheme is not None or self.whole
+    def explicit(self, bare_ok: bool = True) -> bool:
+        """Written the way only an address is written: with a scheme or a port, or (bare_ok) alone in its string."""
+        return self.port is not None or self.scheme is not None or (self.whole and bare_ok)
 
 
 @lru_cache(maxsize=65536)
@@ -80,7 +80,7 @@ def mentions(w: Workload, inv: Inventory) -> Iterator[Mention]:
         for field_ in ("command", "args"):
             for i, arg in enumerate(c.get(field_) or []):
                 if isinstance(arg, str):
-                    yield Mention(arg, obj, cpath + (field_, i), f"{field_}[{i}] of container {cname}", False)
+                    yield Mention(arg, obj, cpath + (field_, i), f"{field_}[{i}] of container {cname}", False, False)
         yield from _env(w, inv, cpath, c, cname)
     for vi, vol in enumerate(spec.get("volumes") or []):
         if isinstance(vol, dict):
@@ -157,16 +157,16 @@ class HostIndex:
     def looks_in_cluster(self, tok: HostToken, hinted: bool) -> bool:
         """Whether an unresolved token looks like a Service name (so its absence deserves a warning).
 
-        Careful about plain words, image names and file paths: only `*.svc[.<domain>]`, `name.<known namespace>`,
+        Careful about plain words, image names and file paths: only `name.ns.svc[.<domain>]`, `name.<known namespace>`,
         and single names written with a port or scheme (or alone in a value whose name says it is an address).
         """
         host = tok.host
         labels = host.split(".")
         if host == "localhost" or all(p.isdigit() for p in labels):
             return False
-        if host.endswith(".svc") or host.endswith(f".svc.{self.domain}"):
+        if labels[2:3] == ["svc"]:  # name.ns.svc[.<any cluster domain>]
             return True
-        if len(labels) == 2 and labels[1] in self.inv.namespaces and tok.explicit:
+        if len(labels) == 2 and labels[1] in self.inv.namespaces and tok.explicit():
             return True
         if len(labels) == 1 and not labels[0].isdigit():
             return tok.port is not None or tok.scheme is not None or (tok.whole and hinted)

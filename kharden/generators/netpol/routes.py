@@ -128,12 +128,16 @@ def api_server_edges(inv: Inventory, opts: dict[str, Any], allow: Allow) -> None
     for w in inv.workloads:
         if host_networked(w) or not keeps_token(w, inv):
             continue
-        why = f"to the API server: {w.label} keeps a ServiceAccount token (automountServiceAccountToken is not false)"
         if not cidrs:
             allow.warn(w.obj, "apiserver-cidr", f"{w.label} keeps a ServiceAccount token but apiServerCIDR is not "
                        "configured; no egress to the API server is allowed", w.target.spec_path)
-        for cidr in cidrs:
-            allow.add(w, "egress", {"ipBlock": {"cidr": cidr}}, API_PORTS, why)
+            continue
+        spec = w.target.spec
+        key = next((k for k in ("automountServiceAccountToken", "serviceAccountName") if k in spec), None)
+        where = f"{w.obj.ref.file}:{w.obj.line(w.target.spec_path + ((key,) if key else ()))}"
+        why = f"to the API server: the pods keep a ServiceAccount token (automountServiceAccountToken is not " \
+              f"false) ({where})"
+        allow.add(w, "egress", [{"ipBlock": {"cidr": c}} for c in cidrs], API_PORTS, why)
 
 
 def controller_egress(inv: Inventory, opts: dict[str, Any], allow: Allow) -> None:

@@ -24,7 +24,7 @@ NS_LABEL = "kubernetes.io/metadata.name"
 
 @dataclass
 class Rule:
-    peer: dict[str, Any]
+    peers: list[dict[str, Any]]  # [] = anywhere
     ports: set[Port] | None  # None: all ports
     reasons: list[str] = field(default_factory=list)
 
@@ -36,14 +36,16 @@ class Allow:
     rules: dict[tuple[int, Direction], dict[str, Rule]] = field(default_factory=dict)
     warnings: dict[tuple[str, Any, Path, str], Finding] = field(default_factory=dict)
 
-    def add(self, w: Workload, direction: Direction, peer: dict[str, Any], ports: frozenset[Port] | set[Port],
-            reason: str) -> None:
-        """Allow `w` to receive from / send to `peer` on `ports` (ALL_PORTS for every port), because `reason`."""
+    def add(self, w: Workload, direction: Direction, peer: dict[str, Any] | list[dict[str, Any]],
+            ports: frozenset[Port] | set[Port], reason: str) -> None:
+        """Allow `w` to receive from / send to `peer` (one peer, or several as one rule; ANYWHERE for any) on
+        `ports` (ALL_PORTS for every port), because `reason`."""
+        peers = peer if isinstance(peer, list) else ([peer] if peer else [])
         by_peer = self.rules.setdefault((id(w), direction), {})
-        key = json.dumps(peer, sort_keys=True)
+        key = json.dumps(peers, sort_keys=True)
         rule = by_peer.get(key)
         if rule is None:
-            rule = by_peer[key] = Rule(peer, set())
+            rule = by_peer[key] = Rule(peers, set())
         if rule.ports is not None:
             rule.ports = None if not ports else rule.ports | set(ports)
         if reason not in rule.reasons:
