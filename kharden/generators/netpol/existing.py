@@ -26,18 +26,19 @@ TYPES = ("Ingress", "Egress")
 class Existing:
     names: dict[Namespace, set[str]] = field(default_factory=lambda: defaultdict(set))
     isolated: dict[Namespace, set[str]] = field(default_factory=lambda: defaultdict(set))
-    decided: dict[Namespace, set[str]] = field(default_factory=lambda: defaultdict(set))  # namespace-wide rules
-    dns: set[Namespace] = field(default_factory=set)
-    selective: dict[Namespace, list[tuple[dict[str, Any], set[str]]]] = field(
+    # namespace-wide allow rules (type -> policy name), and policies selecting some pods (selector, types, name)
+    decided: dict[Namespace, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
+    selective: dict[Namespace, list[tuple[dict[str, Any], set[str], str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    dns: set[Namespace] = field(default_factory=set)
 
-    def covered(self, w: Workload) -> set[str]:
-        """Policy types an existing policy already decides for the workload's pods."""
-        out = set(self.decided.get(w.ns, set()))
-        for selector, types in self.selective.get(w.ns, []):
-            if not types <= out and selector_matches(selector, w.labels):
-                out |= types
+    def covered(self, w: Workload) -> dict[str, str]:
+        """Policy types an existing policy already decides for the workload's pods -> that policy's name."""
+        out = dict(self.decided.get(w.ns, {}))
+        for selector, types, name in self.selective.get(w.ns, []):
+            if not types <= set(out) and selector_matches(selector, w.labels):
+                out.update({t: name for t in types if t not in out})
         return out
 
 
@@ -61,11 +62,11 @@ def read_existing(policies: list[KObject], dns_port: int = 53) -> Existing:
         selector = spec.get("podSelector")
         if selector in ({}, None) or selector == {"matchLabels": {}}:
             out.isolated[ns] |= types
-            out.decided[ns] |= {t for t in types if spec.get(t.lower())}
+            out.decided[ns].update({t: obj.ref.name for t in types if spec.get(t.lower()) and t not in out.decided[ns]})
             if "Egress" in types and _allows_dns(spec.get("egress"), dns_port):
                 out.dns.add(ns)
         elif isinstance(selector, dict):
-            out.selective[ns].append((selector, types))
+            out.selective[ns].append((selector, types, obj.ref.name))
     return out
 
 

@@ -70,16 +70,18 @@ def allow_dns(name: str, ns: Namespace, opts: dict[str, Any]) -> dict[str, Any]:
     """Egress to the cluster DNS (and NodeLocal DNSCache when configured), UDP and TCP: TCP for large answers."""
     port = int(opts["dnsPort"])
     dns_ns = str(opts["dnsNamespace"])
-    peers: list[dict[str, Any]] = [{"namespaceSelector": ns_selector(dns_ns),
-                                    "podSelector": {"matchLabels": dict(opts["dnsPodLabels"])}}]
+    peers = [{"namespaceSelector": ns_selector(dns_ns), "podSelector": {"matchLabels": dict(opts["dnsPodLabels"])}}]
     why = [f"egress[0] to the cluster DNS: pods in namespace {dns_ns} labelled "
            f"{_labels(opts['dnsPodLabels'])}, UDP and TCP {port}"]
-    if opts.get("nodeLocalDNS"):
-        address = str(opts["nodeLocalDNS"])
-        peers.append({"ipBlock": {"cidr": address if "/" in address else f"{address}/32"}})
-        why.append(f"egress[0] to NodeLocal DNSCache at {address}")
     ports = [{"protocol": "UDP", "port": port}, {"protocol": "TCP", "port": port}]
-    return policy(name, ns, {}, ["Egress"], why, {"egress": [{"to": peers, "ports": ports}]})
+    rules: list[dict[str, Any]] = [{"to": peers, "ports": ports}]
+    if opts.get("nodeLocalDNS"):  # the node-local cache answers on the link-local address, always on port 53
+        address = str(opts["nodeLocalDNS"])
+        cidr = address if "/" in address else f"{address}/32"
+        local_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+        rules.append({"to": [{"ipBlock": {"cidr": cidr}}], "ports": local_ports})
+        why.append(f"egress[1] to NodeLocal DNSCache at {address}, UDP and TCP 53")
+    return policy(name, ns, {}, ["Egress"], why, {"egress": rules})
 
 
 def _labels(labels: dict[str, Any]) -> str:
@@ -136,8 +138,8 @@ def _workload_policies(workloads: Iterable[Workload], allow: Allow, existing: Ex
                 allow.warn(w.obj, "unselectable", f"{w.label} has no selector or pod labels; no policy can select "
                            "its pods alone", w.target.meta_path)
             elif direction.capitalize() in covered:
-                allow.note(w.obj, "existing-policy", f"an existing NetworkPolicy already decides the {direction} "
-                           f"of {w.label}; no {direction} policy generated")
+                allow.note(w.obj, "existing-policy", f"NetworkPolicy {covered[direction.capitalize()]} already "
+                           f"decides the {direction} of {w.label}; no {direction} policy generated")
             else:
                 out.append(workload_policy(w, direction, rules, names))  # type: ignore[arg-type]
     return out
