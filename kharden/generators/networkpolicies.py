@@ -50,8 +50,9 @@ from .netpol.existing import read_existing
 from .netpol.graph import reference_edges
 from .netpol.inventory import build
 from .netpol.policies import build_policies
+from .netpol.mirror import mirror_existing, webhook_edges
 from .netpol.references import HostIndex
-from .netpol.routes import api_server_edges, controller_egress, exposed_edges, route_edges, service_warnings
+from .netpol.routes import api_cidrs, api_server_edges, controller_egress, exposed_edges, route_edges, service_warnings
 from .netpol.rules import Allow
 
 ID = "networkPolicies"
@@ -61,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "dnsPort": 53,
     "nodeLocalDNS": "",  # e.g. "169.254.20.10"; "" = no NodeLocal DNSCache
     "ingressControllerNamespace": "ingress-nginx",
-    "ingressControllerPodLabels": {"app.kubernetes.io/name": "ingress-nginx"},
+    "ingressControllerPodLabels": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
     "gatewayNamespace": "",  # "" with gatewayPodLabels {} = the ingress controller's settings
     "gatewayPodLabels": {},
     "apiServerCIDR": "",  # e.g. "10.0.0.1/32" (comma-separated for several); "" = unknown -> warning
@@ -82,5 +83,7 @@ def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[
     exposed_edges(inv, allow)
     api_server_edges(inv, opts, allow)
     controller_egress(inv, opts, allow)
+    mirror_existing(inv, allow)
+    webhook_edges(inv, index, objects, api_cidrs(opts), allow)
     policies = build_policies(inv, allow, read_existing(inv.policies, int(opts["dnsPort"])), opts)
     return Generated(policies, allow.findings())

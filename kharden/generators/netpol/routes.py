@@ -122,9 +122,13 @@ def keeps_token(w: Workload, inv: Inventory) -> bool:
     return not (sa is not None and sa.data.get("automountServiceAccountToken") is False)
 
 
+def api_cidrs(opts: dict[str, Any]) -> list[str]:
+    return [c.strip() for c in str(opts.get("apiServerCIDR") or "").split(",") if c.strip()]
+
+
 def api_server_edges(inv: Inventory, opts: dict[str, Any], allow: Allow) -> None:
     """Egress to the API server for workloads that keep a token; a warning when its address is not configured."""
-    cidrs = [c.strip() for c in str(opts.get("apiServerCIDR") or "").split(",") if c.strip()]
+    cidrs = api_cidrs(opts)
     for w in inv.workloads:
         if host_networked(w) or not keeps_token(w, inv):
             continue
