@@ -64,5 +64,5 @@ def test_every_rule_has_a_case() -> None:
     """Each warning rule appears in some golden case (a meta-test, so a new rule comes with its case)."""
     seen = "".join((p / "findings.txt").read_text() for p in CASES.iterdir() if (p / "findings.txt").exists())
     rules = ["externalname", "no-selector", "host-network", "named-port", "unresolved-host", "unknown-port",
-             "exposed", "apiserver-cidr", "unknown-namespace", "existing-policy"]
+             "exposed", "apiserver-cidr", "unknown-namespace", "existing-policy", "unselectable"]
     assert [r for r in rules if f"netpol.{r} " not in seen] == []

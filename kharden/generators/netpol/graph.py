@@ -95,6 +95,12 @@ def _has_port(svc: Service, port: int) -> bool:
 
 def connect(client: Workload, server: Workload, ports: frozenset[Port], why: str, allow: Allow) -> None:
     """Ingress on the server from the client and egress on the client to the server, on `ports`."""
+    for side in (client, server):
+        if not side.selector:  # an empty podSelector would mean every pod of the namespace
+            allow.warn(side.obj, "unselectable", f"{side.label} has no selector or pod labels, so no policy can "
+                       f"name its pods; traffic {client.label} -> {server.label} is not allowed", side.target.meta_path)
+    if not client.selector or not server.selector:
+        return
     src = workload_peer(client, server.ns)
     dst = workload_peer(server, client.ns)
     if src is None or dst is None:

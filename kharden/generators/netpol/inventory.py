@@ -188,8 +188,8 @@ def workload_selector(obj: KObject, target: PodTarget, labels: Labels) -> dict[s
     without recreating the workload, so a policy that uses it keeps matching.
     """
     if obj.ref.kind == "ReplicationController":
-        sel = _str_map(get(obj.data, ("spec", "selector")))
-        return {"matchLabels": sel} if sel else ({"matchLabels": labels} if labels else {})
+        rc = _str_map(get(obj.data, ("spec", "selector")))
+        return {"matchLabels": rc} if rc else ({"matchLabels": labels} if labels else {})
     sel = get(obj.data, ("spec", "selector")) if target.template == ("spec", "template") else None
     if isinstance(sel, dict) and (sel.get("matchLabels") or sel.get("matchExpressions")):
         out: dict[str, Any] = {}

@@ -57,7 +57,8 @@ def policy(name: str, ns: Namespace, selector: dict[str, Any], types: list[str],
     spec.update(spec_extra or {})
     # Every mapping appears once: a shared selector would render as a YAML alias and couple later edits.
     obj = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta, "spec": spec}
-    return json.loads(json.dumps(obj))
+    copied: dict[str, Any] = json.loads(json.dumps(obj))
+    return copied
 
 
 def default_deny(name: str, ns: Namespace, types: list[str]) -> dict[str, Any]:
@@ -100,7 +101,7 @@ def rule_object(rule: Rule, direction: Direction) -> dict[str, Any]:
 def workload_policy(w: Workload, direction: Direction, rules: list[Rule], names: Names) -> dict[str, Any]:
     why = [f"{direction}[{i}] {reason}" for i, rule in enumerate(rules) for reason in rule.reasons]
     name = names.claim(w.ns, f"{w.name}-{direction}")
-    spec = {direction: [rule_object(r, direction) for r in rules]}
+    spec: dict[str, Any] = {direction: [rule_object(r, direction) for r in rules]}
     return policy(name, w.ns, w.selector, [direction.capitalize()], why, spec)
 
 
@@ -130,8 +131,9 @@ def _workload_policies(workloads: Iterable[Workload], allow: Allow, existing: Ex
         if host_networked(w):
             continue
         covered = existing.covered(w)
-        for direction in ("ingress", "egress"):
-            rules = allow.of(w, direction)  # type: ignore[arg-type]
+        directions: tuple[Direction, ...] = ("ingress", "egress")
+        for direction in directions:
+            rules = allow.of(w, direction)
             if not rules:
                 continue
             if not w.selector:
@@ -141,5 +143,5 @@ def _workload_policies(workloads: Iterable[Workload], allow: Allow, existing: Ex
                 allow.note(w.obj, "existing-policy", f"NetworkPolicy {covered[direction.capitalize()]} already "
                            f"decides the {direction} of {w.label}; no {direction} policy generated")
             else:
-                out.append(workload_policy(w, direction, rules, names))  # type: ignore[arg-type]
+                out.append(workload_policy(w, direction, rules, names))
     return out

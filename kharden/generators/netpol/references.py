@@ -27,6 +27,7 @@ _TOKEN = re.compile(
     rf"(?<![\w.@/$-])(?:(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^@/\s]*@)?)?"
     rf"(?P<host>{_LABEL}(?:\.{_LABEL})*)\.?(?::(?P<port>\d{{1,5}})(?![\w.]))?(?![\w.-])"
 )
+_NUMBER = re.compile(r"^[0-9.]+$")
 _POD_NAME = re.compile(r"^(?P<sts>.+)-(?P<ordinal>\d+)$")
 # Env var names and ConfigMap keys that say their value is an address.
 _HINT = re.compile(r"(HOST|HOSTNAME|ADDR|ADDRESS|SERVER|SERVICE|ENDPOINT|URL|URI|DSN)S?$", re.IGNORECASE)
@@ -66,8 +67,8 @@ def tokens(text: str) -> tuple[HostToken, ...]:
     out = []
     for m in _TOKEN.finditer(text):
         port = int(m["port"]) if m["port"] else None
-        if port is not None and not 0 < port < 65536:
-            continue
+        if (port is not None and not 0 < port < 65536) or _NUMBER.match(m["host"]):
+            continue  # not a port; numbers, versions and IP addresses are no Service names
         out.append(HostToken(m["host"], port, m["scheme"], m.group(0) == stripped))
     return tuple(out)
 

@@ -8,7 +8,7 @@ canonical JSON, so the same peer reached through several references becomes one 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from kharden.model import Finding, Path, Severity
@@ -67,8 +67,8 @@ class Allow:
         key = (rule, ref, path, message)
         if key not in self.warnings:
             line = obj.line(path) if obj is not None else None
-            status = "info" if severity == "info" else "open"
-            self.warnings[key] = Finding(ref, f"netpol.{rule}", severity, message, path, line, status)
+            finding = Finding(ref, f"netpol.{rule}", severity, message, path, line)
+            self.warnings[key] = replace(finding, status="info") if severity == "info" else finding
 
     def findings(self) -> list[Finding]:
         return list(self.warnings.values())
