@@ -34,9 +34,23 @@ after (generated, besides the cartservice-ingress that allows it from frontend):
       egress: [{to: [{podSelector: {matchLabels: {app: cartservice}}}], ports: [{protocol: TCP, port: 7070}]}]
 
 Existing NetworkPolicies are respected: no default-deny where one isolates the namespace, no per-workload policy
-of a type an existing policy already decides for those pods, no name already taken. Warnings (`netpol.*`) for
-ExternalName Services, Services without selectors, hostNetwork pods, named ports with no match, hosts that look
-like Services but are not in the input, LoadBalancer/NodePort exposure, and a missing API server CIDR.
+of a type an existing policy already decides for those pods, no name already taken (`-kharden`, `-kharden-2`, ...
+are appended). Their pod-to-pod rules are mirrored: if one lets B receive from A, A gets the egress to B, so the
+generated default-deny does not cut traffic the author allowed. Pods behind admission webhooks and APIServices
+accept the API server's CIDR.
+
+Warnings (`netpol.*`): externalname, no-selector, host-network, named-port, unresolved-host (a host that looks
+like a Service but is not in the input; plain words, paths, image names and external names are not reported),
+unknown-port, unknown-namespace, unselectable, exposed (LoadBalancer/NodePort), apiserver-cidr,
+ingress-controller; `netpol.existing-policy` notes where an existing policy made a generated one unnecessary.
+
+Options (DEFAULTS): dnsNamespace, dnsPodLabels, dnsPort (the DNS pods' port), nodeLocalDNS (address, "" = off),
+ingressControllerNamespace / ingressControllerPodLabels (the peer allowed into Ingress backends; never "any pod"),
+gatewayNamespace / gatewayPodLabels (for Gateway API routes; empty = the ingress controller's), apiServerCIDR
+(comma-separated; "" = unknown, warned), clusterDomain.
+
+Limits: traffic to addresses compiled into images (never written in the manifests) and to hosts outside the
+cluster is not derived; egress to the internet is never generated.
 """
 
 from __future__ import annotations
