@@ -185,3 +185,33 @@ def test_input_objects_are_not_edited() -> None:
     before = [yaml.safe_dump(o.data) for o in objects]
     networkpolicies.generate(objects, {}, lambda o: pytest.fail("no edits expected"))
     assert [yaml.safe_dump(o.data) for o in objects] == before
+
+
+def test_connects_to_annotation_declares_compiled_in_addresses() -> None:
+    text = SERVER + client("nothing").replace(
+        "    metadata: {labels: {app: web}}", "    metadata:\n      labels: {app: web}\n"
+        "      annotations: {kharden.dev/connects-to: 'api.shop:80, missing:9'}")
+    objects, rules = generate(text)
+    web = next(o for o in objects if o["metadata"]["name"] == "web-egress")
+    assert web["spec"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert "annotation kharden.dev/connects-to names api.shop:80 (in.yaml:" in web["metadata"]["annotations"][
+        "kharden.dev/why"]
+    assert rules == ["netpol.unresolved-host"]
+
+
+def test_routes_without_controller_labels_allow_nothing() -> None:
+    ingress = """
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: api, namespace: shop}
+spec:
+  defaultBackend: {service: {name: api, port: {number: 80}}}
+"""
+    objects, rules = generate(SERVER + ingress, ingressControllerPodLabels={})
+    assert "api-ingress" not in names(objects)
+    assert rules == ["netpol.ingress-controller"]
+    objects, rules = generate(SERVER + ingress)
+    peer = next(o for o in objects if o["metadata"]["name"] == "api-ingress")["spec"]["ingress"][0]["from"][0]
+    assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "controller"
+    assert rules == []

@@ -49,8 +49,9 @@ ingressControllerNamespace / ingressControllerPodLabels (the peer allowed into I
 gatewayNamespace / gatewayPodLabels (for Gateway API routes; empty = the ingress controller's), apiServerCIDR
 (comma-separated; "" = unknown, warned), clusterDomain.
 
-Limits: traffic to addresses compiled into images (never written in the manifests) and to hosts outside the
-cluster is not derived; egress to the internet is never generated.
+Limits: addresses compiled into images (never written in the manifests) are not derived; declare them with the
+pod annotation `kharden.dev/connects-to: "svc:port, other.ns:9000"`. Egress outside the cluster (the internet,
+ExternalName targets) is never generated.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Where a workload names the hosts it talks to, and how a host name is resolved to a Service of the input.
 
-Clients name a Service in env values, container args/command, and ConfigMaps they load (envFrom,
-configMapKeyRef, mounted ConfigMap volumes), as `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.<cluster domain>`,
-`scheme://svc:port/...`, `svc:port`, or a StatefulSet pod's name `db-0.db[.ns...]`.
+Clients name a Service in env values, container args/command, ConfigMaps they load (envFrom, configMapKeyRef,
+mounted ConfigMap volumes) and the `kharden.dev/connects-to` annotation, as `svc`, `svc.ns`, `svc.ns.svc`,
+`svc.ns.svc.<cluster domain>`, `scheme://svc:port/...`, `svc:port`, or a StatefulSet pod's name `db-0.db[.ns...]`.
 
 Each string is tokenized once (host-like tokens with an optional scheme and port) and each token is looked up in
 a host-name index built once from the Services, so the cost grows with the text, not with Services x strings.
@@ -27,6 +27,7 @@ _TOKEN = re.compile(
     rf"(?<![\w.@/$-])(?:(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://(?:[^@/\s]*@)?)?"
     rf"(?P<host>{_LABEL}(?:\.{_LABEL})*)\.?(?::(?P<port>\d{{1,5}})(?![\w.]))?(?![\w.-])"
 )
+CONNECTS_TO = "kharden.dev/connects-to"
 _NUMBER = re.compile(r"^[0-9.]+$")
 _POD_NAME = re.compile(r"^(?P<sts>.+)-(?P<ordinal>\d+)$")
 # Env var names and ConfigMap keys that say their value is an address.
@@ -83,6 +84,7 @@ def mentions(w: Workload, inv: Inventory) -> Iterator[Mention]:
                 if isinstance(arg, str):
                     yield Mention(arg, obj, cpath + (field_, i), f"{field_}[{i}] of container {cname}", False, False)
         yield from _env(w, inv, cpath, c, cname)
+    yield from _declared(w)
     for vi, vol in enumerate(spec.get("volumes") or []):
         if isinstance(vol, dict):
             sources = [vol.get("configMap")] + [s.get("configMap") for s in get(vol, ("projected", "sources")) or []
@@ -91,6 +93,19 @@ def mentions(w: Workload, inv: Inventory) -> Iterator[Mention]:
                 if isinstance(src, dict):
                     keys = [i.get("key") for i in src.get("items") or [] if isinstance(i, dict)] or None
                     yield from _config_map(inv, w.ns, src.get("name"), keys, f"volume {vol.get('name', vi)}")
+
+
+def _declared(w: Workload) -> Iterator[Mention]:
+    """Addresses declared in the `kharden.dev/connects-to` annotation (comma or space separated): for hosts the
+    manifests never write, such as defaults compiled into the image."""
+    for meta in (w.target.meta_path, ("metadata",)):
+        value = get(w.obj.data, meta + ("annotations", CONNECTS_TO))
+        if isinstance(value, str):
+            path = meta + ("annotations", CONNECTS_TO)
+            for item in re.split(r"[\s,]+", value.strip()):
+                if item:
+                    yield Mention(item, w.obj, path, f"annotation {CONNECTS_TO}", True)
+            return
 
 
 def _env(w: Workload, inv: Inventory, cpath: Path, c: dict[str, Any], cname: str) -> Iterator[Mention]:
