@@ -6,6 +6,7 @@ exactly the service graph the manifests reference, DNS and the API server, and n
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -19,9 +20,10 @@ from kharden.read.source import parse_text
 
 pytest.importorskip("nca")
 
-BOUTIQUE = Path(__file__).resolve().parents[2] / "shared/corpus/apps/microservices-demo/release/kubernetes-manifests.yaml"
+CORPUS = Path(os.environ.get("KHARDEN_CORPUS", "/work/shared/corpus"))
+BOUTIQUE = CORPUS / "apps/microservices-demo/release/kubernetes-manifests.yaml"
 if not BOUTIQUE.exists():
-    BOUTIQUE = Path("/work/shared/corpus/apps/microservices-demo/release/kubernetes-manifests.yaml")
+    pytest.skip(f"corpus not found at {CORPUS} (set KHARDEN_CORPUS)", allow_module_level=True)
 API = "10.96.0.1/32"
 
 # The service graph of Online Boutique as its manifests write it (env *_ADDR), with the server's target port.

@@ -77,7 +77,10 @@ DEFAULTS: dict[str, Any] = {
     "dnsPort": 53,
     "nodeLocalDNS": "",  # e.g. "169.254.20.10"; "" = no NodeLocal DNSCache
     "ingressControllerNamespace": "ingress-nginx",
-    "ingressControllerPodLabels": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
+    "ingressControllerPodLabels": {
+        "app.kubernetes.io/name": "ingress-nginx",
+        "app.kubernetes.io/component": "controller",
+    },
     "gatewayNamespace": "",  # "" with gatewayPodLabels {} = the ingress controller's settings
     "gatewayPodLabels": {},
     "apiServerCIDR": "",  # e.g. "10.0.0.1/32" (comma-separated for several); "" = unknown -> warning

@@ -149,7 +149,8 @@ class HostIndex:
         for svc in inv.services:
             self.short.setdefault((svc.ns, svc.name), svc)
             if svc.ns is not None:  # without a namespace, only the short name is knowable
-                for name in (f"{svc.name}.{svc.ns}", f"{svc.name}.{svc.ns}.svc", f"{svc.name}.{svc.ns}.svc.{self.domain}"):
+                base = f"{svc.name}.{svc.ns}"
+                for name in (base, f"{base}.svc", f"{base}.svc.{self.domain}"):
                     self.qualified.setdefault(name, svc)
 
     def service(self, host: str, ns: Namespace) -> Service | None:
