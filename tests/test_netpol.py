@@ -215,3 +215,14 @@ spec:
     peer = next(o for o in objects if o["metadata"]["name"] == "api-ingress")["spec"]["ingress"][0]["from"][0]
     assert peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "controller"
     assert rules == []
+
+
+def test_service_accounts_generated_earlier_decide_the_token() -> None:
+    text = SERVER.replace("      automountServiceAccountToken: false\n", "      serviceAccountName: api\n")
+    objects = list(parse_text(text, "in.yaml").objects())
+    keeps = networkpolicies.generate(objects, {"apiServerCIDR": "10.0.0.1/32"}, lambda o: None)
+    assert "api-egress" in names(keeps.objects)
+    sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "api", "namespace": "shop"},
+          "automountServiceAccountToken": False}
+    off = networkpolicies.generate(objects, {"apiServerCIDR": "10.0.0.1/32"}, lambda o: None, generated=[sa])
+    assert "api-egress" not in names(off.objects)

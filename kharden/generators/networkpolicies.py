@@ -90,9 +90,13 @@ DEFAULTS: dict[str, Any] = {
 
 def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[[KObject], Any],
              **kw: Any) -> Generated:
-    """Derive the policies from the whole input. Pure: reads the objects, edits none of them."""
+    """Derive the policies from the whole input. Pure: reads the objects, edits none of them.
+
+    Keyword arguments it knows: `pod_templates` (the profile's custom kinds), `generated` (objects earlier
+    generators made, e.g. rbac's ServiceAccounts); others are ignored.
+    """
     opts = {**DEFAULTS, **opts}
-    inv = build(objects, kw.get("pod_templates"))
+    inv = build(objects, kw.get("pod_templates"), kw.get("generated") or ())
     index = HostIndex(inv, str(opts["clusterDomain"]))
     allow = Allow()
     service_warnings(inv, allow)

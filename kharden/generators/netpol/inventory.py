@@ -107,7 +107,7 @@ class Inventory:
     workloads: list[Workload] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
     config_maps: dict[tuple[Namespace, str], KObject] = field(default_factory=dict)
-    service_accounts: dict[tuple[Namespace, str], KObject] = field(default_factory=dict)
+    service_accounts: dict[tuple[Namespace, str], dict[str, Any]] = field(default_factory=dict)  # the SA's data
     statefulsets: dict[tuple[Namespace, str], Workload] = field(default_factory=dict)
     policies: list[KObject] = field(default_factory=list)
     routes: list[KObject] = field(default_factory=list)  # Ingresses and Gateway API routes
@@ -141,9 +141,15 @@ def cluster_scoped(kind: str) -> bool:
 ROUTE_KINDS = {"Ingress", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute"}
 
 
-def build(objects: Iterable[KObject], custom: dict[tuple[str, str], Path] | None = None) -> Inventory:
-    """Index the objects of the whole input, in input order."""
+def build(objects: Iterable[KObject], custom: dict[tuple[str, str], Path] | None = None,
+          generated: Iterable[Any] = ()) -> Inventory:
+    """Index the objects of the whole input, in input order, and the ServiceAccounts an earlier generator made
+    (rbac's dedicated ServiceAccounts decide whether a pod keeps its token)."""
     inv = Inventory()
+    for g in generated:
+        if isinstance(g, dict) and g.get("kind") == "ServiceAccount" and isinstance(g.get("metadata"), dict):
+            ns = g["metadata"].get("namespace")
+            inv.service_accounts[(None if ns is None else str(ns), str(g["metadata"].get("name")))] = g
     for obj in objects:
         kind, ns = obj.ref.kind, obj.ref.namespace
         if kind == "Namespace":
@@ -158,7 +164,7 @@ def build(objects: Iterable[KObject], custom: dict[tuple[str, str], Path] | None
         elif kind == "ConfigMap":
             inv.config_maps[(ns, obj.ref.name)] = obj
         elif kind == "ServiceAccount":
-            inv.service_accounts[(ns, obj.ref.name)] = obj
+            inv.service_accounts[(ns, obj.ref.name)] = obj.data
         elif kind == "NetworkPolicy" and obj.ref.api_version.startswith("networking.k8s.io/"):
             inv.policies.append(obj)
         elif kind in ROUTE_KINDS:

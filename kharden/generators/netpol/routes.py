@@ -119,7 +119,7 @@ def keeps_token(w: Workload, inv: Inventory) -> bool:
         return True
     name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
     sa = inv.service_accounts.get((w.ns, str(name)))
-    return not (sa is not None and sa.data.get("automountServiceAccountToken") is False)
+    return not (sa is not None and sa.get("automountServiceAccountToken") is False)
 
 
 def api_cidrs(opts: dict[str, Any]) -> list[str]:
