@@ -2,6 +2,9 @@
 
 nca reads the Online Boutique manifests (pods) and kharden's policies, and reports the connectivity map; it must be
 exactly the service graph the manifests reference, DNS and the API server, and nothing else between the app's pods.
+Golden cases with an `nca.txt` are checked the same way: nca's map of their pods (plus `nca-pods.yaml`, test-only
+pods such as the ingress controller) under in.yaml's and out.yaml's policies must be exactly the lines written
+there by hand (connections to or from the case's own workloads; DNS is covered by the Online Boutique test).
 """
 
 from __future__ import annotations
@@ -49,22 +52,25 @@ APPS = {a for edge in GRAPH for a in edge[:2]}
 _LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conn>.*)$")
 
 
-def nca_map(tmp_path: Path, policies: list[dict]) -> set[tuple[str, str, str]]:
-    """Run nca on the manifests and the policies; (src, dst, connection) for every allowed connection."""
-    np_file = tmp_path / "policies.yaml"
-    np_file.write_text(yaml.safe_dump_all(policies, sort_keys=False))
+def run_nca(cwd: Path, policies: Path, pods: list[Path]) -> list[tuple[str, str, str]]:
+    """nca's connectivity map: (src, dst, connection) for every allowed connection, as nca names them."""
     code = "import sys; from nca.nca_cli import nca_main; sys.exit(nca_main())"
-    cmd = [sys.executable, "-c", code, "--connectivity", str(np_file), "--pod_list", str(BOUTIQUE),
-           "-o", "txt_no_fw_rules", "--output_endpoints", "deployments"]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    cmd = [sys.executable, "-c", code, "--connectivity", str(policies), "-o", "txt_no_fw_rules",
+           "--output_endpoints", "deployments"]
+    for p in pods:
+        cmd += ["--pod_list", str(p)]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=cwd)
     assert run.returncode == 0, run.stderr
-    edges = set()
-    for line in run.stdout.splitlines():
-        m = _LINE.match(line)
-        if m:
-            edges.add((_short(m["src"]), _short(m["dst"]), m["conn"].replace(" ", "")))
+    edges = [(m["src"], m["dst"], m["conn"].replace(" ", "")) for m in map(_LINE.match, run.stdout.splitlines()) if m]
     assert edges, run.stdout + run.stderr
     return edges
+
+
+def nca_map(tmp_path: Path, policies: list[dict]) -> set[tuple[str, str, str]]:
+    """Run nca on Online Boutique and the policies; endpoints shortened to the app's names."""
+    np_file = tmp_path / "policies.yaml"
+    np_file.write_text(yaml.safe_dump_all(policies, sort_keys=False))
+    return {(_short(s), _short(d), c) for s, d, c in run_nca(tmp_path, np_file, [BOUTIQUE])}
 
 
 def _short(endpoint: str) -> str:
@@ -114,3 +120,37 @@ def test_nca_notices_a_missing_policy(tmp_path: Path) -> None:
     assert {(s, d) for s, d, _ in missing} == {
         ("checkoutservice", d) for s, d, _ in GRAPH if s == "checkoutservice"
     } | {("checkoutservice", API.split("/")[0])}
+
+
+GOLDEN = Path(__file__).parent / "golden_netpol"
+
+
+@pytest.mark.parametrize("case", sorted(p.parent.name for p in GOLDEN.glob("*/nca.txt")))
+def test_golden_case_connectivity_by_nca(case: str, tmp_path: Path) -> None:
+    folder = GOLDEN / case
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    for name in ("in.yaml", "out.yaml"):  # the input's own policies count too
+        (policies / name).write_text((folder / name).read_text(encoding="utf-8"), encoding="utf-8")
+    pods = [folder / "in.yaml"] + ([folder / "nca-pods.yaml"] if (folder / "nca-pods.yaml").exists() else [])
+    own = _workload_names(folder / "in.yaml")
+    got = sorted(
+        f"{s} => {d} : {c}" for s, d, c in run_nca(tmp_path, policies, pods)
+        if (_name(s) in own or _name(d) in own) and "kube-dns" not in s + d
+    )
+    want = [line.replace(", ", ",") for line in (folder / "nca.txt").read_text(encoding="utf-8").splitlines() if line]
+    assert got == sorted(want)
+
+
+def _name(endpoint: str) -> str:
+    return endpoint.split("[")[0]
+
+
+def _workload_names(path: Path) -> set[str]:
+    """ns/name of the workloads in a case's input, as nca names them (no namespace: default)."""
+    out = set()
+    for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        if isinstance(doc, dict) and isinstance(doc.get("spec"), dict):
+            meta = doc.get("metadata") or {}
+            out.add(f"{meta.get('namespace') or 'default'}/{meta.get('name')}")
+    return out
