@@ -226,3 +226,27 @@ def test_service_accounts_generated_earlier_decide_the_token() -> None:
           "automountServiceAccountToken": False}
     off = networkpolicies.generate(objects, {"apiServerCIDR": "10.0.0.1/32"}, lambda o: None, generated=[sa])
     assert "api-egress" not in names(off.objects)
+
+
+def test_gateway_routes_default_to_the_parent_gateways_pods() -> None:
+    route = """
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: api, namespace: shop}
+spec:
+  parentRefs: [{name: public, namespace: gw}, {name: internal}]
+  rules: [{backendRefs: [{name: api, port: 80}]}]
+"""
+    objects, rules = generate(SERVER + route)
+    ingress = next(o for o in objects if o["metadata"]["name"] == "api-ingress")["spec"]["ingress"]
+    label = "gateway.networking.k8s.io/gateway-name"
+    assert ingress == [{
+        "from": [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gw"}},
+             "podSelector": {"matchLabels": {label: "public"}}},
+            {"podSelector": {"matchLabels": {label: "internal"}}},
+        ],
+        "ports": [{"protocol": "TCP", "port": 8080}],
+    }]
+    assert rules == []

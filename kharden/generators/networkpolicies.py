@@ -46,7 +46,8 @@ ingress-controller; `netpol.existing-policy` notes where an existing policy made
 
 Options (DEFAULTS): dnsNamespace, dnsPodLabels, dnsPort (the DNS pods' port), nodeLocalDNS (address, "" = off),
 ingressControllerNamespace / ingressControllerPodLabels (the peer allowed into Ingress backends; never "any pod"),
-gatewayNamespace / gatewayPodLabels (for Gateway API routes; empty = the ingress controller's), apiServerCIDR
+gatewayNamespace / gatewayPodLabels (for Gateway API routes; empty = the pods of each parentRef Gateway, by the
+standard label gateway.networking.k8s.io/gateway-name), apiServerCIDR
 (comma-separated; "" = unknown, warned), clusterDomain.
 
 Limits: addresses compiled into images (never written in the manifests) are not derived; declare them with the
@@ -81,7 +82,7 @@ DEFAULTS: dict[str, Any] = {
         "app.kubernetes.io/name": "ingress-nginx",
         "app.kubernetes.io/component": "controller",
     },
-    "gatewayNamespace": "",  # "" with gatewayPodLabels {} = the ingress controller's settings
+    "gatewayNamespace": "",  # with gatewayPodLabels {}: each parent Gateway's pods (gateway-name label)
     "gatewayPodLabels": {},
     "apiServerCIDR": "",  # e.g. "10.0.0.1/32" (comma-separated for several); "" = unknown -> warning
     "clusterDomain": "cluster.local",

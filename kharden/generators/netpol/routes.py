@@ -56,14 +56,14 @@ def exposed_edges(inv: Inventory, allow: Allow) -> None:
 def route_edges(inv: Inventory, index: HostIndex, opts: dict[str, Any], allow: Allow) -> None:
     """Services behind an Ingress or Gateway route accept traffic from the controller pods of the options."""
     for route in inv.routes:
-        peer = controller_peer(opts, gateway=route.ref.kind != "Ingress")
+        peers = controller_peers(route, opts)
         for ns, name, port, path in backends(route):
             svc = index.short.get((ns, name))
             if svc is None:
                 allow.warn(route, "unresolved-host", f"{route.ref.kind} {route.ref.name} routes to Service {name}, "
                            "which is not in the input", path)
                 continue
-            if peer is None:
+            if not peers:
                 allow.warn(route, "ingress-controller", "no ingress controller namespace or pod labels configured; "
                            "traffic from it is not allowed", path)
                 continue
@@ -72,19 +72,35 @@ def route_edges(inv: Inventory, index: HostIndex, opts: dict[str, Any], allow: A
             for server in svc.servers:
                 ports = target_ports(svc, server, port, allow)
                 if ports and not host_networked(server):
-                    allow.add(server, "ingress", peer, ports, why)
+                    allow.add(server, "ingress", peers, ports, why)
 
 
-def controller_peer(opts: dict[str, Any], gateway: bool) -> dict[str, Any] | None:
-    """The peer for the ingress controller (or the gateway, falling back to the ingress controller's settings)."""
-    ns = str(opts.get("gatewayNamespace") or "") if gateway else ""
-    labels = dict(opts.get("gatewayPodLabels") or {}) if gateway else {}
-    if not ns and not labels:
-        ns = str(opts.get("ingressControllerNamespace") or "")
-        labels = dict(opts.get("ingressControllerPodLabels") or {})
+GATEWAY_NAME = "gateway.networking.k8s.io/gateway-name"  # the label Gateway API implementations put on their pods
+
+
+def controller_peers(route: KObject, opts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Who may send to a routed Service: the ingress controller of the options for an Ingress; for a Gateway API
+    route, the gateway of the options, or else the pods of each parent Gateway (by the standard gateway-name
+    label); never "any pod"."""
+    ns, labels = str(opts.get("ingressControllerNamespace") or ""), dict(opts.get("ingressControllerPodLabels") or {})
+    if route.ref.kind != "Ingress":
+        if opts.get("gatewayPodLabels"):
+            ns, labels = str(opts.get("gatewayNamespace") or ""), dict(opts["gatewayPodLabels"])
+        else:
+            return _parent_gateways(route)
     if not labels:
-        return None  # "any pod of the namespace" is too wide for a door from outside
-    return {"namespaceSelector": ns_selector(ns) if ns else {}, "podSelector": {"matchLabels": labels}}
+        return []
+    return [{"namespaceSelector": ns_selector(ns) if ns else {}, "podSelector": {"matchLabels": labels}}]
+
+
+def _parent_gateways(route: KObject) -> list[dict[str, Any]]:
+    out = []
+    for ref in get(route.data, ("spec", "parentRefs")) or []:
+        if isinstance(ref, dict) and ref.get("kind", "Gateway") == "Gateway" and ref.get("name"):
+            pods = {"podSelector": {"matchLabels": {GATEWAY_NAME: str(ref["name"])}}}
+            ns = ref.get("namespace", route.ref.namespace)
+            out.append(pods if ns == route.ref.namespace else {"namespaceSelector": ns_selector(str(ns)), **pods})
+    return out
 
 
 def backends(route: KObject) -> Iterator[tuple[Namespace, str, int | str | None, Path]]:
