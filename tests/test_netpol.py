@@ -68,6 +68,7 @@ def names(objects: list[dict[str, Any]]) -> list[str]:
         ("api:80", [("api", 80, None, True)]),
         ("http://api.shop.svc.cluster.local:80/x", [("api.shop.svc.cluster.local", 80, "http", False)]),
         ("redis://user:pw@cache:6379/0", [("cache", 6379, "redis", False)]),
+        ("jdbc:postgresql://db.data:5432/app", [("jdbc", None, None, False), ("db.data", 5432, "postgresql", False)]),
         ("a:1,b.ns:2", [("a", 1, None, False), ("b.ns", 2, None, False)]),
         ("busybox:1.36.1", [("busybox", None, None, False)]),  # an image tag is not a port
         ("/etc/api/config", []),  # path segments are not hosts
