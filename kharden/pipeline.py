@@ -94,12 +94,9 @@ def check(
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     findings = check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []
-    try:
-        from kharden.checks.rbac import check_rbac
-    except ImportError:  # pragma: no cover - the RBAC check lands separately
-        check_rbac = None
-    if check_rbac is not None:
-        findings += check_rbac(objects)
+    from kharden.checks.rbac import check_rbac
+
+    findings += check_rbac(objects)
     if profile is not None:
         changes: list[Change] = []
         notes: list[Finding] = []
