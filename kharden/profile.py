@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import os
+import pathlib
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -59,7 +60,10 @@ class Profile:
 
 
 def builtin_dir() -> Any:
-    return resources.files("kharden.profiles")
+    try:
+        return resources.files("kharden.profiles")
+    except ModuleNotFoundError:  # a source checkout, not installed: profiles/ sits beside the package
+        return pathlib.Path(__file__).resolve().parent.parent / "profiles"
 
 
 def builtin_names() -> list[str]:
