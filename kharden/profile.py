@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import os
-import pathlib
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -60,10 +59,11 @@ class Profile:
 
 
 def builtin_dir() -> Any:
+    """Installed: the package data `kharden.profiles`. From a source checkout: the repository's profiles/."""
     try:
         return resources.files("kharden.profiles")
-    except ModuleNotFoundError:  # a source checkout, not installed: profiles/ sits beside the package
-        return pathlib.Path(__file__).resolve().parent.parent / "profiles"
+    except ModuleNotFoundError:
+        return resources.files("kharden").joinpath("..", "profiles")
 
 
 def builtin_names() -> list[str]:
