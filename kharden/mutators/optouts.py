@@ -122,7 +122,7 @@ def _kubeaudit(key: str, value: str, where: Path, target: Any, names: dict[str, 
         if container is not None and (level == "pod" or container not in names):
             continue
         if level == "pod":
-            scopes: tuple[Path, ...] = (target.spec_path + field,)
+            scopes: tuple[Path, ...] = (target.spec_path + field,) if field else ()
         elif container is not None:
             scopes = (names[container] + field,)
         else:
