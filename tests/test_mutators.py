@@ -531,3 +531,41 @@ def test_unknown_kinds_pass_through_untouched() -> None:
 
 def test_every_registered_mutator_is_enabled_in_strict() -> None:
     assert set(profile("strict").enabled_mutators()) == set(MUTATORS)
+
+
+# -- the whole corpus ------------------------------------------------------------------------------------------------
+from tests.conftest import corpus_files  # noqa: E402
+
+CORPUS_FILES = corpus_files()
+
+
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=[str(p.relative_to(p.parents[2])) for p in CORPUS_FILES])
+def test_corpus_restricted_runs_and_a_second_run_changes_nothing(path: object) -> None:
+    from kharden.errors import InputError
+    from kharden.read import parse_text
+
+    text = path.read_text(encoding="utf-8")  # type: ignore[attr-defined]
+    try:
+        parse_text(text, str(path))
+    except InputError:
+        pytest.skip("does not parse")
+    twice(text, "restricted")  # renders, re-reads, re-runs: no exception, no second change
+
+
+def test_corpus_strict_is_idempotent_on_the_data() -> None:
+    """strict rewrites explicit values too; run it twice over the live objects of every corpus file."""
+    from kharden import pipeline
+    from kharden.profile import load_profile
+    from kharden.read import parse_text
+
+    prof = load_profile("strict")
+    total = 0
+    for path in CORPUS_FILES:
+        objects = list(parse_text(path.read_text(encoding="utf-8"), str(path)).objects())
+        first: list = []
+        pipeline.mutate(objects, prof, first, [])
+        again: list = []
+        pipeline.mutate(objects, prof, again, [])
+        assert again == [], f"{path}: {[(c.mutator, c.path) for c in again][:3]}"
+        total += len(first)
+    assert total > 1000 or not CORPUS_FILES
