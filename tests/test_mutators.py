@@ -219,7 +219,8 @@ def test_seccomp_and_apparmor_annotations_migrate_to_fields() -> None:
 
 
 def test_seccomp_last_annotation_removes_the_empty_mapping() -> None:
-    text = POD.replace("  name: p\n", "  name: p\n  annotations:\n    seccomp.security.alpha.kubernetes.io/pod: docker/default\n")
+    annotation = "  annotations:\n    seccomp.security.alpha.kubernetes.io/pod: docker/default\n"
+    text = POD.replace("  name: p\n", "  name: p\n" + annotation)
     run = twice(text, only("seccompProfile"))
     assert "annotations" not in run.data[0]["metadata"]
     assert pod_spec(run)["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -262,7 +263,8 @@ def test_seccomp_annotation_disagreeing_with_field_is_left_alone() -> None:
     text = UNCONFINED.replace("unconfined\n    container", "runtime/default\n    container").replace(
         "      seccompProfile: {type: Unconfined}\n", "      seccompProfile: {type: Unconfined}\n"
     )
-    text = text.replace("spec:\n  containers", "spec:\n  securityContext:\n    seccompProfile: {type: Localhost, localhostProfile: x}\n  containers")
+    pod_field = "  securityContext:\n    seccompProfile: {type: Localhost, localhostProfile: x}\n"
+    text = text.replace("spec:\n  containers", "spec:\n" + pod_field + "  containers")
     run = twice(text, only("seccompProfile"))
     assert "seccomp.security.alpha.kubernetes.io/pod" in run.data[0]["metadata"]["annotations"]
 
@@ -382,7 +384,8 @@ def test_read_only_root_existing_mount_at_the_path_is_respected() -> None:
 
 def test_read_only_root_never_clashes_with_an_existing_volume_name() -> None:
     text = pod("", "volumes:\n- name: kharden-tmp\n  configMap: {name: c}")
-    run = twice(text, only("readOnlyRootFilesystem", readOnlyRootFilesystem={"writablePaths": ["/tmp", "/var/cache/nginx"]}))
+    paths = {"writablePaths": ["/tmp", "/var/cache/nginx"]}
+    run = twice(text, only("readOnlyRootFilesystem", readOnlyRootFilesystem=paths))
     spec = pod_spec(run)
     assert [v["name"] for v in spec["volumes"]] == ["kharden-tmp", "kharden-tmp-2", "kharden-var-cache-nginx"]
     assert [m["name"] for m in spec["containers"][0]["volumeMounts"]] == ["kharden-tmp-2", "kharden-var-cache-nginx"]
@@ -525,7 +528,8 @@ def test_cronjob_and_init_sidecar_containers_are_hardened() -> None:
 
 
 def test_unknown_kinds_pass_through_untouched() -> None:
-    text = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  template:\n    spec:\n      containers: []\n"
+    text = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+    text += "spec:\n  template:\n    spec:\n      containers: []\n"
     assert mutate(text, "strict").changes == []
 
 

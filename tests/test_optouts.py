@@ -61,6 +61,7 @@ def test_container_opt_out_skips_only_that_container() -> None:
     assert container(run, 0)["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     [finding] = [f for f in _opted(run) if f.rule == "kharden.capabilities"]
     assert finding.reason == "needs NET_ADMIN for iptables" and finding.line == 11
+    assert finding.extra == {"mutator": "capabilities", "container": "proxy"}
     assert _unneeded(run) == []
 
 
@@ -95,7 +96,8 @@ def test_opt_out_of_a_disabled_mutator_is_silent() -> None:
 
 
 def test_namespace_opt_out() -> None:
-    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n  annotations:\n    skip.kharden.dev/namespaceLabels: legacy\n"
+    text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns\n"
+    text += "  annotations:\n    skip.kharden.dev/namespaceLabels: legacy\n"
     run = twice(text)
     assert run.changes == [] and [f.reason for f in _opted(run)] == ["legacy"]
 
@@ -105,7 +107,10 @@ KUBEAUDIT = CORPUS / "kubeaudit" / "head" / "auditors"
 ALLOWED = sorted(
     p for p in KUBEAUDIT.glob("*/fixtures/*.yml") if re.search(r"allowed|overriden|override", p.name)
 ) if KUBEAUDIT.is_dir() else []
-LABEL = re.compile(r"^(?:container\.(?:kubeaudit\.io|audit\.kubernetes\.io)/(?P<c>[^.]+)\.|kubeaudit\.io/|audit\.kubernetes\.io/pod\.)allow-(?P<x>.+)$")
+LABEL = re.compile(
+    r"^(?:container\.(?:kubeaudit\.io|audit\.kubernetes\.io)/(?P<c>[^.]+)\.|kubeaudit\.io/|audit\.kubernetes\.io/pod\.)"
+    r"allow-(?P<x>.+)$"
+)
 SC = "securityContext"
 
 
@@ -115,7 +120,10 @@ def _get(data: Any, path: tuple[Any, ...]) -> Any:
     return data
 
 
-def _kept(x: str, cpaths: list[tuple[Any, ...]], spec: tuple[Any, ...], meta: tuple[Any, ...], names: list[str]) -> list[tuple[Any, ...]]:
+Paths = list[tuple[Any, ...]]
+
+
+def _kept(x: str, cpaths: Paths, spec: tuple[Any, ...], meta: tuple[Any, ...], names: list[str]) -> Paths:
     """Paths whose value kubeaudit's override `allow-<x>` says must survive."""
     per_container = {
         "privileged": [(SC, "privileged")],

@@ -46,7 +46,7 @@ def apply(target: KObject, opts: dict[str, Any], edit: Editor) -> None:
     labels_path = ("metadata", "labels")
     for mode, level in mapping(opts["modes"]).items():
         if mode not in MODES or (level is not None and level not in LEVELS):
-            raise ProfileError(f"mutators.namespaceLabels.modes.{mode}: expected one of {MODES} with a level of {LEVELS}")
+            raise ProfileError(f"mutators.namespaceLabels.modes.{mode}: modes are {MODES}, levels {LEVELS}")
         if level is None:
             continue
         key = PREFIX + str(mode)

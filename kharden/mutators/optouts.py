@@ -53,6 +53,7 @@ class OptOut:
     reason: str
     where: Path  # the annotation or label that says so
     what: str  # for messages: "the workload", "container web", "field hostNetwork"
+    container: str | None = None  # the container it names, if one (reports match it to that container's findings)
 
 
 def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], changes: list[Change],
@@ -100,7 +101,7 @@ def collect(target: Union[PodTarget, KObject], obj: KObject, mutator_id: str) ->
             if not container:
                 outs.append(OptOut(mid, (), str(value), where, "the workload"))
             elif container in names:
-                outs.append(OptOut(mid, (names[container],), str(value), where, f"container {container}"))
+                outs.append(OptOut(mid, (names[container],), str(value), where, f"container {container}", container))
             else:
                 problems.append(_no_container(obj, where, container))
         for key, value in mapping(mapping(obj_get(obj, meta)).get("labels")).items():
@@ -127,8 +128,9 @@ def _kubeaudit(key: str, value: str, where: Path, target: Any, names: dict[str, 
             scopes = (names[container] + field,)
         else:
             scopes = tuple(p + field for p in names.values()) if field else ()
-        what = ("the workload" if container is None else f"container {container}") + (f" ({field[-1]})" if field else "")
-        outs.append(OptOut(mutator, scopes, value, where, what + " (kubeaudit override)"))
+        what = "the workload" if container is None else f"container {container}"
+        what += f" ({field[-1]})" if field else ""
+        outs.append(OptOut(mutator, scopes, value, where, what + " (kubeaudit override)", container))
     return outs
 
 
@@ -160,8 +162,9 @@ def obj_get(obj: KObject, path: Path) -> Any:
 
 
 def _finding(obj: KObject, out: OptOut, message: str, severity: str, status: str) -> Finding:
+    extra = {"mutator": out.mutator, **({"container": out.container} if out.container else {})}
     return Finding(obj.ref, f"kharden.{out.mutator}", severity, f"{message}: {out.reason}",  # type: ignore[arg-type]
-                   out.where, obj.line(out.where), status, out.reason)  # type: ignore[arg-type]
+                   out.where, obj.line(out.where), status, out.reason, extra)  # type: ignore[arg-type]
 
 
 def _unneeded(obj: KObject, out: OptOut, mid: str) -> Finding:

@@ -9,9 +9,10 @@
                                                                         type: RuntimeDefault
                                                                     containers: [...]
 
-1. Deprecated annotations on the pod (template) become fields and are removed: `seccomp.security.alpha.kubernetes.io/pod`
-   and `container.seccomp.security.alpha.kubernetes.io/<c>` (runtime/default and docker/default -> RuntimeDefault,
-   localhost/<p> -> Localhost with localhostProfile <p>), and AppArmor's
+1. Deprecated annotations on the pod (template) become fields and are removed:
+   `seccomp.security.alpha.kubernetes.io/pod` and `container.seccomp.security.alpha.kubernetes.io/<c>`
+   (runtime/default and docker/default -> RuntimeDefault, localhost/<p> -> Localhost with localhostProfile <p>),
+   and AppArmor's
    `container.apparmor.security.beta.kubernetes.io/<c>` -> the container's `appArmorProfile` (runtime/default ->
    RuntimeDefault, localhost/<p> -> Localhost). An annotation whose field is already set is removed only if both
    say the same (the API server rejects a pod whose annotation and field disagree).
