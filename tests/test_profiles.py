@@ -78,3 +78,9 @@ def test_a_bad_profile_names_the_key_and_the_file(tmp_path: Path, body: str, mes
 def test_an_unknown_builtin_profile_lists_the_known_ones() -> None:
     with pytest.raises(ProfileError, match="restricted"):
         load_profile("restrictive")
+
+
+def test_the_mutator_map_names_every_mutator() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "mutators.md").read_text(encoding="utf-8")
+    missing = [m for m in MUTATORS if f"| `{m}` |" not in doc]
+    assert not missing, f"docs/mutators.md lacks {missing}"
