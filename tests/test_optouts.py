@@ -191,3 +191,10 @@ def test_kubeaudit_redundant_override_is_reported_as_unneeded() -> None:
         pytest.skip("corpus not available")
     run = twice(fixture.read_text(encoding="utf-8"), "strict")
     assert _unneeded(run)
+
+
+def test_a_misspelt_mutator_id_is_reported_once() -> None:
+    run = twice(DEPLOY.replace("skip.kharden.dev/readOnlyRootFilesystem", "skip.kharden.dev/readOnlyRootFS"))
+    [finding] = [f for f in run.findings if f.rule == "kharden.unknown-opt-out"]
+    assert "no mutator readOnlyRootFS" in finding.message and finding.line == 6
+    assert run.paths("readOnlyRootFilesystem"), "a misspelt opt-out opts out of nothing"

@@ -15,6 +15,7 @@ For users coming from kubeaudit, its override labels keep the setting kubeaudit 
 `container.audit.kubernetes.io/<c>.allow-<x>` / `audit.kubernetes.io/pod.allow-<x>`. Some map to a whole mutator
 (`allow-privileged` -> privileged), some to one field (`allow-capability-chown` keeps CHOWN in `add`,
 `allow-namespace-host-network` keeps `hostNetwork`); the Editor's skip set holds container paths and such field paths.
+A skip annotation naming no mutator (a typo) is reported once as `kharden.unknown-opt-out`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from kharden.find.podspecs import PodTarget
+from kharden.mutators import MUTATORS
 from kharden.model import Change, Finding, Path
 from kharden.mutators.base import Editor, Mutator
 from kharden.mutators.common import SC, mapping
@@ -60,7 +62,7 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], chang
         findings: list[Finding]) -> None:
     """Apply one mutator to one target, honouring (and reporting) the opt-outs that name it."""
     outs, problems = collect(target, obj, mutator.ID)
-    findings += problems
+    findings += [p for p in problems if p not in findings]  # a misspelt id is seen by every mutator: report it once
     for out in outs:
         findings.append(_finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
     skip = {scope for out in outs for scope in out.scopes}
@@ -96,6 +98,8 @@ def collect(target: Union[PodTarget, KObject], obj: KObject, mutator_id: str) ->
             if not str(key).startswith(SKIP):
                 continue
             mid, _, container = str(key)[len(SKIP) :].partition(".")
+            if mid not in MUTATORS:
+                problems.append(_unknown(obj, where, mid))
             if mid != mutator_id:
                 continue
             if not container:
@@ -171,6 +175,11 @@ def _unneeded(obj: KObject, out: OptOut, mid: str) -> Finding:
     message = f"{out.where[-1]}: not needed, {mid} would change nothing for {out.what}"
     return Finding(obj.ref, "kharden.unneeded-opt-out", "warning", message, out.where, obj.line(out.where),
                    "open", out.reason)
+
+
+def _unknown(obj: KObject, where: Path, mid: str) -> Finding:
+    message = f"{where[-1]}: there is no mutator {mid}; known: {', '.join(MUTATORS)}"
+    return Finding(obj.ref, "kharden.unknown-opt-out", "warning", message, where, obj.line(where), "open")
 
 
 def _no_container(obj: KObject, where: Path, container: str) -> Finding:
