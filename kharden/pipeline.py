@@ -47,6 +47,7 @@ def generate(result: Result, profile: Profile, enabled: bool | None, **gen_args:
                 opts,
                 lambda o, g=gid: Editor(o, g, result.changes),
                 pod_templates=profile.pod_templates,
+                generated=list(result.generated),
                 **gen_args,
             )
             result.generated += out.objects
@@ -70,12 +71,17 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 
     if profile.pss not in ("baseline", "restricted"):
         return []
-    opted = {(f.obj, f.extra.get("container")): f.reason for f in notes if f.status == "opted-out"}
+    def why(f: Finding) -> str:
+        return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
+
+    opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
+    opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
     out = []
     for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
         reason = (
             opted.get((f.obj, f.extra.get("container")))
             or opted.get((f.obj, None))
+            or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
             or NOT_FIXABLE.get(f.rule)
             or "an explicit value kharden does not overwrite unless the profile enforces it"
         )
@@ -101,12 +107,9 @@ def check_groups(
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
-    try:
-        from kharden.checks.rbac import check_rbac
-    except ImportError:  # pragma: no cover - the RBAC check lands separately
-        check_rbac = None
-    if check_rbac is not None:
-        groups.append(check_rbac(objects))
+    from kharden.checks.rbac import check_rbac
+
+    groups.append(check_rbac(objects))
     if profile is not None:
         changes: list[Change] = []
         notes: list[Finding] = []
