@@ -1,8 +1,9 @@
 """The fast paths change speed, never behaviour.
 
 - Stream mode (libyaml load -> mutate -> dump, used by the Helm post-renderer and the KRM function) gives the same
-  objects, the same changes and the same findings (lines aside: it keeps no positions) as the faithful path, on
-  every corpus file kharden reads.
+  objects, the same changes and the same findings as the faithful path, on every corpus file kharden reads. Lines
+  aside: stream mode keeps no positions, so findings have no line and generated objects cite `file`, not
+  `file:line`.
 - `fix -j 2` and `check -j 2` give byte-identical output, summary, diff, patches and reports to the serial run,
   with generators off and on, and report the same first error when a file is bad.
 - The direct value construction and dumping equal PyYAML's SafeConstructor and CSafeDumper over the corpus.
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,15 @@ def _no_line(findings: list[Any]) -> list[Any]:
     return [dataclasses.replace(f, line=None) for f in findings]
 
 
+def _no_line_refs(value: Any) -> Any:
+    """Generated objects cite their sources as `file:line`; stream mode keeps no positions, so no lines."""
+    if isinstance(value, dict):
+        return {k: _no_line_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_line_refs(v) for v in value]
+    return re.sub(r":(\d+|None)\)", ")", value) if isinstance(value, str) else value
+
+
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPUS)) for p in FILES])
 def test_stream_mode_equals_the_faithful_path(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
@@ -55,14 +66,14 @@ def test_stream_mode_equals_the_faithful_path(path: Path) -> None:
     if faithful is None:
         pytest.skip("kharden refuses this file")
     streamed = fix_stream(text, PROFILE, path=str(path))
-    # The file's own output (`stream()` would add a final newline, which a block scalar at the very end takes in).
-    faithful_text = faithful.text_of(faithful.result.sources[0])
-    if faithful.result.generated:
-        faithful_text += "\n" + faithful.generated_stream()
-    assert _objects(streamed.text) == _objects(faithful_text)
-    assert streamed.result.changes == faithful.result.changes
+    # The file's own output, then the generated objects. (Not `stream()`: it ends the file with a line break before
+    # the generated objects, which a block scalar at the very end of the file takes in. Reported to the lead.)
+    faithful_objects = _objects(faithful.text_of(faithful.result.sources[0]))
+    faithful_objects += _objects(faithful.generated_stream(separator=False))
+    assert _no_line_refs(_objects(streamed.text)) == _no_line_refs(faithful_objects)
+    assert _no_line_refs(streamed.result.changes) == _no_line_refs(faithful.result.changes)
     assert _no_line(streamed.result.findings) == _no_line(faithful.result.findings)
-    assert streamed.result.generated == faithful.result.generated
+    assert _no_line_refs(streamed.result.generated) == _no_line_refs(faithful.result.generated)
 
 
 def test_direct_construction_and_dumping_equal_pyyaml(corpus: Path) -> None:
