@@ -6,8 +6,10 @@ gives. Errors too: the serial run reads every file before it validates any, and 
 mutates any, so the parent raises the error of the earliest stage, and within it of the earliest file.
 
 Generators need the whole input (a NetworkPolicy for one file's Deployment may answer a Service in another). With a
-generator on, workers stop after mutating and return their files with node trees; the parent runs the generators
-over all objects, reports what is left unfixed, and renders again only the files a generator edited.
+generator on, workers mutate and render as before; the parent runs the generators over all objects, reports what is
+left unfixed, and renders again only the files a generator edited. Node trees never travel between processes
+(pickling them cost more than parsing: `fix -j 2` took 42 s of CPU on 10k objects where `fix` took 19 s): where the
+parent needs one (a line for a finding, a file to render again) it reads that file's text again, once.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from kharden.errors import KhardenError
 from kharden.model import Change, Finding
 from kharden.pipeline import Result, check_groups, generate, mutate, unfixed
 from kharden.profile import Profile
-from kharden.read import KObject, Source
+from kharden.read import Document, KObject, Source
 from kharden.read.source import parse_text, read_text_file
 from kharden.render import fastverify
 
@@ -91,10 +95,26 @@ def _fix_file(job: tuple[str, bool]) -> FileFix:
             out.output = fastverify.render_verified(source, out.changes)
     except KhardenError as e:
         return FileFix(error=(stage, e))
-    if not whole:
-        for doc in source.docs:
-            doc.node = None  # the parent needs no node tree: do not ship it back
+    for doc in source.docs:
+        doc.node = None  # not shipped back: the parent reads it again if it needs it (_NodesOnDemand)
     return out
+
+
+class _NodesOnDemand(Document):
+    """A document whose node tree stayed in the worker: read again from the source text when first asked for."""
+
+    @property  # type: ignore[override]
+    def node(self) -> yaml.Node | None:
+        mine = self.__dict__
+        if mine.get("node") is None and not mine.get("_read_again"):
+            again = parse_text(self.source.text, self.source.path)
+            for doc, fresh in zip(self.source.docs, again.docs):
+                doc.__dict__.update(node=fresh.node, _read_again=True)
+        return mine.get("node")
+
+    @node.setter
+    def node(self, value: yaml.Node | None) -> None:
+        self.__dict__["node"] = value
 
 
 def _raise_first(errors: list[tuple[int, int, KhardenError]]) -> None:
@@ -125,6 +145,9 @@ def fix_files(
     result.changes = [c for p in parts for c in p.changes]
     result.findings = [f for p in parts for f in p.notes]
     outputs = {p.source.path: p.output for p in parts if p.source is not None and p.output is not None}
+    for s in sources:
+        for doc in s.docs:
+            doc.__class__ = _NodesOnDemand  # generators ask for lines; a generator's edit needs a rendering
     if whole:
         _generate(result, prof, generate, outputs, gen_args)
     else:

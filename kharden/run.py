@@ -10,7 +10,6 @@ from typing import Any
 import yaml
 
 from kharden.errors import KhardenError
-from kharden.gcpause import paused
 from kharden.model import Change, Finding
 from kharden.pipeline import Result, check as check_sources, harden
 from kharden.profile import Profile, load_profile
@@ -95,7 +94,6 @@ def resolve_profile(profile: str | Profile) -> Profile:
     return profile if isinstance(profile, Profile) else load_profile(profile)
 
 
-@paused
 def fix_sources(
     sources: list[Source],
     profile: str | Profile,
@@ -121,7 +119,6 @@ def fix_sources(
     return FixOutcome(result, outputs)
 
 
-@paused
 def fix(paths: list[str], profile: str | Profile, *, jobs: int = 1, **kw: Any) -> FixOutcome:
     prof = resolve_profile(profile)  # a bad profile is reported before any file is read
     if jobs != 1 and "-" not in paths and len(files := expand_paths(paths)) > 1:
@@ -142,7 +139,6 @@ def _validate(sources: list[Source]) -> None:
             raise errors[0]
 
 
-@paused
 def check(
     paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1
 ) -> tuple[list[Finding], list[KhardenError]]:

@@ -21,12 +21,12 @@ from typing import Any
 import yaml
 
 from kharden.errors import InputError
-from kharden.gcpause import paused
 from kharden.pipeline import Result, harden
 from kharden.profile import Profile
 from kharden.read import Document, Source
 
 from kharden.fastdump import Dumper as _Dumper  # libyaml's C emitter, plain values represented directly
+from kharden.read import fastload
 from kharden.read.fastload import Loader as _Loader  # libyaml's C loader, values built directly
 
 
@@ -51,6 +51,7 @@ def load(text: str, path: str = "-") -> Source:
         text = text[1:]
     source = Source(path=path, text=text)
     index = 0
+    gc_was_on = fastload.pause_gc()  # the values stay alive: collecting while they grow only costs time
     try:
         for data in yaml.load_all(text, Loader=_Loader):
             source.docs.append(Document(source, index, None, data))
@@ -64,6 +65,8 @@ def load(text: str, path: str = "-") -> Source:
         raise InputError(f"not valid YAML: {e}", file=path, doc=index) from None
     except RecursionError:
         raise InputError("nesting too deep", file=path, doc=index) from None
+    finally:
+        fastload.resume_gc(gc_was_on)
     return source
 
 
@@ -74,7 +77,6 @@ def dump(values: list[Any]) -> str:
     )
 
 
-@paused
 def fix_stream(text: str, profile: str | Profile, *, path: str = "-", generate: bool | None = None,
                **gen_args: Any) -> StreamOutcome:
     """Harden a whole stream in memory: the documents, then the generated objects, as one YAML stream."""
