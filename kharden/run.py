@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from kharden.errors import KhardenError
+from kharden.gcpause import frozen, paused
 from kharden.model import Change, Finding
 from kharden.pipeline import Result, check as check_sources, harden
 from kharden.profile import Profile, load_profile
@@ -107,7 +108,8 @@ def fix_sources(
         gens = {g: {**o, "enabled": g == only_generator} for g, o in prof.generators.items()}
         prof = dataclasses.replace(prof, generators=gens)
     _validate(sources)
-    result = harden(sources, prof, generate_=generate, audit_log=audit_log)
+    with frozen():  # the parsed sources live to the end: collections need not walk them
+        result = harden(sources, prof, generate_=generate, audit_log=audit_log)
     by_file: dict[str, list[Change]] = {}
     for c in result.changes:
         by_file.setdefault(c.obj.file, []).append(c)
@@ -125,7 +127,7 @@ def fix(paths: list[str], profile: str | Profile, *, jobs: int = 1, **kw: Any) -
         from kharden.parallel import fix_files
 
         return fix_files(files, prof, jobs, **kw)  # type: ignore[no-any-return]
-    return fix_sources(read_paths(paths), prof, **kw)
+    return fix_sources(paused(read_paths)(paths), prof, **kw)
 
 
 def _validate(sources: list[Source]) -> None:
@@ -139,6 +141,7 @@ def _validate(sources: list[Source]) -> None:
             raise errors[0]
 
 
+@paused
 def check(
     paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1
 ) -> tuple[list[Finding], list[KhardenError]]:
