@@ -1,0 +1,283 @@
+"""Is the input something kharden can safely edit? Every problem as a one-line InputError with file, document,
+line and column.
+
+Two levels:
+- the node tree, called by `parse_text` for each document before its values are constructed: duplicate keys
+  (libyaml keeps the last one silently; the API server refuses them, and a fixer must not pick one for the user)
+  and tags that name anything but plain YAML values (`!!python/object/apply:...` is never constructed);
+  `explain_yaml_error` turns libyaml's messages for tabs and unrendered templates into advice;
+- the objects (`validate_source`, `split_objects`): documents that are not mappings, objects without apiVersion or
+  kind, and wrong types in the fields kharden reads or writes (a `containers` mapping, `securityContext: "x"`,
+  `runAsNonRoot: "false"` that Python would call true). `null` is accepted wherever Kubernetes reads it as "unset".
+  `check` reports the broken objects and still checks the others; `fix` refuses the file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
+
+import yaml
+
+from kharden.errors import InputError
+from kharden.find.podspecs import BUILTIN_GROUPS, BUILTIN_TEMPLATES
+from kharden.model import Path, dotted
+
+if TYPE_CHECKING:
+    from kharden.read.source import Document, KObject, Source
+
+TEMPLATE_ADVICE = "looks like an unrendered template: render it first, e.g. `helm template`"
+_SAFE_TAGS = frozenset(t for t in yaml.constructor.SafeConstructor.yaml_constructors if t is not None)
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")  # the line breaks libyaml counts
+
+
+# -- node tree ---------------------------------------------------------------------------------------------------
+def check_nodes(root: yaml.Node, path: str, doc: int) -> None:
+    """Refuse unsafe tags and duplicate keys in one composed document (each node visited once, no recursion)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag not in _SAFE_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise _at(node, f"tag {tag} is not allowed: kharden reads only plain YAML values", path, doc)
+        if isinstance(node, yaml.MappingNode):
+            _check_duplicates(node, path, doc)
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _check_duplicates(node: yaml.MappingNode, path: str, doc: int) -> None:
+    first: dict[Any, yaml.Node] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
+            continue
+        ident = key.value if key.tag == _STR else (key.tag, _scalar_value(key))
+        if ident in first:
+            raise _at(key, f"duplicate key {key.value!r} (first at line {first[ident].start_mark.line + 1})", path, doc)
+        first[ident] = key
+
+
+def _scalar_value(node: yaml.ScalarNode) -> Any:
+    """The YAML 1.1 value of a non-string key, so that `0x1F` and `31` count as the same key."""
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError):
+        return node.value
+
+
+def _at(node: yaml.Node, message: str, path: str, doc: int) -> InputError:
+    mark = node.start_mark
+    return InputError(message, file=path, doc=doc, line=mark.line + 1, column=mark.column + 1)
+
+
+def explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | None, int | None]:
+    """(message, 1-based line, column) for a YAML error: unrendered templates and tabs get advice, not jargon."""
+    mark = e.problem_mark or e.context_mark
+    if mark is None:
+        return _generic(e), None, None
+    lines = _LINE_BREAK.split(text)
+    near = sorted({mark.line, max(mark.line - 1, 0)} | ({e.context_mark.line} if e.context_mark else set()))
+    for n in reversed(near):
+        if n < len(lines) and "{{" in lines[n]:
+            return TEMPLATE_ADVICE, n + 1, lines[n].index("{{") + 1
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    indent = re.match(r"[ \t]*", line).group()  # type: ignore[union-attr]
+    if "\t" in indent:
+        return "tab in indentation: YAML indents with spaces only", mark.line + 1, indent.index("\t") + 1
+    return _generic(e), mark.line + 1, mark.column + 1
+
+
+def not_utf8_error(raw: bytes, start: int, path: str) -> InputError:
+    """Where the first byte that is not UTF-8 is: 1-based line and character column, as the YAML errors count."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return InputError("not UTF-8 text (UTF-16, by its byte-order mark): convert it to UTF-8", file=path, line=1)
+    line_start = raw.rfind(b"\n", 0, start) + 1
+    column = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
+    line = raw.count(b"\n", 0, start) + 1
+    return InputError(f"not UTF-8 text (byte 0x{raw[start]:02x})", file=path, line=line, column=column)
+
+
+def _generic(e: yaml.MarkedYAMLError) -> str:
+    return "not valid YAML: " + ", ".join(p for p in (e.context, e.problem) if p)
+
+
+# -- object shapes -----------------------------------------------------------------------------------------------
+# A shape: a type (or tuple of types) for a scalar, a dict for a mapping whose listed keys are checked (others pass),
+# a one-item list for a list of that shape. null is accepted for every field, never for a list item.
+Shape = Union[type, tuple, dict, list, None]
+
+INT = (int,)  # bool is rejected separately: in Python True is an int
+SECURITY_CONTEXT: dict[str, Shape] = {
+    "runAsNonRoot": bool, "runAsUser": INT, "runAsGroup": INT, "fsGroup": INT, "supplementalGroups": [INT],
+    "privileged": bool, "allowPrivilegeEscalation": bool, "readOnlyRootFilesystem": bool, "procMount": str,
+    "capabilities": {"add": [str], "drop": [str]},
+    "seccompProfile": {"type": str, "localhostProfile": str}, "appArmorProfile": {"type": str},
+    "seLinuxOptions": {}, "windowsOptions": {}, "sysctls": [{}],
+}
+CONTAINER: dict[str, Shape] = {
+    "name": str, "image": str, "securityContext": SECURITY_CONTEXT,
+    "resources": {"limits": {}, "requests": {}}, "restartPolicy": str,
+    "volumeMounts": [{"name": str, "mountPath": str, "readOnly": bool}],
+    "ports": [{"containerPort": INT, "hostPort": INT}], "env": [{}], "envFrom": [{}],
+}
+POD_SPEC: dict[str, Shape] = {
+    "securityContext": SECURITY_CONTEXT, "os": {"name": str},
+    "initContainers": [CONTAINER], "containers": [CONTAINER], "ephemeralContainers": [CONTAINER],
+    "volumes": [{"name": str, "hostPath": {}, "emptyDir": {}}],
+    "hostNetwork": bool, "hostPID": bool, "hostIPC": bool, "hostUsers": bool,
+    "automountServiceAccountToken": bool,
+}
+METADATA: dict[str, Shape] = {"name": str, "namespace": str, "labels": {}, "annotations": {}}
+POD_TEMPLATE: dict[str, Shape] = {"metadata": METADATA, "spec": POD_SPEC}
+
+Key = tuple[int, Optional[int]]  # (document index, item index or None)
+
+
+def validate_source(source: Source, *, pod_templates: dict[tuple[str, str], Path] | None = None) -> list[InputError]:
+    """Every shape problem of every document of `source`, in document order."""
+    return [err for _, err in _problems(source, pod_templates or {})]
+
+
+def split_objects(
+    source: Source, *, pod_templates: dict[tuple[str, str], Path] | None = None
+) -> tuple[list[KObject], list[InputError]]:
+    """(well-formed objects, problems): for `check`, which reports the broken objects and checks the rest."""
+    problems = list(_problems(source, pod_templates or {}))
+    broken = {key for key, _ in problems}
+    good = [o for o in source.objects() if (o.ref.doc, o.ref.item) not in broken and (o.ref.doc, None) not in broken]
+    return good, [err for _, err in problems]
+
+
+def _problems(source: Source, templates: dict[tuple[str, str], Path]) -> Iterator[tuple[Key, InputError]]:
+    for doc in source.docs:
+        data = doc.data
+        if data is None:
+            continue  # an empty document (a lone `---`, or only comments) is fine
+        if not isinstance(data, dict):
+            hint = TEMPLATE_ADVICE if isinstance(data, str) and "{{" in data else None
+            msg = hint or f"document is {_kind_of(data)}, not a Kubernetes object (a mapping with apiVersion and kind)"
+            yield (doc.index, None), _doc_error(doc, (), msg)
+            continue
+        items = data.get("items")
+        if str(data.get("kind", "")).endswith("List") and "items" in data:
+            for err in _object_problems(doc, (), data, templates, as_list=True):
+                yield (doc.index, None), err
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                for err in _object_problems(doc, ("items", i), item, templates):
+                    yield (doc.index, i), err
+        else:
+            for err in _object_problems(doc, (), data, templates):
+                yield (doc.index, None), err
+
+
+def _object_problems(
+    doc: Document, base: Path, obj: Any, templates: dict[tuple[str, str], Path], *, as_list: bool = False
+) -> Iterator[InputError]:
+    if not isinstance(obj, dict):
+        yield _doc_error(doc, base, f"{dotted(base)} is {_kind_of(obj)}, not a Kubernetes object (a mapping)")
+        return
+    label = _label(obj)
+    for field in ("apiVersion", "kind"):
+        value = obj.get(field)
+        if value is None or value == "":
+            yield _doc_error(doc, base, f"{label}: {field} is missing" if base == () else
+                             f"{label}: {dotted(base)} has no {field}")
+        elif not isinstance(value, str):
+            yield _type_error(doc, base, label, (field,), value, "a string")
+    yield from _shape(doc, base, label, (), obj, {"metadata": METADATA, "items": [None] if as_list else None})
+    template = _template_path(obj, templates)
+    if template is not None:
+        yield from _template_problems(doc, base, label, obj, template)
+
+
+def _template_path(obj: dict[str, Any], templates: dict[tuple[str, str], Path]) -> Path | None:
+    kind, api = obj.get("kind"), obj.get("apiVersion")
+    if not isinstance(kind, str) or not isinstance(api, str):
+        return None
+    group = api.split("/")[0] if "/" in api else ""
+    if kind in BUILTIN_TEMPLATES and group in BUILTIN_GROUPS:
+        return BUILTIN_TEMPLATES[kind]
+    return templates.get((group, kind))
+
+
+def _template_problems(doc: Document, base: Path, label: str, obj: Any, template: Path) -> Iterator[InputError]:
+    value = obj
+    for n in range(len(template)):
+        value = value.get(template[n])
+        if value is None:
+            return  # an absent (or null) template: nothing to harden, nothing to check
+        if not isinstance(value, dict):
+            yield _type_error(doc, base, label, template[: n + 1], value, "a mapping")
+            return
+    yield from _shape(doc, base, label, template, value, POD_TEMPLATE)
+
+
+def _shape(doc: Document, base: Path, label: str, path: Path, value: Any, shape: Shape) -> Iterator[InputError]:
+    """Check `value` at `path` against `shape`; recursion follows the (small, fixed) shape tables only."""
+    if shape is None:
+        return
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            yield _type_error(doc, base, label, path, value, "a mapping")
+            return
+        for key, sub in shape.items():
+            if value.get(key) is not None:
+                yield from _shape(doc, base, label, path + (key,), value[key], sub)
+    elif isinstance(shape, list):
+        if not isinstance(value, list):
+            yield _type_error(doc, base, label, path, value, "a list")
+            return
+        if shape[0] is None:
+            return
+        for i, item in enumerate(value):
+            if item is None:
+                yield _type_error(doc, base, label, path + (i,), item, _expected(shape[0]))
+            else:
+                yield from _shape(doc, base, label, path + (i,), item, shape[0])
+    elif not isinstance(value, shape) or (isinstance(value, bool) and shape is INT):
+        yield _type_error(doc, base, label, path, value, _expected(shape))
+
+
+def _expected(shape: Shape) -> str:
+    if isinstance(shape, dict):
+        return "a mapping"
+    if isinstance(shape, list):
+        return "a list"
+    return {bool: "true or false", str: "a string", INT: "an integer"}.get(shape, "something else")  # type: ignore
+
+
+def _type_error(doc: Document, base: Path, label: str, path: Path, value: Any, expected: str) -> InputError:
+    if isinstance(value, str) and "{{" in value and expected != "a string":
+        return _doc_error(doc, base + path, f"{label}: {dotted(path)}: {TEMPLATE_ADVICE}")
+    return _doc_error(doc, base + path, f"{label}: {dotted(path)} must be {expected}, not {_kind_of(value)}")
+
+
+def _doc_error(doc: Document, path: Path, message: str) -> InputError:
+    node = doc.node_at(path)
+    mark = node.start_mark if node is not None else None
+    return InputError(
+        message, file=doc.source.path, doc=doc.index,
+        line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
+    )
+
+
+def _label(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    kind = obj.get("kind")
+    return f"{kind if isinstance(kind, str) and kind else 'object'}/{name if isinstance(name, str) else '?'}"
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", dict: "a mapping",
+             list: "a list", bytes: "binary data"}
+    return names.get(type(value), f"a {type(value).__name__}")
