@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from kharden.read.source import Document, KObject, Source
 
 TEMPLATE_ADVICE = "looks like an unrendered template: render it first, e.g. `helm template`"
-_SAFE_TAGS = frozenset(t for t in yaml.constructor.SafeConstructor.yaml_constructors if t is not None)
+_MERGE = "tag:yaml.org,2002:merge"  # `<<`: not constructed itself, merged by SafeConstructor.flatten_mapping
+_SAFE_TAGS = frozenset([_MERGE, *(t for t in yaml.constructor.SafeConstructor.yaml_constructors if t is not None)])
 _STR = "tag:yaml.org,2002:str"
-_MERGE = "tag:yaml.org,2002:merge"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")  # the line breaks libyaml counts
 
 
@@ -216,7 +216,8 @@ def _template_problems(doc: Document, base: Path, label: str, obj: Any, template
         if not isinstance(value, dict):
             yield _type_error(doc, base, label, template[: n + 1], value, "a mapping")
             return
-    yield from _shape(doc, base, label, template, value, POD_TEMPLATE)
+    # A Pod is its own template: its metadata was checked with the object's.
+    yield from _shape(doc, base, label, template, value, POD_TEMPLATE if template else {"spec": POD_SPEC})
 
 
 def _shape(doc: Document, base: Path, label: str, path: Path, value: Any, shape: Shape) -> Iterator[InputError]:
