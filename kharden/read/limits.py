@@ -9,7 +9,8 @@ Each limit is a named constant, chosen to accept every real manifest we know of 
   longer string; the largest scalar in the test corpus is about 4 KB.
 - MAX_DEPTH: 200 levels of nested mappings and sequences. Real manifests stay under 40 (CRD schemas are the deepest);
   libyaml's composer recurses in C and crashes the process somewhere past 10,000 levels, and kharden's own helpers
-  recurse in Python, so the depth is checked on the event stream *before* anything is composed.
+  recurse in Python. Text that could nest deeper than COMPOSER_SAFE_DEPTH (2,000, a fifth of where libyaml was
+  seen to crash) is scanned event by event *before* anything is composed; the rest is checked on the node tree.
 - MAX_EXPANDED_NODES / EXPANSION_FACTOR: aliases are legal YAML and stay legal, but the tree they expand to may hold
   at most max(1,000,000, 10 x the document's own node count) nodes ("billion laughs" composes to a few dozen
   nodes and expands to billions). The expanded size is computed on the composed node graph, each node once, before
@@ -28,6 +29,7 @@ from kharden.errors import InputError
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_SCALAR_CHARS = 2 * 1024 * 1024
 MAX_DEPTH = 200
+COMPOSER_SAFE_DEPTH = 2000
 MAX_EXPANDED_NODES = 1_000_000
 EXPANSION_FACTOR = 10
 
@@ -63,9 +65,14 @@ def depth_bound(text: str) -> int:
 
 
 def check_text(text: str, path: str) -> None:
-    """Size and nesting limits of a whole stream, checked before libyaml composes anything."""
+    """Size limit of a whole stream, and a nesting pre-scan where libyaml's recursive composer could crash.
+
+    Below COMPOSER_SAFE_DEPTH the composer is safe and MAX_DEPTH is checked on the composed nodes instead
+    (kharden.read.validate.check_nodes), which costs nothing extra; the exact event scan runs only for the rare
+    text whose cheap bound exceeds it.
+    """
     check_size(len(text), path)
-    if depth_bound(text) > MAX_DEPTH:
+    if depth_bound(text) > COMPOSER_SAFE_DEPTH:
         check_depth(text, path)
 
 
@@ -87,11 +94,7 @@ def check_depth(text: str, path: str) -> None:
             elif isinstance(event, _OPEN):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    raise InputError(
-                        f"nesting deeper than {MAX_DEPTH} levels (kharden.read.limits.MAX_DEPTH)",
-                        file=path, doc=max(doc, 0), line=mark.line + 1, column=mark.column + 1,
-                    )
+                    raise depth_error(event, path, max(doc, 0))  # type: ignore[arg-type]
             elif isinstance(event, _CLOSE):
                 depth -= 1
     except yaml.YAMLError:
@@ -104,17 +107,28 @@ def _children(node: yaml.Node) -> list[Any]:
     if isinstance(node, yaml.MappingNode):
         return [n for pair in node.value for n in pair]
     if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
+        return node.value  # type: ignore[no-any-return]
     return []
 
 
-def check_document(root: yaml.Node, path: str, doc: int) -> None:
-    """Refuse alias cycles, alias bombs and huge scalars in one composed document, before construction.
+def check_scalar(node: yaml.ScalarNode, path: str, doc: int) -> None:
+    if len(node.value) > MAX_SCALAR_CHARS:
+        raise error_at(node, f"value longer than {MAX_SCALAR_CHARS // (1024 * 1024)} MiB"
+                       " (kharden.read.limits.MAX_SCALAR_CHARS)", path, doc)
+
+
+def depth_error(node: yaml.Node, path: str, doc: int) -> InputError:
+    return error_at(node, f"nesting deeper than {MAX_DEPTH} levels (kharden.read.limits.MAX_DEPTH)", path, doc)
+
+
+def check_expansion(root: yaml.Node, path: str, doc: int, distinct: int) -> None:
+    """For a document that uses aliases: refuse cycles, alias bombs, and nesting too deep once expanded.
 
     Iterative depth-first walk over the node graph; each distinct node is sized once (memoised by identity),
     so a billion-laughs document costs as much as its few dozen distinct nodes.
     """
     size: dict[int, int] = {}
+    height: dict[int, int] = {}
     on_path: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
@@ -122,31 +136,24 @@ def check_document(root: yaml.Node, path: str, doc: int) -> None:
         key = id(node)
         if done:
             on_path.discard(key)
-            size[key] = 1 + sum(size[id(c)] for c in _children(node))
-            continue
-        if key in size:
-            continue
-        if key in on_path:
-            raise _error("an alias refers to a node that contains it (recursive alias)", node, path, doc)
-        if isinstance(node, yaml.ScalarNode):
-            if len(node.value) > MAX_SCALAR_CHARS:
-                raise _error(
-                    f"value longer than {MAX_SCALAR_CHARS // (1024 * 1024)} MiB (kharden.read.limits.MAX_SCALAR_CHARS)",
-                    node, path, doc,
-                )
-            size[key] = 1
-            continue
-        on_path.add(key)
-        stack.append((node, True))
-        stack.extend((c, False) for c in reversed(_children(node)) if id(c) not in size)
-    budget = max(MAX_EXPANDED_NODES, EXPANSION_FACTOR * len(size))
+            children = _children(node)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            nested = isinstance(node, (yaml.MappingNode, yaml.SequenceNode))  # levels count collections only
+            height[key] = 1 + max((height[id(c)] for c in children), default=0) if nested else 0
+            if len(on_path) + height[key] > MAX_DEPTH:
+                raise depth_error(node, path, doc)
+        elif key in on_path:
+            raise error_at(node, "an alias refers to a node that contains it (recursive alias)", path, doc)
+        elif key not in size:
+            on_path.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(_children(node)) if id(c) not in size)
+    budget = max(MAX_EXPANDED_NODES, EXPANSION_FACTOR * distinct)
     if size[id(root)] > budget:
-        raise _error(
-            f"aliases expand to more than {budget:,} nodes (alias bomb?); kharden.read.limits.MAX_EXPANDED_NODES",
-            root, path, doc,
-        )
+        raise error_at(root, f"aliases expand to more than {budget:,} nodes (alias bomb?);"
+                       " kharden.read.limits.MAX_EXPANDED_NODES", path, doc)
 
 
-def _error(message: str, node: yaml.Node, path: str, doc: int) -> InputError:
+def error_at(node: yaml.Node, message: str, path: str, doc: int) -> InputError:
     mark = node.start_mark
     return InputError(message, file=path, doc=doc, line=mark.line + 1, column=mark.column + 1)

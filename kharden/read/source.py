@@ -129,9 +129,10 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
 def parse_text(text: str, path: str = "-") -> Source:
     """Parse a whole stream. Raises InputError naming file, document, line and column.
 
-    Before libyaml composes anything, the size and nesting limits are checked (kharden.read.limits); each composed
-    document is checked for alias bombs, huge scalars, duplicate keys and unsafe tags *before* any value is
-    constructed (kharden.read.validate.check_nodes), so hostile input ends in an InputError, never in a crash.
+    Before libyaml composes anything, size and (where it could crash libyaml) nesting are checked
+    (kharden.read.limits); each composed document is checked for unsafe tags, duplicate keys, huge scalars, deep
+    nesting and alias bombs *before* any value is constructed (kharden.read.validate.check_nodes), so hostile
+    input ends in an InputError, never in a crash or a hang.
     """
     from kharden.read import limits
     from kharden.read.validate import check_nodes, explain_yaml_error  # not at the top: validate imports find
@@ -149,7 +150,6 @@ def parse_text(text: str, path: str = "-") -> Source:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                limits.check_document(node, path, index)
                 check_nodes(node, path, index)
             data = constructor.construct_document(node) if node is not None else None
             source.docs.append(Document(source, index, node, data))

@@ -22,6 +22,7 @@ import yaml
 from kharden.errors import InputError
 from kharden.find.podspecs import BUILTIN_GROUPS, BUILTIN_TEMPLATES
 from kharden.model import Path, dotted
+from kharden.read import limits
 
 if TYPE_CHECKING:
     from kharden.read.source import Document, KObject, Source
@@ -35,22 +36,35 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")  # the line breaks li
 
 # -- node tree ---------------------------------------------------------------------------------------------------
 def check_nodes(root: yaml.Node, path: str, doc: int) -> None:
-    """Refuse unsafe tags and duplicate keys in one composed document (each node visited once, no recursion)."""
+    """Refuse unsafe tags, duplicate keys, huge scalars and deep nesting in one composed document.
+
+    One iterative pass, each node once. A node met twice means aliases: only then is the costlier expansion check
+    (cycles, alias bombs, depth once expanded) run (kharden.read.limits.check_expansion).
+    """
     seen: set[int] = set()
-    stack = [root]
+    aliased = False
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         if id(node) in seen:
+            aliased = True
             continue
         seen.add(id(node))
         if node.tag not in _SAFE_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            raise _at(node, f"tag {tag} is not allowed: kharden reads only plain YAML values", path, doc)
+            raise limits.error_at(node, f"tag {tag} is not allowed: kharden reads only plain YAML values", path, doc)
+        if isinstance(node, yaml.ScalarNode):
+            limits.check_scalar(node, path, doc)
+            continue
+        if depth > limits.MAX_DEPTH:
+            raise limits.depth_error(node, path, doc)
         if isinstance(node, yaml.MappingNode):
             _check_duplicates(node, path, doc)
-            stack.extend(n for pair in node.value for n in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            stack.extend((n, depth + 1) for pair in node.value for n in pair)
+        else:
+            stack.extend((n, depth + 1) for n in node.value)
+    if aliased:
+        limits.check_expansion(root, path, doc, len(seen))
 
 
 def _check_duplicates(node: yaml.MappingNode, path: str, doc: int) -> None:
@@ -60,7 +74,7 @@ def _check_duplicates(node: yaml.MappingNode, path: str, doc: int) -> None:
             continue
         ident = key.value if key.tag == _STR else (key.tag, _scalar_value(key))
         if ident in first:
-            raise _at(key, f"duplicate key {key.value!r} (first at line {first[ident].start_mark.line + 1})", path, doc)
+            raise limits.error_at(key, f"duplicate key {key.value!r} (first at line {first[ident].start_mark.line + 1})", path, doc)
         first[ident] = key
 
 
@@ -70,11 +84,6 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
         return yaml.constructor.SafeConstructor().construct_object(node)
     except (yaml.YAMLError, ValueError):
         return node.value
-
-
-def _at(node: yaml.Node, message: str, path: str, doc: int) -> InputError:
-    mark = node.start_mark
-    return InputError(message, file=path, doc=doc, line=mark.line + 1, column=mark.column + 1)
 
 
 def explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | None, int | None]:
