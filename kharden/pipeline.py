@@ -38,15 +38,80 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
                 optouts.run(mutator, target, obj, opts, changes, findings)
 
 
-def harden(sources: list[Source], profile: Profile, *, generate: bool | None = None, **gen_args: Any) -> Result:
-    result = Result(sources, [o for s in sources for o in s.objects()])
-    mutate(result.objects, profile, result.changes, result.findings)
+def generate(result: Result, profile: Profile, enabled: bool | None, **gen_args: Any) -> None:
     for gid, opts in profile.generators.items():
-        enabled = opts.get("enabled") if generate is None else generate and opts.get("enabled", True)
-        if enabled:
+        on = opts.get("enabled") if enabled is None else enabled
+        if on:
             out = GENERATORS[gid].generate(
                 result.objects, opts, lambda o, g=gid: Editor(o, g, result.changes), **gen_args
             )
             result.generated += out.objects
             result.findings += out.findings
+
+
+def harden(sources: list[Source], profile: Profile, *, generate_: bool | None = None, **gen_args: Any) -> Result:
+    """Mutate and generate; then report what is still wrong at the profile's PSS level as `unfixed`."""
+    result = Result(sources, [o for s in sources for o in s.objects()])
+    mutate(result.objects, profile, result.changes, result.findings)
+    generate(result, profile, generate_, **gen_args)
+    result.findings += unfixed(result.objects, profile, result.findings)
     return result
+
+
+def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
+    """PSS violations left after mutation, each with the reason kharden did not fix it."""
+    from dataclasses import replace
+
+    from kharden.checks.pss import NOT_FIXABLE, check_objects
+
+    if profile.pss not in ("baseline", "restricted"):
+        return []
+    opted = {(f.obj, f.extra.get("container")): f.reason for f in notes if f.status == "opted-out"}
+    out = []
+    for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
+        reason = (
+            opted.get((f.obj, f.extra.get("container")))
+            or opted.get((f.obj, None))
+            or NOT_FIXABLE.get(f.rule)
+            or "an explicit value kharden does not overwrite unless the profile enforces it"
+        )
+        out.append(replace(f, status="unfixed", reason=reason))
+    return out
+
+
+def check(
+    sources: list[Source], *, pss: str | None, version: str = "latest", profile: Profile | None = None
+) -> list[Finding]:
+    """Violations: the PSS controls of a level, plus (with a profile) every change the profile would make."""
+    from kharden.checks.pss import check_objects
+
+    objects = [o for s in sources for o in s.objects()]
+    level = pss or (profile.pss if profile else "restricted")
+    templates = profile.pod_templates if profile else None
+    findings = check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []
+    try:
+        from kharden.checks.rbac import check_rbac
+    except ImportError:  # pragma: no cover - the RBAC check lands separately
+        check_rbac = None
+    if check_rbac is not None:
+        findings += check_rbac(objects)
+    if profile is not None:
+        changes: list[Change] = []
+        notes: list[Finding] = []
+        mutate(objects, profile, changes, notes)
+        by_ref = {o.ref: o for o in objects}
+        findings += [_pending(c, by_ref[c.obj]) for c in changes] + notes
+    return findings
+
+
+def _pending(change: Change, obj: KObject) -> Finding:
+    """A change the profile would make, reported as a fixable violation (kubeaudit's 'pending fix')."""
+    return Finding(
+        obj=change.obj,
+        rule=f"kharden.{change.mutator}",
+        severity="error",
+        message=change.reason,
+        path=change.path,
+        line=obj.line(change.path),
+        status="fixable",
+    )

@@ -59,7 +59,11 @@ class Profile:
 
 
 def builtin_dir() -> Any:
-    return resources.files("kharden.profiles")
+    """Installed: the package data `kharden.profiles`. From a source checkout: the repository's profiles/."""
+    try:
+        return resources.files("kharden.profiles")
+    except ModuleNotFoundError:
+        return resources.files("kharden").joinpath("..", "profiles")
 
 
 def builtin_names() -> list[str]:

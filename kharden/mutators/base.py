@@ -69,6 +69,11 @@ class Editor:
         parent: Any = self.obj.data
         for i, key in enumerate(path):
             here = path[: i + 1]
+            if isinstance(key, int):  # an index along the way: the item must exist
+                if not isinstance(parent, list) or not 0 <= key < len(parent):
+                    self._type_error(path[:i], parent, "a list")
+                parent = parent[key]
+                continue
             if not isinstance(parent, dict):
                 self._type_error(path[:i], parent, "a mapping")
             current = parent.get(key)

@@ -1,0 +1,150 @@
+"""The command line: read, call the pure core, render. The one place that prints and picks exit codes.
+
+Exit codes: 0 nothing to report / nothing changed; 1 violations found (check) or changes needed (fix --check);
+2 bad input, bad profile or bad usage; 3 an internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Callable
+
+import click
+
+from kharden import __version__
+from kharden.errors import KhardenError, UsageError
+
+EXIT_ERROR = 2
+EXIT_INTERNAL = 3
+
+
+def _profile_option(default: str | None = "restricted") -> Callable[[Any], Any]:
+    return click.option(
+        "--profile", "-p", default=default, show_default=True, help="Built-in profile name or path to a profile file."
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kharden")
+def cli() -> None:
+    """Harden Kubernetes manifests: fix what the Pod Security Standards and hardening guides ask for,
+    keeping every byte kharden does not mean to change."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@_profile_option()
+@click.option("--in-place", "-i", is_flag=True, help="Rewrite the files (atomically).")
+@click.option("--output-dir", "-o", type=click.Path(file_okay=False), help="Write hardened copies here.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of the manifests.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "jsonpatch"]), default="yaml", show_default=True)
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if anything would change.")
+@click.option("--generate/--no-generate", default=None, help="Generate NetworkPolicies/RBAC (default: profile).")
+@click.option("--generated-file", type=click.Path(dir_okay=False), help="With -i/-o: where generated objects go.")
+@click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
+        check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
+        quiet: bool) -> None:
+    """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
+    from kharden import run
+
+    if in_place and output_dir:
+        raise UsageError("--in-place and --output-dir do not go together")
+    if in_place and "-" in paths:
+        raise UsageError("--in-place needs files, not stdin")
+    outcome = run.fix(list(paths), profile, generate=generate, audit_log=audit_log)
+    if not quiet:
+        click.echo(outcome.summary, err=True, nl=False)
+    if check_only:
+        if show_diff:
+            click.echo(outcome.diff(), nl=False)
+        sys.exit(1 if outcome.changed else 0)
+    if show_diff:
+        click.echo(outcome.diff(), nl=False)
+    elif fmt == "jsonpatch":
+        click.echo(json.dumps(outcome.jsonpatch(), indent=2))
+    elif in_place or output_dir:
+        outcome.write(output_dir=output_dir, generated_file=generated_file)
+    else:
+        sys.stdout.write(outcome.stream())
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--pss", type=click.Choice(["baseline", "restricted"]), help="Check exactly the PSS controls of a level.")
+@click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
+@_profile_option(default=None)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str) -> None:
+    """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
+    from kharden import run
+
+    if not pss and not profile:
+        pss = "restricted"
+    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile)
+    violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
+    from kharden.render import report
+
+    click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
+    for e in errors:
+        click.echo(f"kharden: error: {e}", err=True)
+    if errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(1 if violations else 0)
+
+
+@cli.command()
+@click.argument("name", required=False)
+def profiles(name: str | None) -> None:
+    """List the built-in profiles, or show one fully resolved."""
+    import yaml
+
+    from kharden.profile import builtin_names, load_profile
+
+    if name is None:
+        for n in builtin_names():
+            click.echo(f"{n:12} {load_profile(n).description}")
+        return
+    click.echo(yaml.safe_dump(load_profile(name).as_dict(), sort_keys=False), nl=False)
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all"]))
+@click.argument("paths", nargs=-1, required=True)
+@_profile_option()
+@click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
+def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None) -> None:
+    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles)."""
+    from kharden import run
+
+    only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
+    outcome = run.fix(list(paths), profile, generate=True, audit_log=audit_log, only_generator=only)
+    click.echo(outcome.summary, err=True, nl=False)
+    sys.stdout.write(outcome.generated_stream())
+
+
+def main() -> None:
+    """Entry point: the one place KhardenErrors become messages and exit code 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except KhardenError as e:
+        click.echo(f"kharden: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as e:  # a bug in kharden: say so plainly; the traceback only on request
+        if os.environ.get("KHARDEN_DEBUG"):
+            raise
+        click.echo(f"kharden: internal error: {type(e).__name__}: {e} (set KHARDEN_DEBUG=1 for details)", err=True)
+        sys.exit(EXIT_INTERNAL)

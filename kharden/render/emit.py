@@ -1,0 +1,101 @@
+"""Emit new YAML text for values kharden adds, in the style of the document it goes into.
+
+Only *new* content is emitted here; existing text is never re-emitted (see splice.py). Scalars are written so that a
+YAML 1.1 reader (the Kubernetes API server) reads back exactly the value: a string that would resolve to something
+else when plain ("yes", "0644", "1.10", "~") is double-quoted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+_RESOLVER = yaml.resolver.Resolver()
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./(][A-Za-z0-9_./()+=@ -]*$")
+_STR = "tag:yaml.org,2002:str"
+
+
+@dataclass(frozen=True)
+class Style:
+    """Indentation habits of the document new content goes into."""
+
+    indent: int = 2  # columns a nested mapping is indented by
+    seq_indent: int = 0  # columns a block sequence's dash is indented from its parent key (kubectl: 0)
+    json: bool = False  # the document is JSON: emit JSON
+
+
+def scalar(value: Any, json_mode: bool = False, quote: str | None = None) -> str:
+    """One scalar, as YAML 1.1 reads it back to the same value."""
+    if json_mode:
+        return json.dumps(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    s = str(value)
+    if quote == "'" and "\n" not in s:
+        return "'" + s.replace("'", "''") + "'"
+    if quote is None and plain_ok(s):
+        return s
+    return json.dumps(s, ensure_ascii=False)
+
+
+def plain_ok(s: str) -> bool:
+    if not s or not _PLAIN_SAFE.match(s) or s.endswith(" ") or " #" in s or ": " in s:
+        return False
+    return bool(_RESOLVER.resolve(yaml.ScalarNode, s, (True, False)) == _STR)
+
+
+def key(k: Any, json_mode: bool = False) -> str:
+    return scalar(k, json_mode)
+
+
+def block(value: Any, col: int, style: Style) -> list[str]:
+    """Lines (without newlines) for a mapping or sequence whose entries start at column `col`."""
+    pad = " " * col
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            head = f"{pad}{key(k)}:"
+            lines += _entry(head, v, col, style, in_seq=False)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                sub = block(item, col + 2, style)
+                lines.append(f"{pad}- {sub[0][col + 2:]}")
+                lines += sub[1:]
+            else:
+                lines.append(f"{pad}- {inline(item, style)}")
+    else:
+        lines.append(pad + inline(value, style))
+    return lines
+
+
+def _entry(head: str, v: Any, col: int, style: Style, in_seq: bool) -> list[str]:
+    if isinstance(v, dict) and v:
+        return [head] + block(v, col + style.indent, style)
+    if isinstance(v, list) and v:
+        return [head] + block(v, col + style.seq_indent, style)
+    return [f"{head} {inline(v, style)}"]
+
+
+def inline(value: Any, style: Style) -> str:
+    """A scalar, or an empty / small collection written in flow style."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key(k, style.json)}: {inline(v, style)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(inline(v, style) for v in value) + "]"
+    return scalar(value, style.json)
+
+
+def json_block(value: Any, col: int, step: int) -> list[str]:
+    """A JSON value pretty-printed so that its first line starts at `col` and nested lines indent by `step`."""
+    text = json.dumps(value, indent=step, ensure_ascii=False)
+    lines = text.split("\n")
+    return [" " * col + lines[0]] + [" " * col + line for line in lines[1:]]

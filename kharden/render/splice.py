@@ -1,0 +1,295 @@
+"""Splice edits into the original text: the faithful YAML output.
+
+kharden never re-emits a document. For each document that changed, it walks the original node tree along the paths
+the changes touched and compares it with the document's final value, producing minimal text edits:
+
+    containers:                      containers:
+    - name: web                      - name: web
+      image: nginx   # pinned   ->     image: nginx   # pinned
+                                       securityContext:
+                                         allowPrivilegeEscalation: false
+
+Everything else (comments, quoting, key order, indentation, anchors, CRLF, BOM) is the original text, byte for
+byte. The result is re-parsed and compared with the intended values; a document that does not come back exactly
+(for instance an edit inside content shared through a YAML alias) is reported as an error rather than written.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import yaml
+
+from kharden.errors import KhardenError
+from kharden.model import Change, Path
+from kharden.read import Document, Source, parse_text
+from kharden.render import emit
+from kharden.render.emit import Style
+
+Edit = tuple[int, int, str]  # replace text[start:end] with the string
+
+
+def render(source: Source, changes: Iterable[Change], generated: list[dict[str, Any]] | None = None) -> str:
+    """The source's text with the changes applied (and generated objects appended as new documents)."""
+    by_doc: dict[int, list[Path]] = {}
+    for c in changes:
+        by_doc.setdefault(c.obj.doc, []).append(c.obj.base + c.path)
+    text = source.text
+    edits: list[Edit] = []
+    for index, paths in by_doc.items():
+        doc = source.docs[index]
+        edits += _DocSplicer(doc, text, paths, source.newline).edits()
+    out = _apply(text, edits)
+    if generated:
+        out = _append_documents(out, generated, source)
+    return ("\ufeff" if source.bom else "") + out
+
+
+def verify(source: Source, text: str, generated: list[dict[str, Any]] | None = None) -> None:
+    """Re-parse the output and compare every document with its intended value."""
+    again = parse_text(text[1:] if source.bom else text, source.path)
+    want = [d.data for d in source.docs] + list(generated or [])
+    got = [d.data for d in again.docs]
+    if got != want:
+        bad = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        raise KhardenError(
+            "internal error: the edited text does not read back as intended; nothing was written "
+            "(please report this with the input)",
+            file=source.path,
+            doc=bad,
+        )
+
+
+def _apply(text: str, edits: list[Edit]) -> str:
+    # Stable sort: edits at the same position keep the order they were made in.
+    parts: list[str] = []
+    pos = 0
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
+        if start < pos:
+            raise KhardenError("internal error: overlapping edits")
+        parts += [text[pos:start], new]
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _append_documents(text: str, objects: list[dict[str, Any]], source: Source) -> str:
+    nl = source.newline
+    body = "".join(
+        "---" + nl + yaml.safe_dump(o, sort_keys=False, default_flow_style=False, width=1 << 16).replace("\n", nl)
+        for o in objects
+    )
+    if text and not text.endswith(("\n", "\r")):
+        text += nl
+    return text + body
+
+
+class _DocSplicer:
+    """Minimal edits turning one document's original text into its final value, along the touched paths."""
+
+    def __init__(self, doc: Document, text: str, paths: list[Path], newline: str) -> None:
+        self.doc = doc
+        self.text = text
+        self.nl = newline
+        self.prefixes: set[Path] = {p[:i] for p in paths for i in range(len(p) + 1)}
+        self.style = _detect_style(doc, text)
+        self.out: list[Edit] = []
+
+    def edits(self) -> list[Edit]:
+        if self.doc.node is None:
+            raise KhardenError("internal error: cannot edit an empty document", file=self.doc.source.path)
+        self._visit(self.doc.node, self.doc.data, (), None, self.style.json)
+        return self.out
+
+    # -- walking ---------------------------------------------------------------------------------------------
+    def _visit(self, node: yaml.Node, value: Any, path: Path, key_node: yaml.Node | None, flow: bool) -> None:
+        if isinstance(node, yaml.MappingNode) and isinstance(value, dict) and (node.value or not value or flow):
+            self._mapping(node, value, path, key_node, flow)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(value, list) and (node.value or not value or flow):
+            self._sequence(node, value, path, key_node, flow)
+        elif not (isinstance(node, yaml.ScalarNode) and _same_scalar(node, value)):
+            self._replace(node, value, key_node, flow)
+
+    def _mapping(self, node: yaml.MappingNode, value: dict[Any, Any], path: Path, key_node: Any, flow: bool) -> None:
+        inner_flow = flow or _is_flow(node) or self.style.json
+        present = {_key(k): (k, v) for k, v in node.value}
+        gone = [k for k in present if k not in value and path + (k,) in self.prefixes]
+        if gone and (inner_flow or len(gone) == len(present) or any(_after_dash(self.text, present[k][0]) for k in gone)):
+            self._replace(node, value, key_node, flow)  # not whole lines of their own: rewrite the mapping
+            return
+        for k in gone:
+            self._delete_entry(*present[k])
+        for k, (k_node, v_node) in present.items():
+            if k in value and path + (k,) in self.prefixes:
+                self._visit(v_node, value[k], path + (k,), k_node, inner_flow)
+        new = {k: v for k, v in value.items() if k not in present}
+        if new:
+            self._insert_entries(node, new, inner_flow)
+
+    def _sequence(self, node: yaml.SequenceNode, value: list[Any], path: Path, key_node: Any, flow: bool) -> None:
+        inner_flow = flow or _is_flow(node) or self.style.json
+        n = len(node.value)
+        if len(value) < n:  # items removed (rare: enforced removals): rewrite the sequence as a whole
+            self._replace(node, value, key_node, flow)
+            return
+        for i, item_node in enumerate(node.value):
+            if path + (i,) in self.prefixes:
+                self._visit(item_node, value[i], path + (i,), None, inner_flow)
+        if len(value) > n:
+            self._insert_items(node, value[n:], inner_flow)
+
+    # -- edits -----------------------------------------------------------------------------------------------
+    def _replace(self, node: yaml.Node, value: Any, key_node: yaml.Node | None, flow: bool) -> None:
+        """Replace a whole node by the rendering of value (a scalar, null -> mapping, {} -> mapping, ...)."""
+        start, end = node.start_mark.index, _content_end(node, self.text)
+        if isinstance(node, yaml.ScalarNode) and not isinstance(value, (dict, list)):
+            quote = node.style if node.style in ("'", '"') and isinstance(value, str) else None
+            self.out.append((start, end, emit.scalar(value, self.style.json, quote)))
+        elif self.style.json:
+            lines = emit.json_block(value, _line_indent(self.text, start), self.style.indent)
+            self.out.append((start, end, lines[0].lstrip() + "".join(self.nl + ln for ln in lines[1:])))
+        elif flow or not isinstance(value, (dict, list)) or not value:
+            text = emit.inline(value, self.style)
+            if key_node is not None and not flow and key_node.start_mark.line < node.start_mark.line:
+                colon = self.text.index(":", key_node.end_mark.index) + 1
+                self.out.append((colon, end, " " + text))
+            else:
+                self.out.append((start, end, text))
+        elif key_node is not None:
+            # Block content goes on the lines after the key: drop whatever followed the colon.
+            step = self.style.indent if isinstance(value, dict) else self.style.seq_indent
+            lines = emit.block(value, key_node.start_mark.column + step, self.style)
+            colon = self.text.index(":", key_node.end_mark.index) + 1
+            if key_node.start_mark.line == node.start_mark.line:
+                self.out.append((colon, end, ""))
+                self._insert_lines_at_line_end(end, lines)
+            else:
+                self.out.append((colon, end, "".join(self.nl + ln for ln in lines)))
+        else:  # a sequence item or the document itself: content starts where the node starts
+            col = node.start_mark.column
+            lines = emit.block(value, col, self.style)
+            self.out.append((start, end, lines[0][col:] + "".join(self.nl + ln for ln in lines[1:])))
+
+    def _insert_entries(self, node: yaml.MappingNode, new: dict[Any, Any], flow: bool) -> None:
+        if flow:
+            self._insert_flow(node, [f"{emit.key(k, self.style.json)}: " for k in new], list(new.values()))
+            return
+        col = node.value[0][0].start_mark.column
+        lines = emit.block(new, col, self.style)
+        self._insert_lines_at_line_end(_content_end(node, self.text), lines)
+
+    def _insert_items(self, node: yaml.SequenceNode, items: list[Any], flow: bool) -> None:
+        if flow:
+            self._insert_flow(node, ["" for _ in items], items)
+            return
+        dash = self.text.rindex("-", 0, node.value[0].start_mark.index)
+        col = dash - self.text.rfind("\n", 0, dash) - 1
+        lines = emit.block(items, col, self.style)
+        self._insert_lines_at_line_end(_content_end(node, self.text), lines)
+
+    def _insert_flow(self, node: yaml.Node, heads: list[str], values: list[Any]) -> None:
+        close = node.end_mark.index - 1  # the closing bracket
+        empty = not node.value
+        multiline = node.start_mark.line != node.end_mark.line and not empty
+        if multiline:
+            last = node.value[-1]
+            last_start = (last[0] if isinstance(last, tuple) else last).start_mark
+            col = last_start.column
+            end = _content_end(node.value[-1][1] if isinstance(last, tuple) else last, self.text)
+            parts = []
+            for head, v in zip(heads, values):
+                rendered = (
+                    emit.json_block(v, col, self.style.indent or 2) if self.style.json else [emit.inline(v, self.style)]
+                )
+                first = " " * col + head + rendered[0].lstrip()
+                parts.append("," + self.nl + self.nl.join([first] + rendered[1:]))
+            self.out.append((end, end, "".join(parts)))
+            return
+        rendered = [head + emit.inline(v, self.style) for head, v in zip(heads, values)]
+        self.out.append((close, close, ("" if empty else ", ") + ", ".join(rendered)))
+
+    def _delete_entry(self, k_node: yaml.Node, v_node: yaml.Node) -> None:
+        """Delete a block mapping entry: its whole lines, from the key's line to its value's last line."""
+        start = self.text.rfind("\n", 0, k_node.start_mark.index) + 1
+        content_end = _content_end(v_node, self.text)
+        if self.text[content_end - 1] == "\n":  # a block scalar ends after its own line break
+            self.out.append((start, content_end, ""))
+            return
+        end = _line_end(self.text, content_end)
+        self.out.append((start, min(end + 1, len(self.text)), ""))
+
+    def _insert_lines_at_line_end(self, pos: int, lines: list[str]) -> None:
+        text = self.text
+        if pos > 0 and text[pos - 1] == "\n":  # a block scalar ends after its line break
+            self.out.append((pos, pos, "".join(ln + self.nl for ln in lines)))
+            return
+        at = _line_end(text, pos)
+        if at > 0 and text[at - 1] == "\r":
+            at -= 1
+        self.out.append((at, at, "".join(self.nl + ln for ln in lines)))
+
+
+def _detect_style(doc: Document, text: str) -> Style:
+    """The indentation habits of this document: a nested mapping's step, a block sequence's dash offset."""
+    is_json = text[doc.node.start_mark.index : doc.node.start_mark.index + 1] in "{[" if doc.node else False
+    indent, seq = None, None
+    stack: list[yaml.Node] = [doc.node] if doc.node is not None else []
+    while stack and (indent is None or seq is None):
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode) and not _is_flow(node):
+            for k, v in node.value:
+                if isinstance(v, yaml.MappingNode) and v.value and not _is_flow(v) and indent is None:
+                    indent = v.value[0][0].start_mark.column - k.start_mark.column
+                if isinstance(v, yaml.SequenceNode) and v.value and not _is_flow(v) and seq is None:
+                    dash = text.rindex("-", 0, v.value[0].start_mark.index)
+                    seq = dash - text.rfind("\n", 0, dash) - 1 - k.start_mark.column
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    if is_json and doc.node is not None and isinstance(doc.node, yaml.MappingNode) and doc.node.value:
+        indent = doc.node.value[0][0].start_mark.column - doc.node.start_mark.column
+    return Style(indent=max(indent or 2, 1), seq_indent=max(seq or 0, 0), json=is_json)
+
+
+def _key(node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
+def _same_scalar(node: yaml.ScalarNode, value: Any) -> bool:
+    if isinstance(value, (dict, list)):
+        return False
+    old = yaml.constructor.SafeConstructor().construct_object(node)
+    return type(old) is type(value) and old == value
+
+
+def _is_flow(node: yaml.Node) -> bool:
+    return bool(getattr(node, "flow_style", False))
+
+
+def _content_end(node: yaml.Node, text: str) -> int:
+    """Where a node's own text ends: for block collections, the end of their last entry (not the next token)."""
+    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not _is_flow(node) and node.value:
+        last = node.value[-1]
+        child = last[1] if isinstance(last, tuple) else last
+        if child.start_mark.index < (last[0].end_mark.index if isinstance(last, tuple) else 0):
+            return _line_end(text, last[0].end_mark.index)  # an alias: its marks are its anchor's
+        node = child
+    return node.end_mark.index
+
+
+def _line_end(text: str, pos: int) -> int:
+    at = text.find("\n", pos)
+    return len(text) if at < 0 else at
+
+
+def _line_indent(text: str, pos: int) -> int:
+    start = text.rfind("\n", 0, pos) + 1
+    line = text[start:pos]
+    return len(line) - len(line.lstrip(" "))
+
+
+def _after_dash(text: str, k_node: yaml.Node) -> bool:
+    start = text.rfind("\n", 0, k_node.start_mark.index) + 1
+    return text[start : k_node.start_mark.index].strip() != ""

@@ -1,0 +1,145 @@
+"""The edges' shared work: read files, run the pure pipeline, render and write. Used by the CLI and integrations."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from kharden.errors import KhardenError
+from kharden.model import Change, Finding
+from kharden.pipeline import Result, check as check_sources, harden
+from kharden.profile import Profile, load_profile
+from kharden.read import Source, read_paths
+from kharden.read.source import expand_paths, parse_text, read_text_file
+from kharden.render import diff as diff_render, patch, report, splice
+
+GENERATED_FILE = "kharden-generated.yaml"
+
+
+@dataclass
+class FixOutcome:
+    result: Result
+    outputs: dict[str, str]  # source path -> new text (only sources that changed)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.outputs) or bool(self.result.generated)
+
+    @property
+    def summary(self) -> str:
+        r = self.result
+        return report.fix_summary(r.changes, r.findings, len(r.generated))
+
+    def text_of(self, source: Source) -> str:
+        return self.outputs.get(source.path, ("\ufeff" if source.bom else "") + source.text)
+
+    def stream(self) -> str:
+        """All sources (changed or not), in order, then the generated objects: one YAML stream."""
+        parts = []
+        for s in self.result.sources:
+            text = self.text_of(s)
+            if parts and text.strip() and not text.lstrip("\ufeff").startswith("---"):
+                parts.append("---\n")
+            parts.append(text if text.endswith("\n") or not text else text + "\n")
+        return "".join(parts) + self.generated_stream(separator=bool(parts))
+
+    def generated_stream(self, separator: bool = True) -> str:
+        return "".join(
+            ("---\n" if separator or i else "") + _dump(o) for i, o in enumerate(self.result.generated)
+        )
+
+    def diff(self) -> str:
+        out = "".join(diff_render.unified(s.path, s.text, self.text_of(s).lstrip("\ufeff")) for s in self.result.sources)
+        if self.result.generated:
+            out += diff_render.unified(GENERATED_FILE, "", self.generated_stream(separator=False))
+        return out
+
+    def jsonpatch(self) -> dict[str, Any]:
+        return {"patches": patch.patches(self.result.changes), "generated": self.result.generated}
+
+    def write(self, output_dir: str | None = None, generated_file: str | None = None) -> None:
+        from kharden.write import write_atomic
+
+        for s in self.result.sources:
+            if output_dir is None and s.path not in self.outputs:
+                continue  # unchanged files are not touched at all
+            target = s.path if output_dir is None else os.path.join(output_dir, _relative(s.path))
+            if output_dir is not None:
+                os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+            write_atomic(target, self.text_of(s))
+        if self.result.generated:
+            base = output_dir or os.path.dirname(self.result.sources[0].path) if self.result.sources else "."
+            write_atomic(generated_file or os.path.join(base or ".", GENERATED_FILE), self.generated_stream(False))
+
+
+def _relative(path: str) -> str:
+    rel = os.path.relpath(path)
+    return os.path.basename(path) if rel.startswith("..") else rel
+
+
+def _dump(obj: dict[str, Any]) -> str:
+    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=1 << 16)
+
+
+def resolve_profile(profile: str | Profile) -> Profile:
+    return profile if isinstance(profile, Profile) else load_profile(profile)
+
+
+def fix_sources(
+    sources: list[Source],
+    profile: str | Profile,
+    *,
+    generate: bool | None = None,
+    audit_log: str | None = None,
+    only_generator: str | None = None,
+) -> FixOutcome:
+    prof = resolve_profile(profile)
+    if only_generator is not None:
+        gens = {g: {**o, "enabled": g == only_generator} for g, o in prof.generators.items()}
+        prof = dataclasses.replace(prof, generators=gens)
+    _validate(sources)
+    result = harden(sources, prof, generate_=generate, audit_log=audit_log)
+    by_file: dict[str, list[Change]] = {}
+    for c in result.changes:
+        by_file.setdefault(c.obj.file, []).append(c)
+    outputs = {}
+    for s in sources:
+        if s.path in by_file:
+            text = splice.render(s, by_file[s.path])
+            splice.verify(s, text)
+            outputs[s.path] = text
+    return FixOutcome(result, outputs)
+
+
+def fix(paths: list[str], profile: str | Profile, **kw: Any) -> FixOutcome:
+    prof = resolve_profile(profile)  # a bad profile is reported before any file is read
+    return fix_sources(read_paths(paths), prof, **kw)
+
+
+def _validate(sources: list[Source]) -> None:
+    try:
+        from kharden.read.validate import validate_source
+    except ImportError:  # pragma: no cover - lands with the reliability work
+        return
+    for s in sources:
+        errors = validate_source(s)
+        if errors:
+            raise errors[0]
+
+
+def check(
+    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None
+) -> tuple[list[Finding], list[KhardenError]]:
+    """Findings for every readable file; files that cannot be read are returned as errors, not raised."""
+    prof = load_profile(profile) if profile else None
+    sources, errors = [], []
+    for p in expand_paths(paths):
+        try:
+            sources.append(parse_text(read_text_file(p), p))
+        except KhardenError as e:
+            errors.append(e)
+    return check_sources(sources, pss=pss, version=version, profile=prof), errors
