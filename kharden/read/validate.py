@@ -72,14 +72,15 @@ def _check_duplicates(node: yaml.MappingNode, path: str, doc: int) -> None:
     for key, _ in node.value:
         if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
             continue
-        ident = key.value if key.tag == _STR else (key.tag, _scalar_value(key))
+        # Non-string keys by their YAML 1.1 value, as the dict they become sees them: `0x1F` is `31`, `on` is `1`.
+        ident = key.value if key.tag == _STR else (_STR, _scalar_value(key))
         if ident in first:
             raise limits.error_at(key, f"duplicate key {key.value!r} (first at line {first[ident].start_mark.line + 1})", path, doc)
         first[ident] = key
 
 
 def _scalar_value(node: yaml.ScalarNode) -> Any:
-    """The YAML 1.1 value of a non-string key, so that `0x1F` and `31` count as the same key."""
+    """The YAML 1.1 value of a non-string key: keys Python finds equal collapse into one entry of the dict."""
     try:
         return yaml.constructor.SafeConstructor().construct_object(node)
     except (yaml.YAMLError, ValueError):
