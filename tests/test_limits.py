@@ -14,6 +14,7 @@ import pytest
 from kharden.errors import InputError
 from kharden.read import limits
 from kharden.read.source import parse_text, read_text_file
+from tests.conftest import CORPUS
 
 
 def laughs(levels: int, width: int = 10) -> str:
@@ -131,7 +132,7 @@ def test_huge_stdin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_limits_accept_the_largest_corpus_file() -> None:
-    path = "/work/shared/corpus/apps/argo-cd/manifests/install.yaml"
+    path = str(CORPUS / "apps" / "argo-cd" / "manifests" / "install.yaml")
     if not os.path.exists(path):
         pytest.skip("corpus not present")
     start = time.monotonic()
