@@ -57,6 +57,8 @@ PARSE_CASES = {
     "duplicate-int": ("data:\n  0x1F: a\n  31: b\n", "duplicate key '31'", 3, 3),
     "python-tag": ("a: !!python/object/apply:os.system ['true']\n", "tag !!python/object/apply:os.system", 1, 4),
     "local-tag": ("a: !Ref b\n", "tag !Ref is not allowed", 1, 4),
+    "control-char": ("caf\u00e9: b\nc: \u00e9\x07\n", "character U+0007 is not allowed", 2, 5),
+    "control-crlf": ("a: b\r\nc: d\r\ne: \x1b\r\n", "character U+001B is not allowed", 3, 4),
 }
 
 
@@ -112,6 +114,12 @@ def test_not_utf8_names_line_and_column(tmp_path: object) -> None:
         read_text_file(path)
     err = info.value
     assert (err.file, err.line, err.column) == (path, 3, 12) and "not UTF-8" in err.message
+
+
+def test_lone_surrogate_is_an_input_error() -> None:
+    """A caller that decoded with errors="surrogateescape" hands over text libyaml cannot encode."""
+    err = parse_error("kind: Pod\nname: x\udce9\n")
+    assert (err.line, err.column) == (2, 8) and "not UTF-8" in err.message
 
 
 def test_utf16_is_named(tmp_path: object) -> None:

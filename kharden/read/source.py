@@ -133,16 +133,20 @@ def parse_text(text: str, path: str = "-") -> Source:
     input ends in an InputError, never in a crash or a hang.
     """
     from kharden.read import limits
-    from kharden.read.validate import check_nodes, explain_yaml_error  # not at the top: validate imports find
+    # not at the top: validate imports kharden.find, which imports this module
+    from kharden.read.validate import check_nodes, explain_yaml_error, reader_error, surrogate_error
 
     bom = text.startswith("\ufeff")
     if bom:
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     source = Source(path=path, text=text, bom=bom, newline=newline)
-    limits.check_text(text, path)
+    try:
+        limits.check_text(text, path)
+        loader = _Loader(text)
+    except UnicodeEncodeError as e:  # a lone surrogate from a caller that decoded with errors="surrogateescape"
+        raise surrogate_error(text, e.start, path) from None
     constructor = yaml.constructor.SafeConstructor()
-    loader = _Loader(text)
     index = 0
     try:
         while loader.check_node():
@@ -155,8 +159,11 @@ def parse_text(text: str, path: str = "-") -> Source:
     except yaml.MarkedYAMLError as e:
         message, line, column = explain_yaml_error(text, e)
         raise InputError(message, file=path, doc=index, line=line, column=column) from None
+    except yaml.reader.ReaderError as e:  # a control character; libyaml counts its position in UTF-8 bytes
+        message, line, column = reader_error(text, e, in_bytes=_Loader is not yaml.SafeLoader)
+        raise InputError(message, file=path, doc=index, line=line, column=column) from None
     except yaml.YAMLError as e:
-        raise InputError(f"not valid YAML: {e}", file=path, doc=index) from None
+        raise InputError(f"not valid YAML: {e}".replace("\n", " "), file=path, doc=index) from None
     except RecursionError:
         raise InputError("nesting too deep", file=path, doc=index) from None
     finally:

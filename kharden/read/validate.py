@@ -114,6 +114,24 @@ def not_utf8_error(raw: bytes, start: int, path: str) -> InputError:
     return InputError(f"not UTF-8 text (byte 0x{raw[start]:02x})", file=path, line=line, column=column)
 
 
+def reader_error(text: str, e: yaml.reader.ReaderError, *, in_bytes: bool) -> tuple[str, int, int]:
+    """(message, line, column) for a character YAML does not allow (control characters, most of all)."""
+    index = len(text.encode("utf-8")[: e.position].decode("utf-8", "ignore")) if in_bytes else e.position
+    return (f"character U+{e.character:04X} is not allowed in YAML ({e.reason})", *_line_column(text, index))
+
+
+def surrogate_error(text: str, index: int, path: str) -> InputError:
+    line, column = _line_column(text, index)
+    return InputError("not UTF-8 text (a lone surrogate code point)", file=path, line=line, column=column)
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of a character index, counting line breaks as libyaml does."""
+    breaks = list(_LINE_BREAK.finditer(text, 0, index))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, index - start + 1
+
+
 def _generic(e: yaml.MarkedYAMLError) -> str:
     return "not valid YAML: " + ", ".join(p for p in (e.context, e.problem) if p)
 
