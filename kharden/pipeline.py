@@ -43,7 +43,12 @@ def generate(result: Result, profile: Profile, enabled: bool | None, **gen_args:
         on = opts.get("enabled") if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
-                result.objects, opts, lambda o, g=gid: Editor(o, g, result.changes), **gen_args
+                result.objects,
+                opts,
+                lambda o, g=gid: Editor(o, g, result.changes),
+                pod_templates=profile.pod_templates,
+                generated=list(result.generated),
+                **gen_args,
             )
             result.generated += out.objects
             result.findings += out.findings
@@ -89,12 +94,9 @@ def check(
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     findings = check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []
-    try:
-        from kharden.checks.rbac import check_rbac
-    except ImportError:  # pragma: no cover - the RBAC check lands separately
-        check_rbac = None
-    if check_rbac is not None:
-        findings += check_rbac(objects)
+    from kharden.checks.rbac import check_rbac
+
+    findings += check_rbac(objects)
     if profile is not None:
         changes: list[Change] = []
         notes: list[Finding] = []

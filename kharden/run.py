@@ -39,7 +39,7 @@ class FixOutcome:
 
     def stream(self) -> str:
         """All sources (changed or not), in order, then the generated objects: one YAML stream."""
-        parts = []
+        parts: list[str] = []
         for s in self.result.sources:
             text = self.text_of(s)
             if parts and text.strip() and not text.lstrip("\ufeff").startswith("---"):
