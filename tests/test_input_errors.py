@@ -53,8 +53,6 @@ PARSE_CASES = {
     "helm-control": ("{{- if .Values.enabled }}\nkind: Pod\n{{- end }}\n", TEMPLATE_ADVICE, 1, 1),
     "helm-name": ("metadata:\n  name: {{ .Release.Name }}-web\n", TEMPLATE_ADVICE, 2, 9),
     "helm-include": ("spec:\n  {{- include \"labels\" . | nindent 2 }}\n", TEMPLATE_ADVICE, 2, 3),
-    "duplicate": ("kind: Pod\nmetadata:\n  name: a\n  name: b\n", "duplicate key 'name' (first at line 3)", 4, 3),
-    "duplicate-int": ("data:\n  0x1F: a\n  31: b\n", "duplicate key '31'", 3, 3),
     "python-tag": ("a: !!python/object/apply:os.system ['true']\n", "tag !!python/object/apply:os.system", 1, 4),
     "local-tag": ("a: !Ref b\n", "tag !Ref is not allowed", 1, 4),
     "control-char": ("caf\u00e9: b\nc: \u00e9\x07\n", "character U+0007 is not allowed", 2, 5),
@@ -73,9 +71,9 @@ def test_parse_errors_are_located(name: str) -> None:
 
 
 def test_error_names_the_document_in_a_stream() -> None:
-    err = parse_error(DEPLOYMENT + "---\n" + DEPLOYMENT + "  labels: {}\n  labels: {}\n")
+    [err] = problems(DEPLOYMENT + "---\n" + DEPLOYMENT + "  labels: {}\n  labels: {}\n")
     assert err.doc == 1 and "duplicate key 'labels'" in err.message
-    assert str(err) == "m.yaml:23:3 document 2: duplicate key 'labels' (first at line 22)"
+    assert str(err) == "m.yaml:23:3 document 2: Deployment/web: duplicate key 'labels' (first at line 22)"
 
 
 def test_merge_keys_and_aliases_are_not_duplicates() -> None:
@@ -179,6 +177,13 @@ SHAPE_CASES = {
                           "items[0] has no kind", 4),
     "list-item-scalar": ("apiVersion: v1\nkind: List\nitems:\n- x\n", "items[0] is a string", 4),
     "list-items-mapping": ("apiVersion: v1\nkind: List\nitems: {a: 1}\n", "items must be a list", 3),
+    "duplicate": ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
+                  "Pod/b: duplicate key 'name' (first at line 4)", 5),
+    "duplicate-deep": (DEPLOYMENT + "        image: nginx:2\n", "duplicate key 'image' (first at line 10)", 11),
+    "duplicate-int": ("apiVersion: v1\nkind: ConfigMap\ndata:\n  0x1F: a\n  31: b\n", "duplicate key '31'", 5),
+    "duplicate-bool": ("apiVersion: v1\nkind: X\nx:\n  on: a\n  1: b\n", "duplicate key '1' (first at line 4)", 5),
+    "duplicate-list-item": ("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, kind: Pod}\n",
+                            "duplicate key 'kind'", 4),
     "labels-list": ("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  labels: [a]\n",
                     "metadata.labels must be a mapping", 5),
 }
@@ -209,10 +214,11 @@ def test_empty_documents_and_unknown_kinds_pass() -> None:
 
 def test_check_keeps_the_well_formed_objects() -> None:
     broken = DEPLOYMENT.replace("name: web", "name: broken") + "        securityContext: x\n"
-    text = "\n---\n".join([DEPLOYMENT, broken, "- not an object\n", DEPLOYMENT.replace("web", "api")])
+    duplicated = DEPLOYMENT.replace("name: web", "name: twice") + "  replicas: 1\n  replicas: 2\n"
+    text = "\n---\n".join([DEPLOYMENT, broken, "- not an object\n", duplicated, DEPLOYMENT.replace("web", "api")])
     good, errors = split_objects(parse_text(text, "m.yaml"))
     assert [o.ref.name for o in good] == ["web", "api"]
-    assert [(e.doc, e.line) for e in errors] == [(1, 23), (2, 26)]
+    assert [(e.doc, e.line) for e in errors] == [(1, 23), (2, 26), (3, 40)]
     assert "Deployment/broken:" in errors[0].message
 
 

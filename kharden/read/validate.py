@@ -2,14 +2,15 @@
 line and column.
 
 Two levels:
-- the node tree, called by `parse_text` for each document before its values are constructed: duplicate keys
-  (libyaml keeps the last one silently; the API server refuses them, and a fixer must not pick one for the user)
-  and tags that name anything but plain YAML values (`!!python/object/apply:...` is never constructed);
-  `explain_yaml_error` turns libyaml's messages for tabs and unrendered templates into advice;
+- the node tree, called by `parse_text` for each document before its values are constructed: tags that name
+  anything but plain YAML values (`!!python/object/apply:...` is never constructed) and the resource limits of
+  kharden.read.limits; `explain_yaml_error` turns libyaml's messages for tabs and unrendered templates into advice;
 - the objects (`validate_source`, `split_objects`): documents that are not mappings, objects without apiVersion or
-  kind, and wrong types in the fields kharden reads or writes (a `containers` mapping, `securityContext: "x"`,
-  `runAsNonRoot: "false"` that Python would call true). `null` is accepted wherever Kubernetes reads it as "unset".
-  `check` reports the broken objects and still checks the others; `fix` refuses the file.
+  kind, duplicate keys (PyYAML keeps the last silently; the API server refuses them, and a fixer must not pick one
+  for the user), and wrong types in the fields kharden reads or writes (a `containers` mapping,
+  `securityContext: "x"`, `runAsNonRoot: "false"` that Python would call true). `null` is accepted wherever
+  Kubernetes reads it as "unset". `check` reports the broken objects and still checks the others in the same file;
+  `fix` refuses the file.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")  # the line breaks li
 
 # -- node tree ---------------------------------------------------------------------------------------------------
 def check_nodes(root: yaml.Node, path: str, doc: int) -> None:
-    """Refuse unsafe tags, duplicate keys, huge scalars and deep nesting in one composed document.
+    """Refuse unsafe tags, huge scalars and deep nesting in one composed document, before construction.
 
     One iterative pass, each node once. A node met twice means aliases: only then is the costlier expansion check
     (cycles, alias bombs, depth once expanded) run (kharden.read.limits.check_expansion).
@@ -59,7 +60,6 @@ def check_nodes(root: yaml.Node, path: str, doc: int) -> None:
         if depth > limits.MAX_DEPTH:
             raise limits.depth_error(node, path, doc)
         if isinstance(node, yaml.MappingNode):
-            _check_duplicates(node, path, doc)
             stack.extend((n, depth + 1) for pair in node.value for n in pair)
         else:
             stack.extend((n, depth + 1) for n in node.value)
@@ -67,16 +67,39 @@ def check_nodes(root: yaml.Node, path: str, doc: int) -> None:
         limits.check_expansion(root, path, doc, len(seen))
 
 
-def _check_duplicates(node: yaml.MappingNode, path: str, doc: int) -> None:
-    first: dict[Any, yaml.Node] = {}
-    for key, _ in node.value:
-        if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
+def _duplicate_keys(doc: Document, base: Path, label: str, *, skip_items: bool) -> Iterator[InputError]:
+    """Every repeated key in the object at `base`, at the line of its second occurrence.
+
+    Found on the node tree: the constructed dict has already kept the last value silently, while the text (where
+    kharden splices its edits) has both. A List's `items` are objects of their own and judged one by one.
+    """
+    root = doc.node_at(base)
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    found = []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
             continue
-        # Non-string keys by their YAML 1.1 value, as the dict they become sees them: `0x1F` is `31`, `on` is `1`.
-        ident = key.value if key.tag == _STR else (_STR, _scalar_value(key))
-        if ident in first:
-            raise limits.error_at(key, f"duplicate key {key.value!r} (first at line {first[ident].start_mark.line + 1})", path, doc)
-        first[ident] = key
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        first: dict[Any, yaml.Node] = {}
+        for key, value in node.value:
+            if skip_items and node is root and isinstance(key, yaml.ScalarNode) and key.value == "items":
+                continue
+            stack.append(value)
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
+                continue
+            # Non-string keys by their YAML 1.1 value, as the dict they become sees them: `0x1F` is `31`, `on` is `1`.
+            ident = key.value if key.tag == _STR else (_STR, _scalar_value(key))
+            if ident in first:
+                line = first[ident].start_mark.line + 1
+                found.append(_node_error(doc, key, f"{label}: duplicate key {key.value!r} (first at line {line})"))
+            first.setdefault(ident, key)
+    yield from sorted(found, key=lambda e: (e.line or 0, e.column or 0))
 
 
 def _scalar_value(node: yaml.ScalarNode) -> Any:
@@ -212,6 +235,7 @@ def _object_problems(
         yield _doc_error(doc, base, f"{dotted(base)} is {_kind_of(obj)}, not a Kubernetes object (a mapping)")
         return
     label = _label(obj)
+    yield from _duplicate_keys(doc, base, label, skip_items=as_list)
     for field in ("apiVersion", "kind"):
         value = obj.get(field)
         if value is None or value == "":
@@ -289,7 +313,10 @@ def _type_error(doc: Document, base: Path, label: str, path: Path, value: Any, e
 
 
 def _doc_error(doc: Document, path: Path, message: str) -> InputError:
-    node = doc.node_at(path)
+    return _node_error(doc, doc.node_at(path), message)
+
+
+def _node_error(doc: Document, node: yaml.Node | None, message: str) -> InputError:
     mark = node.start_mark if node is not None else None
     return InputError(
         message, file=doc.source.path, doc=doc.index,
