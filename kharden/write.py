@@ -117,7 +117,7 @@ def sweep_stale_temps(directory: str) -> list[str]:
     Only regular files matching TEMP_PATTERN are considered, and only when the process id in the name is not a
     running process (a live concurrent kharden run keeps its temporary file).
     """
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(directory))
     except OSError:

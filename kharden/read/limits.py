@@ -1,4 +1,8 @@
-"""Resource limits of the reader: hostile input ends in a clear InputError within seconds, memory bounded.
+"""What the reader refuses before any value is constructed: unsafe tags and resource bombs.
+
+Hostile input ends in a clear InputError within seconds, memory bounded. `check_nodes` refuses tags that name
+anything but plain YAML values (`!!python/object/apply:os.system` and the like are never constructed: PyYAML's
+SafeConstructor could not build them anyway, and this check names file, line and column).
 
 Each limit is a named constant, chosen to accept every real manifest we know of with a wide margin:
 
@@ -38,6 +42,8 @@ try:
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
 
+_MERGE = "tag:yaml.org,2002:merge"  # `<<`: not constructed itself, merged by SafeConstructor.flatten_mapping
+SAFE_TAGS = frozenset([_MERGE, *(t for t in yaml.constructor.SafeConstructor.yaml_constructors if t is not None)])
 _OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
@@ -101,6 +107,37 @@ def check_depth(text: str, path: str) -> None:
         return
     finally:
         loader.dispose()
+
+
+def check_nodes(root: yaml.Node, path: str, doc: int) -> None:
+    """Refuse unsafe tags, huge scalars and deep nesting in one composed document, before construction.
+
+    One iterative pass, each node once. A node met twice means aliases: only then is the costlier expansion check
+    (cycles, alias bombs, depth once expanded) run (kharden.read.check_expansion).
+    """
+    seen: set[int] = set()
+    aliased = False
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            aliased = True
+            continue
+        seen.add(id(node))
+        if node.tag not in SAFE_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise error_at(node, f"tag {tag} is not allowed: kharden reads only plain YAML values", path, doc)
+        if isinstance(node, yaml.ScalarNode):
+            check_scalar(node, path, doc)
+            continue
+        if depth > MAX_DEPTH:
+            raise depth_error(node, path, doc)
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((n, depth + 1) for pair in node.value for n in pair)
+        else:
+            stack.extend((n, depth + 1) for n in node.value)
+    if aliased:
+        check_expansion(root, path, doc, len(seen))
 
 
 def _children(node: yaml.Node) -> list[Any]:

@@ -128,13 +128,15 @@ def parse_text(text: str, path: str = "-") -> Source:
     """Parse a whole stream. Raises InputError naming file, document, line and column.
 
     Before libyaml composes anything, size and (where it could crash libyaml) nesting are checked
-    (kharden.read.limits); each composed document is checked for unsafe tags, duplicate keys, huge scalars, deep
-    nesting and alias bombs *before* any value is constructed (kharden.read.validate.check_nodes), so hostile
-    input ends in an InputError, never in a crash or a hang.
+    (kharden.read.limits); each composed document is checked for unsafe tags, huge scalars, deep nesting and
+    alias bombs *before* any value is constructed (kharden.read.limits.check_nodes), so hostile input ends in an
+    InputError, never in a crash or a hang. Object shapes and duplicate keys: kharden.read.validate.
     """
     from kharden.read import limits
+    from kharden.read.limits import check_nodes
+
     # not at the top: validate imports kharden.find, which imports this module
-    from kharden.read.validate import check_nodes, explain_yaml_error, reader_error, surrogate_error
+    from kharden.read.validate import explain_yaml_error, reader_error, surrogate_error
 
     bom = text.startswith("\ufeff")
     if bom:
@@ -160,7 +162,7 @@ def parse_text(text: str, path: str = "-") -> Source:
         message, line, column = explain_yaml_error(text, e)
         raise InputError(message, file=path, doc=index, line=line, column=column) from None
     except yaml.reader.ReaderError as e:  # a control character; libyaml counts its position in UTF-8 bytes
-        message, line, column = reader_error(text, e, in_bytes=_Loader is not yaml.SafeLoader)
+        message, line, column = reader_error(text, e, in_bytes=_Loader.__name__ == "CSafeLoader")
         raise InputError(message, file=path, doc=index, line=line, column=column) from None
     except yaml.YAMLError as e:
         raise InputError(f"not valid YAML: {e}".replace("\n", " "), file=path, doc=index) from None

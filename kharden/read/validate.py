@@ -2,9 +2,8 @@
 line and column.
 
 Two levels:
-- the node tree, called by `parse_text` for each document before its values are constructed: tags that name
-  anything but plain YAML values (`!!python/object/apply:...` is never constructed) and the resource limits of
-  kharden.read.limits; `explain_yaml_error` turns libyaml's messages for tabs and unrendered templates into advice;
+- parse errors: `explain_yaml_error` turns libyaml's messages for tabs and unrendered templates into advice, and
+  the other helpers locate bad characters (the checks before construction are in kharden.read.limits);
 - the objects (`validate_source`, `split_objects`): documents that are not mappings, objects without apiVersion or
   kind, duplicate keys (PyYAML keeps the last silently; the API server refuses them, and a fixer must not pick one
   for the user), and wrong types in the fields kharden reads or writes (a `containers` mapping,
@@ -23,85 +22,17 @@ import yaml
 from kharden.errors import InputError
 from kharden.find.podspecs import BUILTIN_GROUPS, BUILTIN_TEMPLATES
 from kharden.model import Path, dotted
-from kharden.read import limits
 
 if TYPE_CHECKING:
     from kharden.read.source import Document, KObject, Source
 
 TEMPLATE_ADVICE = "looks like an unrendered template: render it first, e.g. `helm template`"
 _MERGE = "tag:yaml.org,2002:merge"  # `<<`: not constructed itself, merged by SafeConstructor.flatten_mapping
-_SAFE_TAGS = frozenset([_MERGE, *(t for t in yaml.constructor.SafeConstructor.yaml_constructors if t is not None)])
 _STR = "tag:yaml.org,2002:str"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")  # the line breaks libyaml counts
 
 
-# -- node tree ---------------------------------------------------------------------------------------------------
-def check_nodes(root: yaml.Node, path: str, doc: int) -> None:
-    """Refuse unsafe tags, huge scalars and deep nesting in one composed document, before construction.
-
-    One iterative pass, each node once. A node met twice means aliases: only then is the costlier expansion check
-    (cycles, alias bombs, depth once expanded) run (kharden.read.limits.check_expansion).
-    """
-    seen: set[int] = set()
-    aliased = False
-    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if id(node) in seen:
-            aliased = True
-            continue
-        seen.add(id(node))
-        if node.tag not in _SAFE_TAGS:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            raise limits.error_at(node, f"tag {tag} is not allowed: kharden reads only plain YAML values", path, doc)
-        if isinstance(node, yaml.ScalarNode):
-            limits.check_scalar(node, path, doc)
-            continue
-        if depth > limits.MAX_DEPTH:
-            raise limits.depth_error(node, path, doc)
-        if isinstance(node, yaml.MappingNode):
-            stack.extend((n, depth + 1) for pair in node.value for n in pair)
-        else:
-            stack.extend((n, depth + 1) for n in node.value)
-    if aliased:
-        limits.check_expansion(root, path, doc, len(seen))
-
-
-def _duplicate_keys(doc: Document, base: Path, label: str, *, skip_items: bool) -> Iterator[InputError]:
-    """Every repeated key in the object at `base`, at the line of its second occurrence.
-
-    Found on the node tree: the constructed dict has already kept the last value silently, while the text (where
-    kharden splices its edits) has both. A List's `items` are objects of their own and judged one by one.
-    """
-    root = doc.node_at(base)
-    seen: set[int] = set()
-    stack = [root] if root is not None else []
-    found = []
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        if not isinstance(node, yaml.MappingNode):
-            continue
-        first: dict[Any, yaml.Node] = {}
-        for key, value in node.value:
-            if skip_items and node is root and isinstance(key, yaml.ScalarNode) and key.value == "items":
-                continue
-            stack.append(value)
-            if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
-                continue
-            # Non-string keys by their YAML 1.1 value, as the dict they become sees them: `0x1F` is `31`, `on` is `1`.
-            ident = key.value if key.tag == _STR else (_STR, _scalar_value(key))
-            if ident in first:
-                line = first[ident].start_mark.line + 1
-                found.append(_node_error(doc, key, f"{label}: duplicate key {key.value!r} (first at line {line})"))
-            first.setdefault(ident, key)
-    yield from sorted(found, key=lambda e: (e.line or 0, e.column or 0))
-
-
+# -- parse errors ------------------------------------------------------------------------------------------------
 def _scalar_value(node: yaml.ScalarNode) -> Any:
     """The YAML 1.1 value of a non-string key: keys Python finds equal collapse into one entry of the dict."""
     try:
@@ -162,7 +93,7 @@ def _generic(e: yaml.MarkedYAMLError) -> str:
 # -- object shapes -----------------------------------------------------------------------------------------------
 # A shape: a type (or tuple of types) for a scalar, a dict for a mapping whose listed keys are checked (others pass),
 # a one-item list for a list of that shape. null is accepted for every field, never for a list item.
-Shape = Union[type, tuple, dict, list, None]
+Shape = Union[type, tuple[type, ...], dict[str, Any], list[Any], None]
 
 INT = (int,)  # bool is rejected separately: in Python True is an int
 SECURITY_CONTEXT: dict[str, Shape] = {
@@ -249,6 +180,41 @@ def _object_problems(
         yield from _template_problems(doc, base, label, obj, template)
 
 
+def _duplicate_keys(doc: Document, base: Path, label: str, *, skip_items: bool) -> Iterator[InputError]:
+    """Every repeated key in the object at `base`, at the line of its second occurrence.
+
+    Found on the node tree: the constructed dict has already kept the last value silently, while the text (where
+    kharden splices its edits) has both. A List's `items` are objects of their own and judged one by one.
+    """
+    root = doc.node_at(base)
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    found = []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        first: dict[Any, yaml.Node] = {}
+        for key, value in node.value:
+            if skip_items and node is root and isinstance(key, yaml.ScalarNode) and key.value == "items":
+                continue
+            stack.append(value)
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
+                continue
+            # Non-string keys by their YAML 1.1 value, as the dict they become sees them: `0x1F` is `31`, `on` is `1`.
+            ident = key.value if key.tag == _STR else (_STR, _scalar_value(key))
+            if ident in first:
+                line = first[ident].start_mark.line + 1
+                found.append(_node_error(doc, key, f"{label}: duplicate key {key.value!r} (first at line {line})"))
+            first.setdefault(ident, key)
+    yield from sorted(found, key=lambda e: (e.line or 0, e.column or 0))
+
+
 def _template_path(obj: dict[str, Any], templates: dict[tuple[str, str], Path]) -> Path | None:
     kind, api = obj.get("kind"), obj.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api, str):
@@ -303,7 +269,7 @@ def _expected(shape: Shape) -> str:
         return "a mapping"
     if isinstance(shape, list):
         return "a list"
-    return {bool: "true or false", str: "a string", INT: "an integer"}.get(shape, "something else")  # type: ignore
+    return {bool: "true or false", str: "a string", INT: "an integer"}.get(shape, "something else")
 
 
 def _type_error(doc: Document, base: Path, label: str, path: Path, value: Any, expected: str) -> InputError:
