@@ -184,6 +184,9 @@ SHAPE_CASES = {
     "duplicate-bool": ("apiVersion: v1\nkind: X\nx:\n  on: a\n  1: b\n", "duplicate key '1' (first at line 4)", 5),
     "duplicate-list-item": ("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, kind: Pod}\n",
                             "duplicate key 'kind'", 4),
+    "templated-name": (DEPLOYMENT.replace("name: web", 'name: "{{ .Release.Name }}-web"'),
+                       "metadata.name: " + TEMPLATE_ADVICE, 4),
+    "templated-kind": ("apiVersion: v1\nkind: '{{ .Values.kind }}'\n", "kind: " + TEMPLATE_ADVICE, 2),
     "labels-list": ("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  labels: [a]\n",
                     "metadata.labels must be a mapping", 5),
 }

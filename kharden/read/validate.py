@@ -175,9 +175,22 @@ def _object_problems(
         elif not isinstance(value, str):
             yield _type_error(doc, base, label, (field,), value, "a string")
     yield from _shape(doc, base, label, (), obj, {"metadata": METADATA, "items": [None] if as_list else None})
+    yield from _templated_identity(doc, base, label, obj)
     template = _template_path(obj, templates)
     if template is not None:
         yield from _template_problems(doc, base, label, obj, template)
+
+
+IDENTITY: tuple[Path, ...] = (("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"))
+
+
+def _templated_identity(doc: Document, base: Path, label: str, obj: dict[str, Any]) -> Iterator[InputError]:
+    """`{{` in a quoted name or kind: an unrendered chart (Kubernetes names cannot hold braces, so it is never data)."""
+    meta = obj.get("metadata")
+    for path in IDENTITY:
+        value = obj.get(str(path[0])) if len(path) == 1 else meta.get(str(path[1])) if isinstance(meta, dict) else None
+        if isinstance(value, str) and "{{" in value:
+            yield _doc_error(doc, base + path, f"{label}: {dotted(path)}: {TEMPLATE_ADVICE}")
 
 
 def _duplicate_keys(doc: Document, base: Path, label: str, *, skip_items: bool) -> Iterator[InputError]:
