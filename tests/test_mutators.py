@@ -575,8 +575,6 @@ def test_corpus_strict_is_idempotent_on_the_data() -> None:
     assert total > 1000 or not CORPUS_FILES
 
 
-@pytest.mark.xfail(strict=True, reason="splice renderer: removing the last key of a mapping and adding a key right "
-                   "after it makes overlapping edits (kharden.render.splice, not the mutators); strict raises here")
 def test_strict_renders_a_removed_last_key_followed_by_an_addition() -> None:
     text = pod("ports:\n- containerPort: 80\n  hostPort: 80")
     run = twice(text, "strict")

@@ -75,13 +75,12 @@ def _migrate(edit: Editor, ann: Path, key: str, field: Path, enforce: bool) -> N
     if key not in annotations:
         return
     wanted = field_value(annotations[key])
-    if wanted is None:
-        return  # unknown value: left for the checker to report
     reason = f"deprecated annotation {key} moved to the field"
-    if wanted["type"] == "Unconfined":
+    if wanted is None or wanted["type"] == "Unconfined":
         if not enforce:
-            return
-        wanted, reason = dict(RUNTIME_DEFAULT), f"{key}: unconfined replaced by RuntimeDefault: {ENFORCED}"
+            return  # unconfined, or a value kharden does not know: left for the checker to report
+        value = annotations[key]
+        wanted, reason = dict(RUNTIME_DEFAULT), f"{key}: {value} replaced by RuntimeDefault: {ENFORCED}"
     current = edit.get(field)
     if current is None:
         edit.ensure(field, wanted, reason)
