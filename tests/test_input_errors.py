@@ -55,6 +55,8 @@ PARSE_CASES = {
     "helm-include": ("spec:\n  {{- include \"labels\" . | nindent 2 }}\n", TEMPLATE_ADVICE, 2, 3),
     "python-tag": ("a: !!python/object/apply:os.system ['true']\n", "tag !!python/object/apply:os.system", 1, 4),
     "local-tag": ("a: !Ref b\n", "tag !Ref is not allowed", 1, 4),
+    "duplicate-anchor": ("a: &x 1\nb: &x 2\nc: *x\n", "an anchor is defined twice in one document (first at line 1)",
+                         2, 4),
     "control-char": ("caf\u00e9: b\nc: \u00e9\x07\n", "character U+0007 is not allowed", 2, 5),
     "control-crlf": ("a: b\r\nc: d\r\ne: \x1b\r\n", "character U+001B is not allowed", 3, 4),
 }

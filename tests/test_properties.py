@@ -154,7 +154,9 @@ METADATA = mapping([
 KINDS = {"Pod": "v1", "PodTemplate": "v1", "ReplicationController": "v1", "Deployment": "apps/v1",
          "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1", "Job": "batch/v1",
          "CronJob": "batch/v1"}
-SELECTOR = ("m", [("matchLabels", ("m", [("app", "web", None)], False), None)], False)
+LABELS: Node = ("m", [("app", "web", None)], False)
+# Tokens are raw text, so an anchor and its alias are tokens too: the template's labels repeat the selector's.
+ANCHORED_LABELS, ALIASED_LABELS = "&sel {app: web}", "*sel"
 
 
 @st.composite
@@ -163,7 +165,9 @@ def k8s_object(draw: Any) -> Node:
     head = [("apiVersion", KINDS[kind], None), ("kind", kind, draw(comment)),
             ("metadata", draw(METADATA), draw(comment))]
     spec = draw(POD_SPEC)
-    template = ("m", [("metadata", ("m", [("labels", ("m", [("app", "web", None)], False), None)], False), None),
+    anchored = draw(st.booleans()) and kind not in ("Pod", "PodTemplate", "Job", "ReplicationController", "CronJob")
+    labels = ALIASED_LABELS if anchored else LABELS
+    template = ("m", [("metadata", ("m", [("labels", labels, None)], False), None),
                       ("spec", spec, draw(comment))], False)
     if kind == "Pod":
         body = [("spec", spec, None)]
@@ -174,7 +178,8 @@ def k8s_object(draw: Any) -> Node:
         body = [("spec", ("m", [("schedule", '"*/5 * * * *"', "eol"),
                                 ("jobTemplate", ("m", [("spec", job, None)], False), None)], False), None)]
     else:
-        sel = [] if kind in ("Job", "ReplicationController") else [("selector", SELECTOR, None)]
+        selector = ("m", [("matchLabels", ANCHORED_LABELS if anchored else LABELS, None)], False)
+        sel = [] if kind in ("Job", "ReplicationController") else [("selector", selector, None)]
         body = [("spec", ("m", sel + [("template", template, None)], False), None)]
     tail = [("x-extra", draw(extra), None)] if draw(st.booleans()) else []
     return ("m", head + body + tail, False)
@@ -183,7 +188,7 @@ def k8s_object(draw: Any) -> Node:
 @st.composite
 def manifest(draw: Any) -> str:
     style = Style(indent=draw(st.sampled_from([2, 4])), flush_seqs=draw(st.booleans()))
-    objects = draw(st.lists(k8s_object(), min_size=1, max_size=3))
+    objects = [_anchor_suffix(o, str(i)) for i, o in enumerate(draw(st.lists(k8s_object(), min_size=1, max_size=3)))]
     if draw(st.booleans()) and len(objects) > 1:
         docs = [("m", [("apiVersion", "v1", None), ("kind", "List", None), ("items", ("l", objects, False), None)],
                  False)]
@@ -197,6 +202,17 @@ def manifest(draw: Any) -> str:
     if draw(st.booleans()):
         text = text.replace("\n", "\r\n")
     return ("\ufeff" if draw(st.booleans()) else "") + text
+
+
+def _anchor_suffix(node: Node, suffix: str) -> Node:
+    """Each object its own anchor name: the objects of a List share one document, where anchors must be unique."""
+    if isinstance(node, str):
+        return node.replace("&sel ", f"&sel{suffix} ").replace("*sel", f"*sel{suffix}") if "sel" in node else node
+    if node[0] == "m":
+        return ("m", [(k, _anchor_suffix(v, suffix), c) for k, v, c in node[1]], node[2])
+    if node[0] == "l":
+        return ("l", [_anchor_suffix(v, suffix) for v in node[1]], node[2])
+    return node
 
 
 class Style:
@@ -343,7 +359,7 @@ def test_fix_loses_nothing_is_idempotent_and_stays_schema_valid(text: str) -> No
     try:
         changes, out = fix_text(text)
     except KhardenError as e:
-        event(f"kharden refused: {type(e).__name__}")
+        event(f"kharden refused: {type(e).__name__}: {e.message[:90]}")
         note(str(e))
         return
     event("changed" if changes else "unchanged")

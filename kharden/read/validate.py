@@ -46,6 +46,10 @@ def explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | N
     mark = e.problem_mark or e.context_mark
     if mark is None:
         return _generic(e), None, None
+    if (e.context or "").startswith("found duplicate anchor") and e.context_mark:
+        first = e.context_mark.line + 1
+        return f"an anchor is defined twice in one document (first at line {first}): rename one", mark.line + 1, \
+            mark.column + 1
     lines = _LINE_BREAK.split(text)
     near = sorted({mark.line, max(mark.line - 1, 0)} | ({e.context_mark.line} if e.context_mark else set()))
     for n in reversed(near):
