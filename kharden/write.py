@@ -24,6 +24,8 @@ import re
 import stat
 import tempfile
 
+from kharden.errors import KhardenError
+
 TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.kharden-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
 _swept: set[str] = set()
 
@@ -32,8 +34,16 @@ def write_atomic(path: str, text: str | bytes, *, bom: bool = False) -> bool:
     """Replace the content of `path` atomically. True if written, False if the content was already the same.
 
     `text` is encoded as UTF-8 with no newline translation (CRLF stays CRLF); `bom` prepends a UTF-8 byte-order
-    mark (kharden's Source notes whether the input had one).
+    mark (kharden's Source notes whether the input had one). A file that cannot be written (no permission on the
+    directory, disk full, ...) is a KhardenError naming it, and the original is left as it was.
     """
+    try:
+        return _write_atomic(path, text, bom)
+    except OSError as e:
+        raise KhardenError(f"cannot write: {e.strerror or e}", file=path) from None
+
+
+def _write_atomic(path: str, text: str | bytes, bom: bool) -> bool:
     data = text.encode("utf-8") if isinstance(text, str) else text
     if bom:
         data = b"\xef\xbb\xbf" + data

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from kharden import write
+from kharden.errors import KhardenError
 from kharden.write import TEMP_PATTERN, sweep_stale_temps, write_atomic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -108,6 +109,20 @@ def test_crash_before_rename_keeps_original_and_leaves_no_temp(
         write_atomic(str(target), "new\n")
     monkeypatch.undo()
     assert target.read_text() == "original\n" and temps(tmp_path) == []
+
+
+def test_unwritable_directory_is_a_kharden_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root a read-only directory is writable anyway, so the refusal is simulated where it would happen."""
+    target = tmp_path / "m.yaml"
+    target.write_text("original\n")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(write.tempfile, "mkstemp", refuse)
+    with pytest.raises(KhardenError, match="cannot write: Permission denied") as info:
+        write_atomic(str(target), "new\n")
+    assert info.value.file == str(target) and target.read_text() == "original\n"
 
 
 def dead_pid() -> int:
