@@ -11,17 +11,18 @@ YAML 1.1 edge scalars quoted and unquoted (yes/no/on/off/y/n/~/0644/0x1F/1_000/1
 block scalars, flow collections, comments on their own line and after values, indentation 2 or 4 with indented
 or flush sequences, anchors and aliases, CRLF and a BOM.
 
-CI runs 100 examples (a few seconds); a longer run: KHARDEN_HYPOTHESIS_EXAMPLES=5000 python -m pytest
+CI runs 100 examples (about 15 s); a longer run: KHARDEN_HYPOTHESIS_EXAMPLES=5000 python -m pytest
 tests/test_properties.py
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import os
 import re
-from typing import Any, Union
+from typing import Any, Iterator, Union
 
 import jsonpatch
 import pytest
@@ -416,3 +417,58 @@ def test_generator_writes_what_it_means() -> None:
     for style in (Style(2, True), Style(4, False)):
         assert yaml.safe_load(style.block(node, 0)) == {
             "a": 420, "b": "0644", "c": [True, "off"], "d": "first\n  x", "e": [{"k": 1000, "j": None}]}
+
+
+# -- ill-typed input: refused with a located error, or handled; never a crash -----------------------------------
+WRONG_VALUES = ["x", 5, True, None, [], {}, ["a"], {"a": 1}, "{{ .Values.x }}"]
+
+
+def _corpus_texts() -> list[str]:
+    from tests.conftest import corpus_files
+
+    return [p.read_text(encoding="utf-8") for p in corpus_files() if p.stat().st_size < 50_000]
+
+
+CORPUS_TEXTS = _corpus_texts()
+
+
+def _leaf_paths(data: Any, path: tuple = ()) -> Iterator[tuple]:
+    yield path
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        yield from _leaf_paths(value, path + (key,))
+
+
+@settings(SETTINGS, max_examples=max(EXAMPLES // 2, 1))
+@given(st.sampled_from(range(len(CORPUS_TEXTS)) or [0]),
+       st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(WRONG_VALUES)), min_size=1, max_size=3))
+def test_ill_typed_input_is_refused_or_handled(index: int, damage: list[tuple[int, Any]]) -> None:
+    """A corpus manifest with values swapped for ones of the wrong type: `fix` raises only kharden's own errors,
+    and `check` judges the objects split_objects calls well-formed without any error at all."""
+    if not CORPUS_TEXTS:
+        pytest.skip("corpus not present")
+    docs = [d for d in load_all(CORPUS_TEXTS[index]) if isinstance(d, dict)]
+    for pick, value in damage:
+        paths = [p for d in docs for p in _leaf_paths(d) if p]
+        if not paths:
+            break
+        path = paths[pick % len(paths)]
+        owner = next(d for d in docs if path in set(_leaf_paths(d)))
+        for key in path[:-1]:
+            owner = owner[key]
+        owner[path[-1]] = copy.deepcopy(value)  # shared objects would become anchors, or cycles
+    text = yaml.safe_dump_all(docs, sort_keys=False)
+    note(text)
+    from kharden.checks.pss import check_objects
+    from kharden.checks.rbac import check_rbac
+    from kharden.read.validate import split_objects
+    from kharden.run import fix_sources
+
+    try:
+        fix_sources([parse_text(text, "m.yaml")], PROFILE, generate=True)
+    except KhardenError as e:
+        event(f"fix refused: {type(e).__name__}")
+    good, problems = split_objects(parse_text(text, "m.yaml"))
+    event("some objects broken" if problems else "all objects well-formed")
+    check_objects(good, "restricted", "latest", None)
+    check_rbac(good)

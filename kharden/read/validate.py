@@ -100,28 +100,64 @@ def _generic(e: yaml.MarkedYAMLError) -> str:
 Shape = Union[type, tuple[type, ...], dict[str, Any], list[Any], None]
 
 INT = (int,)  # bool is rejected separately: in Python True is an int
+INT_OR_STR = (int, str)  # ports and quantities may be numbers or names
+STRS: list[Shape] = [str]
+LABEL_SELECTOR: dict[str, Shape] = {"matchLabels": {}, "matchExpressions": [{"key": str, "values": STRS}]}
 SECURITY_CONTEXT: dict[str, Shape] = {
     "runAsNonRoot": bool, "runAsUser": INT, "runAsGroup": INT, "fsGroup": INT, "supplementalGroups": [INT],
     "privileged": bool, "allowPrivilegeEscalation": bool, "readOnlyRootFilesystem": bool, "procMount": str,
-    "capabilities": {"add": [str], "drop": [str]},
-    "seccompProfile": {"type": str, "localhostProfile": str}, "appArmorProfile": {"type": str},
-    "seLinuxOptions": {}, "windowsOptions": {}, "sysctls": [{}],
+    "capabilities": {"add": STRS, "drop": STRS},
+    "seccompProfile": {"type": str, "localhostProfile": str},
+    "appArmorProfile": {"type": str, "localhostProfile": str},
+    "seLinuxOptions": {"user": str, "role": str, "type": str, "level": str},
+    "windowsOptions": {"hostProcess": bool}, "sysctls": [{"name": str, "value": str}],
 }
 CONTAINER: dict[str, Shape] = {
-    "name": str, "image": str, "securityContext": SECURITY_CONTEXT,
+    "name": str, "image": str, "command": STRS, "args": STRS, "securityContext": SECURITY_CONTEXT,
     "resources": {"limits": {}, "requests": {}}, "restartPolicy": str,
     "volumeMounts": [{"name": str, "mountPath": str, "readOnly": bool}],
-    "ports": [{"containerPort": INT, "hostPort": INT}], "env": [{}], "envFrom": [{}],
+    "ports": [{"containerPort": INT, "hostPort": INT, "protocol": str, "name": str}],
+    "env": [{"name": str, "value": str, "valueFrom": {}}], "envFrom": [{"configMapRef": {}, "secretRef": {}}],
 }
 POD_SPEC: dict[str, Shape] = {
     "securityContext": SECURITY_CONTEXT, "os": {"name": str},
     "initContainers": [CONTAINER], "containers": [CONTAINER], "ephemeralContainers": [CONTAINER],
-    "volumes": [{"name": str, "hostPath": {}, "emptyDir": {}}],
+    "volumes": [{"name": str, "hostPath": {"path": str}, "emptyDir": {}, "secret": {}, "configMap": {},
+                 "projected": {"sources": [{}]}}],
     "hostNetwork": bool, "hostPID": bool, "hostIPC": bool, "hostUsers": bool,
-    "automountServiceAccountToken": bool,
+    "automountServiceAccountToken": bool, "serviceAccountName": str,
 }
 METADATA: dict[str, Shape] = {"name": str, "namespace": str, "labels": {}, "annotations": {}}
 POD_TEMPLATE: dict[str, Shape] = {"metadata": METADATA, "spec": POD_SPEC}
+
+# The other kinds kharden's checks and generators read (NetworkPolicies from Services, Ingresses and routes; RBAC).
+SERVICE_BACKEND: dict[str, Shape] = {"name": str, "port": {"number": INT, "name": str}}
+INGRESS_BACKEND: dict[str, Shape] = {"service": SERVICE_BACKEND, "serviceName": str, "servicePort": INT_OR_STR}
+PEERS: list[Shape] = [{"podSelector": LABEL_SELECTOR, "namespaceSelector": LABEL_SELECTOR, "ipBlock": {"cidr": str}}]
+NETPOL_RULE: dict[str, Shape] = {"from": PEERS, "to": PEERS, "ports": [{"port": INT_OR_STR, "protocol": str}]}
+RBAC_RULES: dict[str, Shape] = {"rules": [{"apiGroups": STRS, "resources": STRS, "verbs": STRS, "resourceNames": STRS,
+                                           "nonResourceURLs": STRS}]}
+RBAC_BINDING: dict[str, Shape] = {"subjects": [{"kind": str, "name": str, "namespace": str}],
+                                  "roleRef": {"kind": str, "name": str, "apiGroup": str}}
+SERVICE_REF: dict[str, Shape] = {"name": str, "namespace": str, "port": INT, "path": str}
+WEBHOOKS: dict[str, Shape] = {"webhooks": [{"name": str, "clientConfig": {"service": SERVICE_REF, "url": str}}]}
+# By kind alone, as the generators read them (an Ingress is an Ingress in networking.k8s.io and in extensions).
+KIND_SHAPES: dict[str, dict[str, Shape]] = {
+    "Service": {"spec": {"selector": {}, "type": str,
+                         "ports": [{"port": INT, "targetPort": INT_OR_STR, "protocol": str, "name": str}]}},
+    "ServiceAccount": {"automountServiceAccountToken": bool},
+    "Ingress": {"spec": {"ingressClassName": str, "defaultBackend": INGRESS_BACKEND, "backend": INGRESS_BACKEND,
+                         "rules": [{"host": str, "http": {"paths": [{"path": str, "backend": INGRESS_BACKEND}]}}]}},
+    "NetworkPolicy": {"spec": {"podSelector": LABEL_SELECTOR, "policyTypes": STRS, "ingress": [NETPOL_RULE],
+                               "egress": [NETPOL_RULE]}},
+    **{route: {"spec": {"parentRefs": [{"name": str, "namespace": str}], "hostnames": STRS,
+                        "rules": [{"backendRefs": [{"name": str, "namespace": str, "port": INT}]}]}}
+       for route in ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")},
+    "APIService": {"spec": {"service": SERVICE_REF}},
+    "ValidatingWebhookConfiguration": WEBHOOKS, "MutatingWebhookConfiguration": WEBHOOKS,
+    "Role": RBAC_RULES, "ClusterRole": RBAC_RULES, "RoleBinding": RBAC_BINDING, "ClusterRoleBinding": RBAC_BINDING,
+}
+WORKLOAD_SPEC: dict[str, Shape] = {"selector": LABEL_SELECTOR}
 
 Key = tuple[int, Optional[int]]  # (document index, item index or None)
 
@@ -178,7 +214,12 @@ def _object_problems(
                              f"{label}: {dotted(base)} has no {field}")
         elif not isinstance(value, str):
             yield _type_error(doc, base, label, (field,), value, "a string")
-    yield from _shape(doc, base, label, (), obj, {"metadata": METADATA, "items": [None] if as_list else None})
+    kind = obj.get("kind")
+    own = KIND_SHAPES.get(kind, {}) if isinstance(kind, str) else {}
+    if _template_path(obj, templates):
+        own = {"spec": WORKLOAD_SPEC}
+    yield from _shape(doc, base, label, (), obj,
+                      {"metadata": METADATA, "items": [None] if as_list else None, **own})
     yield from _templated_identity(doc, base, label, obj)
     template = _template_path(obj, templates)
     if template is not None:
@@ -232,11 +273,15 @@ def _duplicate_keys(doc: Document, base: Path, label: str, *, skip_items: bool) 
     yield from sorted(found, key=lambda e: (e.line or 0, e.column or 0))
 
 
-def _template_path(obj: dict[str, Any], templates: dict[tuple[str, str], Path]) -> Path | None:
+def _group_kind(obj: dict[str, Any]) -> tuple[str, str]:
     kind, api = obj.get("kind"), obj.get("apiVersion")
     if not isinstance(kind, str) or not isinstance(api, str):
-        return None
-    group = api.split("/")[0] if "/" in api else ""
+        return "", ""
+    return (api.split("/")[0] if "/" in api else ""), kind
+
+
+def _template_path(obj: dict[str, Any], templates: dict[tuple[str, str], Path]) -> Path | None:
+    group, kind = _group_kind(obj)
     if kind in BUILTIN_TEMPLATES and group in BUILTIN_GROUPS:
         return BUILTIN_TEMPLATES[kind]
     return templates.get((group, kind))
@@ -286,7 +331,9 @@ def _expected(shape: Shape) -> str:
         return "a mapping"
     if isinstance(shape, list):
         return "a list"
-    return {bool: "true or false", str: "a string", INT: "an integer"}.get(shape, "something else")
+    names: dict[Any, str] = {bool: "true or false", str: "a string", INT: "an integer",
+                             INT_OR_STR: "an integer or a string"}
+    return names.get(shape, "something else")
 
 
 def _type_error(doc: Document, base: Path, label: str, path: Path, value: Any, expected: str) -> InputError:
