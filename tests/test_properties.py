@@ -4,7 +4,9 @@
 - every input leaf keeps its YAML 1.1 value, except the deliberate changes: the recorded Changes, applied as JSON
   patches to the input objects, give exactly the objects a YAML 1.1 reader finds in the output;
 - `fix` is idempotent: a second run changes nothing and returns the text byte for byte;
-- an object that was schema-valid (Kubernetes OpenAPI, offline) stays schema-valid.
+- an object that was schema-valid (Kubernetes OpenAPI, offline) stays schema-valid;
+- and, on corpus manifests with values of the wrong type swapped in: `fix` raises only kharden's own errors, and
+  the checks judge the objects the validator calls well-formed without crashing.
 
 The generated text varies what a faithful fixer must not trip on: every pod kind, `kind: List`, several documents,
 YAML 1.1 edge scalars quoted and unquoted (yes/no/on/off/y/n/~/0644/0x1F/1_000/1:20/.inf/2001-12-14),
