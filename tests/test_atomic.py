@@ -125,6 +125,14 @@ def test_unwritable_directory_is_a_kharden_error(tmp_path: Path, monkeypatch: py
     assert info.value.file == str(target) and target.read_text() == "original\n"
 
 
+def test_only_regular_files_are_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(KhardenError, match="not a regular file"):
+        write_atomic(str(fifo), "a: 1\n")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and temps(tmp_path) == []
+
+
 def dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
