@@ -56,8 +56,9 @@ def _write_atomic(path: str, text: str | bytes, bom: bool) -> bool:
         st: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         st = None
-    if st is not None and not stat.S_ISREG(st.st_mode):  # a device, FIFO or directory: renaming over it would
-        raise KhardenError("not a regular file: --in-place rewrites files only", file=path)  # replace the node
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # A device, FIFO or directory: a rename would replace the node itself (as root, even /dev/stdout's tty).
+        raise KhardenError("not a regular file: --in-place rewrites files only", file=path)
     if st is not None and st.st_size == len(data) and _read(target) == data:
         return False
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.kharden-{os.getpid()}-", suffix=".tmp",
