@@ -126,6 +126,25 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
     sys.stdout.write(outcome.generated_stream())
 
 
+@cli.command("kustomize-plugin")
+@click.argument("arg", required=False, metavar="[CONFIG|DIR]")
+@click.option("--install", is_flag=True, help="Install the exec plugin under DIR (default: where kustomize looks).")
+def kustomize_plugin(arg: str | None, install: bool) -> None:
+    """kustomize exec plugin: CONFIG (a kind: Hardening file) as argument, resources on stdin -> stdout."""
+    from kharden.integrations import kustomize
+
+    if install:
+        click.echo(kustomize.install(arg))
+        return
+    if not arg:
+        raise UsageError("kustomize-plugin needs the plugin config file (kustomize passes it), or --install [DIR]")
+    config = kustomize.read_config(arg)
+    out, summary = kustomize.transform(sys.stdin.read(), config)
+    if config.summary:
+        click.echo(summary, err=True, nl=False)
+    sys.stdout.write(out)
+
+
 def main() -> None:
     """Entry point: the one place KhardenErrors become messages and exit code 2."""
     try:
