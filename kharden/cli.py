@@ -145,6 +145,16 @@ def kustomize_plugin(arg: str | None, install: bool) -> None:
     sys.stdout.write(out)
 
 
+@cli.command()
+def krm() -> None:
+    """KRM function: ResourceList on stdin -> hardened ResourceList with results on stdout (kpt, kustomize)."""
+    from kharden.integrations import krm as krm_fn
+
+    out, failed = krm_fn.process(sys.stdin.read())
+    sys.stdout.write(out)
+    sys.exit(1 if failed else 0)
+
+
 def main() -> None:
     """Entry point: the one place KhardenErrors become messages and exit code 2."""
     try:
