@@ -155,6 +155,22 @@ def krm() -> None:
     sys.exit(1 if failed else 0)
 
 
+@cli.command("helm-post-render")
+@_profile_option()
+@click.option("--generate/--no-generate", default=None, help="Generate NetworkPolicies/RBAC (default: profile).")
+@click.option("--summary", is_flag=True, help="Write kharden's summary to stderr.")
+def helm_post_render(profile: str, generate: bool | None, summary: bool) -> None:
+    """Helm post-renderer: rendered manifests on stdin -> hardened manifests on stdout (nothing on failure)."""
+    from kharden import run
+    from kharden.integrations import helm
+    from kharden.render import report
+
+    out, result = helm.post_render(sys.stdin.read(), run.resolve_profile(profile), generate)
+    if summary:
+        click.echo(report.fix_summary(result.changes, result.findings, len(result.generated)), err=True, nl=False)
+    sys.stdout.write(out)
+
+
 def main() -> None:
     """Entry point: the one place KhardenErrors become messages and exit code 2."""
     try:
