@@ -45,9 +45,11 @@ def cli() -> None:
 @click.option("--generated-file", type=click.Path(dir_okay=False), help="With -i/-o: where generated objects go.")
 @click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write a markdown report here.")
+@click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -58,6 +60,12 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     outcome = run.fix(list(paths), profile, generate=generate, audit_log=audit_log)
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
+    if report_file:
+        from kharden.render import markdown
+        from kharden.write import write_atomic
+
+        r = outcome.result
+        write_atomic(report_file, markdown.fix_report(r.changes, r.findings, r.generated))
     if check_only:
         if show_diff:
             click.echo(outcome.diff(), nl=False)
@@ -70,6 +78,8 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         outcome.write(output_dir=output_dir, generated_file=generated_file)
     else:
         sys.stdout.write(outcome.stream())
+    if fail_on_change and outcome.changed:
+        sys.exit(1)
 
 
 @cli.command()
@@ -77,7 +87,8 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
 @click.option("--pss", type=click.Choice(["baseline", "restricted"]), help="Check exactly the PSS controls of a level.")
 @click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
 @_profile_option(default=None)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
+              show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
 def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
     from kharden import run
@@ -88,12 +99,31 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: st
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 
-    click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
+    if fmt in ("sarif", "markdown"):
+        from kharden.render import markdown, sarif
+
+        out = json.dumps(sarif.sarif(findings, errors), indent=2) + "\n" if fmt == "sarif" else (
+            markdown.check_report(findings, errors, _unfixed(paths, profile or pss)))
+        click.echo(out, nl=False)
+    else:
+        click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
     for e in errors:
         click.echo(f"kharden: error: {e}", err=True)
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(1 if violations else 0)
+
+
+def _unfixed(paths: tuple[str, ...], profile: str | None) -> list[Any] | None:
+    """What `kharden fix --profile` would leave unfixed on these paths; None when it cannot tell (unreadable input)."""
+    from kharden import run
+
+    if "-" in paths:  # stdin was read once already
+        return None
+    try:
+        return [f for f in run.fix(list(paths), profile or "restricted").result.findings if f.status == "unfixed"]
+    except KhardenError:
+        return None
 
 
 @cli.command()
