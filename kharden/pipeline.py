@@ -43,7 +43,11 @@ def generate(result: Result, profile: Profile, enabled: bool | None, **gen_args:
         on = opts.get("enabled") if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
-                result.objects, opts, lambda o, g=gid: Editor(o, g, result.changes), **gen_args
+                result.objects,
+                opts,
+                lambda o, g=gid: Editor(o, g, result.changes),
+                pod_templates=profile.pod_templates,
+                **gen_args,
             )
             result.generated += out.objects
             result.findings += out.findings

@@ -53,8 +53,6 @@ class Document:
         for n in range(len(path), -1, -1):
             node = self.node_at(path[:n])
             if node is not None:
-                if n < len(path) or n == 0:
-                    return node.start_mark.line + 1
                 # For a key's value, point at the key: that is the line a reader looks for.
                 key_node = self._key_node(path[:n])
                 return (key_node or node).start_mark.line + 1

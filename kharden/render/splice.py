@@ -211,7 +211,11 @@ class _DocSplicer:
     def _delete_entry(self, k_node: yaml.Node, v_node: yaml.Node) -> None:
         """Delete a block mapping entry: its whole lines, from the key's line to its value's last line."""
         start = self.text.rfind("\n", 0, k_node.start_mark.index) + 1
-        end = _line_end(self.text, _content_end(v_node, self.text))
+        content_end = _content_end(v_node, self.text)
+        if self.text[content_end - 1] == "\n":  # a block scalar ends after its own line break
+            self.out.append((start, content_end, ""))
+            return
+        end = _line_end(self.text, content_end)
         self.out.append((start, min(end + 1, len(self.text)), ""))
 
     def _insert_lines_at_line_end(self, pos: int, lines: list[str]) -> None:
