@@ -39,7 +39,8 @@ def cli() -> None:
 @click.option("--in-place", "-i", is_flag=True, help="Rewrite the files (atomically).")
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False), help="Write hardened copies here.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of the manifests.")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "jsonpatch"]), default="yaml", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "jsonpatch", "kustomize"]), default="yaml",
+              show_default=True, help="kustomize (with -o DIR): a kustomization of the originals plus patches.")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if anything would change.")
 @click.option("--generate/--no-generate", default=None, help="Generate NetworkPolicies/RBAC (default: profile).")
 @click.option("--generated-file", type=click.Path(dir_okay=False), help="With -i/-o: where generated objects go.")
@@ -72,6 +73,12 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         sys.exit(1 if outcome.changed else 0)
     if show_diff:
         click.echo(outcome.diff(), nl=False)
+    elif fmt == "kustomize":
+        from kharden.integrations import overlay
+
+        if not output_dir:
+            raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
+        overlay.write(outcome, output_dir)
     elif fmt == "jsonpatch":
         click.echo(json.dumps(outcome.jsonpatch(), indent=2))
     elif in_place or output_dir:

@@ -138,3 +138,15 @@ def test_kpt_fn_render_pipeline(tmp_path: str) -> None:
     done = subprocess.run([kpt, "fn", "render", "--allow-exec", pkg], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert _package_objects(pkg) == fixed_objects(*(os.path.join(APP, f) for f in FILES))
+
+
+def test_generated_items_get_a_file_beside_the_input(tmp_path: str) -> None:
+    kpt = tool("kpt")
+    pkg, wrapper = _package(str(tmp_path))
+    done = subprocess.run([kpt, "fn", "eval", "--exec", wrapper, pkg, "--", "generate=true"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    generated = os.path.join(pkg, krm.GENERATED_FILE)
+    assert os.path.isfile(generated)
+    got = objects(open(generated).read() + "---\n" + "---\n".join(open(os.path.join(pkg, f)).read() for f in FILES))
+    assert got == fixed_objects(*(os.path.join(APP, f) for f in FILES), generate=True)

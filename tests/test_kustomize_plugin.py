@@ -91,3 +91,11 @@ def test_configmap_config_reads_strings() -> None:
 def test_plugin_without_config_is_a_usage_error() -> None:
     done = kharden("kustomize-plugin", stdin="")
     assert done.returncode == 2 and "--install" in done.stderr and done.stdout == ""
+
+
+def test_generated_objects_come_out_of_the_build(tmp_path: str) -> None:
+    app = _kustomization(str(tmp_path), {"profile": PROFILE, "generate": True})
+    built = _build(str(tmp_path), app)
+    assert built.returncode == 0, built.stderr
+    want = fixed_objects(os.path.join(APP, "workloads.yaml"), os.path.join(APP, "cron.yaml"), generate=True)
+    assert len(want) > 4 and objects(built.stdout) == want
