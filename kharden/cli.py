@@ -58,7 +58,10 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--in-place and --output-dir do not go together")
     if in_place and "-" in paths:
         raise UsageError("--in-place needs files, not stdin")
-    outcome = run.fix(list(paths), profile, generate=generate, audit_log=audit_log)
+    from kharden.progress import read_sources
+
+    prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
+    outcome = run.fix_sources(read_sources(list(paths)), prof, generate=generate, audit_log=audit_log)
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:
