@@ -73,3 +73,16 @@ def test_fix_changes_files_reports_and_respects_fail_on_violations(tmp_path: str
 def test_bad_input_is_an_error_not_a_violation(tmp_path: str) -> None:
     done, outputs, _, _ = _run(str(tmp_path), paths="deploy", command="fix", profile="no-such-profile")
     assert done.returncode == 2 and "kharden failed" in done.stdout
+
+
+def test_example_workflows_use_the_action_as_declared() -> None:
+    import re
+
+    examples = os.path.join(REPO, "docs", "examples")
+    for name in sorted(os.listdir(examples)):
+        text = open(os.path.join(examples, name)).read()
+        workflow = yaml.safe_load(text)
+        steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
+        ours = [s for s in steps if "kharden@" in s.get("uses", "")]
+        assert ours and all(set(s.get("with", {})) <= set(ACTION["inputs"]) for s in ours), name
+        assert set(re.findall(r"steps\.kharden\.outputs\.([\w-]+)", text)) <= set(ACTION["outputs"]), name
