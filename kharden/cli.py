@@ -58,6 +58,8 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--in-place and --output-dir do not go together")
     if in_place and "-" in paths:
         raise UsageError("--in-place needs files, not stdin")
+    if fmt == "kustomize" and not output_dir:
+        raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
     from kharden.progress import read_sources
 
     prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
@@ -65,11 +67,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:
-        from kharden.render import markdown
-        from kharden.write import write_atomic
-
-        r = outcome.result
-        write_atomic(report_file, markdown.fix_report(r.changes, r.findings, r.generated))
+        _write_report(outcome, report_file)
     if check_only:
         if show_diff:
             click.echo(outcome.diff(), nl=False)
@@ -79,9 +77,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     elif fmt == "kustomize":
         from kharden.integrations import overlay
 
-        if not output_dir:
-            raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
-        overlay.write(outcome, output_dir)
+        overlay.write(outcome, output_dir)  # type: ignore[arg-type]  # checked above
     elif fmt == "jsonpatch":
         click.echo(json.dumps(outcome.jsonpatch(), indent=2))
     elif in_place or output_dir:
@@ -90,6 +86,15 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         sys.stdout.write(outcome.stream())
     if fail_on_change and outcome.changed:
         sys.exit(1)
+
+
+def _write_report(outcome: Any, path: str) -> None:
+    """The markdown report of a fix (what changed and why, what is left), e.g. for $GITHUB_STEP_SUMMARY."""
+    from kharden.render import markdown
+    from kharden.write import write_atomic
+
+    r = outcome.result
+    write_atomic(path, markdown.fix_report(r.changes, r.findings, r.generated))
 
 
 @cli.command()

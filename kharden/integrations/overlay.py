@@ -59,7 +59,8 @@ def _kustomization(resources: list[str], patches: list[dict[str, Any]], outside:
     if outside:
         head += "# The resources live outside this directory: build with\n"
         head += "#   kubectl kustomize --load-restrictor LoadRestrictionsNone <this directory>\n"
-    body = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources}
+    body: dict[str, Any] = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                            "resources": resources}
     if patches:
         body["patches"] = patches
     return head + yaml.safe_dump(body, sort_keys=False, width=1 << 16)
@@ -69,7 +70,8 @@ def _patch_files(changes: list[Change]) -> list[tuple[str, dict[str, Any], str]]
     by_obj: dict[ObjectRef, list[Change]] = {}
     for c in changes:
         by_obj.setdefault(c.obj, []).append(c)
-    out, used = [], set()
+    out: list[tuple[str, dict[str, Any], str]] = []
+    used: set[str] = set()
     for ref, cs in by_obj.items():
         name = _unique(_slug(ref), used)
         out.append((name, {"path": f"{PATCH_DIR}/{name}", "target": target(ref)}, _patch_text(ref, cs)))
