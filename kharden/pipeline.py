@@ -47,6 +47,7 @@ def generate(result: Result, profile: Profile, enabled: bool | None, **gen_args:
                 opts,
                 lambda o, g=gid: Editor(o, g, result.changes),
                 pod_templates=profile.pod_templates,
+                generated=list(result.generated),
                 **gen_args,
             )
             result.generated += out.objects

@@ -138,3 +138,9 @@ def test_verify_refuses_text_that_does_not_read_back() -> None:
     source.docs[0].data["a"] = 2  # an edit that was never spliced
     with pytest.raises(KhardenError, match="does not read back"):
         verify(source, "a: 1\n")
+
+
+def test_insertion_after_a_removed_last_entry() -> None:
+    text = "c:\n  ports:\n  - containerPort: 80\n    hostPort: 80\nz: 1\n"
+    out = edit(text, lambda e: (e.remove(("c", "ports", 0, "hostPort"), "r"), e.ensure(("c", "sc"), {"a": 1}, "r")))
+    assert out == "c:\n  ports:\n  - containerPort: 80\n  sc:\n    a: 1\nz: 1\n"

@@ -61,6 +61,7 @@ def verify(source: Source, text: str, generated: list[dict[str, Any]] | None = N
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
+    edits = _relocate_insertions(text, edits)
     # Stable sort: edits at the same position keep the order they were made in.
     parts: list[str] = []
     pos = 0
@@ -71,6 +72,29 @@ def _apply(text: str, edits: list[Edit]) -> str:
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+def _relocate_insertions(text: str, edits: list[Edit]) -> list[Edit]:
+    """An insertion at the end of a line that is being deleted moves to the end of the line before it.
+
+    (Removing the last entry of a mapping and adding an entry after it, e.g. an enforced hostPort removal followed
+    by a new securityContext, puts both at the same place.)
+    """
+    deletions = sorted((s, e) for s, e, new in edits if new == "" and e > s)
+    if not deletions:
+        return edits
+    out = []
+    for start, end, new in edits:
+        if start == end:
+            moved = True
+            while moved:
+                moved = False
+                for s, e in deletions:
+                    if s <= start < e and s > 0 and new.startswith(("\n", "\r\n")):
+                        start = end = s - 2 if text[s - 2 : s] == "\r\n" else s - 1
+                        moved = True
+        out.append((start, end, new))
+    return out
 
 
 def _append_documents(text: str, objects: list[dict[str, Any]], source: Source) -> str:
