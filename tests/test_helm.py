@@ -96,3 +96,13 @@ def test_helm4_plugin_runs_kharden_with_the_post_renderer_args() -> None:
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert objects(done.stdout) == objects(run.fix([RENDERED], "baseline").stream())
+
+
+def test_real_generators_leave_hooks_alone() -> None:
+    out, result = helm.post_render(_text(), run.resolve_profile("restricted"), generate_=True)
+    assert result.generated, "no generator ran: the test proves nothing"
+    mutators = set(run.resolve_profile("restricted").mutators)
+    hook_changes = [c for c in result.changes if c.obj.name == "shop-test-connection"]
+    assert hook_changes and all(c.mutator in mutators for c in hook_changes)
+    assert "shop-test-connection" not in yaml.safe_dump_all(result.generated)
+    assert out.count("# Source: kharden/generated.yaml") == len(result.generated)
