@@ -106,3 +106,15 @@ def test_real_generators_leave_hooks_alone() -> None:
     assert hook_changes and all(c.mutator in mutators for c in hook_changes)
     assert "shop-test-connection" not in yaml.safe_dump_all(result.generated)
     assert out.count("# Source: kharden/generated.yaml") == len(result.generated)
+
+
+def test_without_hooks_it_is_exactly_fix_with_generation(tmp_path: str) -> None:
+    """helm.harden mirrors pipeline.harden (minus hooks for generators): this catches the two drifting apart."""
+    text = _text().split("---\n# Source: shop/templates/tests/")[0]
+    text = text.replace("  annotations:\n    postrenderer.helm.sh/postrender-filename", "  x-helm4-filename")  # Helm 3
+    path = os.path.join(str(tmp_path), "release.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    out, _ = helm.post_render(text, run.resolve_profile("restricted"), generate_=True)
+    want = run.fix([path], "restricted", generate=True)
+    assert objects(out) == objects(want.stream()) and want.result.generated
