@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -31,10 +32,20 @@ def kharden(*args: str, stdin: str | None = None, cwd: str | None = None,
                           cwd=cwd, env=full_env, timeout=60)
 
 
+class _Loader(yaml.SafeLoader):
+    """Timestamps stay strings: the API server reads them as strings, and kustomize quotes them on output."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def objects(stream: str) -> list[dict[str, Any]]:
     """The objects of a YAML stream, sorted by identity, so that order and formatting do not matter."""
-    docs = [d for d in yaml.safe_load_all(stream) if d]
-    return sorted(docs, key=identity)
+    docs = [d for d in yaml.load_all(stream, Loader=_Loader) if isinstance(d, dict) and d]
+    return sorted(docs, key=lambda o: (identity(o), json.dumps(o, sort_keys=True, default=str)))
 
 
 def identity(o: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -150,3 +150,11 @@ def test_generated_items_get_a_file_beside_the_input(tmp_path: str) -> None:
     assert os.path.isfile(generated)
     got = objects(open(generated).read() + "---\n" + "---\n".join(open(os.path.join(pkg, f)).read() for f in FILES))
     assert got == fixed_objects(*(os.path.join(APP, f) for f in FILES), generate=True)
+
+
+def test_timestamps_come_back_in_rfc3339() -> None:
+    rl = _resource_list()
+    rl["items"][0]["metadata"]["creationTimestamp"] = "TIMESTAMP"
+    text = yaml.safe_dump(rl).replace("TIMESTAMP", "2018-10-27T06:36:27Z")  # unquoted, as kpt sends it
+    out, _ = krm.process(text)
+    assert "creationTimestamp: 2018-10-27T06:36:27Z\n" in out

@@ -13,6 +13,7 @@ fails the pipeline), 0 otherwise. A functionConfig it cannot use is an error res
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any
 
@@ -44,7 +45,22 @@ def process(text: str) -> tuple[str, bool]:
         results = [{"message": str(e), "severity": "error", "tags": {"rule": "kharden.config"}}]
     rl["results"] = (rl.get("results") or []) + results
     failed = any(r["severity"] == "error" for r in results)
-    return yaml.safe_dump(rl, sort_keys=False, width=1 << 16), failed
+    return yaml.dump(rl, Dumper=_Dumper, sort_keys=False, width=1 << 16), failed
+
+
+class _Dumper(yaml.SafeDumper):
+    """Timestamps go out as RFC 3339 (`2018-10-27T06:36:27Z`), the form the API server parses; PyYAML's default
+    (`2018-10-27 06:36:27+00:00`) is not. The items are re-serialized here, unlike kharden's spliced file output."""
+
+
+def _timestamp(dumper: yaml.SafeDumper, value: datetime.datetime) -> yaml.Node:
+    text = value.isoformat()
+    if value.utcoffset() == datetime.timedelta(0):
+        text = text.replace("+00:00", "Z")
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
+
+
+_Dumper.add_representer(datetime.datetime, _timestamp)
 
 
 def _harden(source: Any, rl: dict[str, Any], config: HardeningConfig) -> list[dict[str, Any]]:
