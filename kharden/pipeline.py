@@ -71,12 +71,17 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 
     if profile.pss not in ("baseline", "restricted"):
         return []
-    opted = {(f.obj, f.extra.get("container")): f.reason for f in notes if f.status == "opted-out"}
+    def why(f: Finding) -> str:
+        return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
+
+    opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
+    opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
     out = []
     for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
         reason = (
             opted.get((f.obj, f.extra.get("container")))
             or opted.get((f.obj, None))
+            or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
             or NOT_FIXABLE.get(f.rule)
             or "an explicit value kharden does not overwrite unless the profile enforces it"
         )
@@ -94,12 +99,9 @@ def check(
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     findings = check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []
-    try:
-        from kharden.checks.rbac import check_rbac
-    except ImportError:  # pragma: no cover - the RBAC check lands separately
-        check_rbac = None
-    if check_rbac is not None:
-        findings += check_rbac(objects)
+    from kharden.checks.rbac import check_rbac
+
+    findings += check_rbac(objects)
     if profile is not None:
         changes: list[Change] = []
         notes: list[Finding] = []

@@ -39,13 +39,18 @@ class FixOutcome:
 
     def stream(self) -> str:
         """All sources (changed or not), in order, then the generated objects: one YAML stream."""
-        parts = []
+        parts: list[str] = []
         for s in self.result.sources:
             text = self.text_of(s)
+            if parts and not parts[-1].endswith("\n"):
+                parts.append("\n")  # only between files: a last line without a newline stays as it is
             if parts and text.strip() and not text.lstrip("\ufeff").startswith("---"):
                 parts.append("---\n")
-            parts.append(text if text.endswith("\n") or not text else text + "\n")
-        return "".join(parts) + self.generated_stream(separator=bool(parts))
+            parts.append(text)
+        generated = self.generated_stream(separator=bool(parts))
+        if generated and parts and not parts[-1].endswith("\n"):
+            parts.append("\n")
+        return "".join(parts) + generated
 
     def generated_stream(self, separator: bool = True) -> str:
         return "".join(

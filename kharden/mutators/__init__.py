@@ -1,11 +1,48 @@
-"""Mutators, in pipeline order. Registration is this explicit list: no scanning, no import-time magic."""
+"""Mutators, in pipeline order. Registration is this explicit list: no scanning, no import-time magic.
+
+Order matters where one mutator reads what another decided:
+  privileged, capabilities  before allowPrivilegeEscalation (the API server rejects `allowPrivilegeEscalation: false`
+                            beside `privileged: true` or an added SYS_ADMIN, which those two may have removed);
+  runAsNonRoot              before runAsUser (it must see an explicit `runAsUser: 0`, and with `enforce` removes it
+                            so that runAsUser can supply a non-root user).
+"""
 
 from __future__ import annotations
 
 from types import ModuleType
 from typing import Any
 
-REGISTRY: list[ModuleType] = []
+from kharden.mutators import (
+    allow_privilege_escalation,
+    automount_service_account_token,
+    capabilities,
+    host_namespaces,
+    host_ports,
+    namespace_labels,
+    privileged,
+    proc_mount,
+    read_only_root_filesystem,
+    resources,
+    run_as_non_root,
+    run_as_user,
+    seccomp_profile,
+)
+
+REGISTRY: list[ModuleType] = [
+    host_namespaces,
+    host_ports,
+    privileged,
+    capabilities,
+    allow_privilege_escalation,
+    proc_mount,
+    seccomp_profile,
+    run_as_non_root,
+    run_as_user,
+    read_only_root_filesystem,
+    resources,
+    automount_service_account_token,
+    namespace_labels,
+]
 
 MUTATORS: dict[str, ModuleType] = {m.ID: m for m in REGISTRY}
 MUTATOR_DEFAULTS: dict[str, dict[str, Any]] = {m.ID: m.DEFAULTS for m in REGISTRY}

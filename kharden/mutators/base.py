@@ -90,17 +90,17 @@ class Editor:
         """Overwrite an existing value (a profile's decision to enforce). No-op if it already equals value."""
         parent = self.get(path[:-1])
         key = path[-1]
-        old = parent[key]  # type: ignore[index]
+        old = parent[key]
         if old == value:
             return
-        parent[key] = value  # type: ignore[index]
+        parent[key] = value
         self._record("replace", path, copy.deepcopy(old), copy.deepcopy(value), reason)
 
     def remove(self, path: Path, reason: str) -> None:
         parent = self.get(path[:-1])
         key = path[-1]
-        old = parent[key]  # type: ignore[index]
-        del parent[key]  # type: ignore[arg-type]
+        old = parent[key]
+        del parent[key]
         self._record("remove", path, copy.deepcopy(old), None, reason)
 
     def append(self, list_path: Path, value: Any, reason: str) -> None:

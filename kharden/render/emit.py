@@ -49,7 +49,7 @@ def scalar(value: Any, json_mode: bool = False, quote: str | None = None) -> str
 def plain_ok(s: str) -> bool:
     if not s or not _PLAIN_SAFE.match(s) or s.endswith(" ") or " #" in s or ": " in s:
         return False
-    return bool(_RESOLVER.resolve(yaml.ScalarNode, s, (True, False)) == _STR)
+    return bool(_RESOLVER.resolve(yaml.ScalarNode, s, (True, False)) == _STR)  # type: ignore[no-untyped-call]
 
 
 def key(k: Any, json_mode: bool = False) -> str:

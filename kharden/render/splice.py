@@ -139,7 +139,7 @@ class _DocSplicer:
         present = {_key(k): (k, v) for k, v in node.value}
         gone = [k for k in present if k not in value and path + (k,) in self.prefixes]
         if gone and (inner_flow or len(gone) == len(present) or any(_after_dash(self.text, present[k][0]) for k in gone)):
-            self._replace(node, value, key_node, flow)  # not whole lines of their own: rewrite the mapping
+            self._replace(node, value, key_node, inner_flow)  # not whole lines of their own: rewrite the mapping
             return
         for k in gone:
             self._delete_entry(*present[k])
@@ -154,7 +154,7 @@ class _DocSplicer:
         inner_flow = flow or _is_flow(node) or self.style.json
         n = len(node.value)
         if len(value) < n:  # items removed (rare: enforced removals): rewrite the sequence as a whole
-            self._replace(node, value, key_node, flow)
+            self._replace(node, value, key_node, inner_flow)
             return
         for i, item_node in enumerate(node.value):
             if path + (i,) in self.prefixes:

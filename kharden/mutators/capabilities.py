@@ -1,0 +1,70 @@
+"""capabilities: every container drops ALL capabilities; added ones are kept only if the profile allows them.
+
+    securityContext:             ->   securityContext:
+      capabilities:                     capabilities:
+        drop: [NET_RAW]                   drop: [NET_RAW, ALL]
+        add: [NET_BIND_SERVICE]           add: [NET_BIND_SERVICE]
+
+`drop` is merged, never replaced: existing entries stay as written (their case too) and `ALL` is appended unless an
+entry is exactly `ALL` (Pod Security Standards compare exactly, so a lowercase `all` still gets `ALL` beside it).
+Options:
+  dropAll   append ALL to drop (PSS restricted). Off in the baseline profile: dropping the runtime's default
+            capabilities breaks images that chown or switch users at start.
+  allowAdd  capabilities `add` may keep (restricted: NET_BIND_SERVICE). Others are removed only with
+            `enforce: true`; otherwise they stay and the checker reports them. Names compare case-insensitively
+            with or without `CAP_`, so nothing the profile allows is ever removed.
+  enforce   remove disallowed `add` entries.
+A kubeaudit `allow-capability-<name>` override keeps that capability for its container.
+Windows pods are skipped: the API server rejects capabilities on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kharden.find.podspecs import PodTarget
+from kharden.model import Path
+from kharden.mutators.base import Editor
+from kharden.mutators.common import ENFORCED, SC, container_sc, containers, mapping
+
+ID = "capabilities"
+SCOPE = "pod"
+DEFAULTS: dict[str, Any] = {"dropAll": True, "allowAdd": ["NET_BIND_SERVICE"], "enforce": False}
+
+
+def normalize(name: Any) -> str:
+    """CAP_chown, chown, CHOWN -> CHOWN."""
+    upper = str(name).upper()
+    return upper[4:] if upper.startswith("CAP_") else upper
+
+
+def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+    if target.windows:
+        return
+    for path, container in containers(target, edit):
+        caps = mapping(container_sc(container).get("capabilities"))
+        caps_path = path + (SC, "capabilities")
+        if opts["dropAll"]:
+            _drop_all(caps, caps_path, edit)
+        if opts["enforce"] and isinstance(caps.get("add"), list):
+            _remove_disallowed(caps["add"], caps_path, opts["allowAdd"], edit)
+
+
+def _drop_all(caps: dict[str, Any], caps_path: Path, edit: Editor) -> None:
+    drop = caps.get("drop")
+    reason = "containers must drop ALL capabilities (PSS restricted)"
+    if drop is None:
+        edit.ensure(caps_path + ("drop",), ["ALL"], reason)
+    elif not isinstance(drop, list) or "ALL" not in drop:
+        edit.append(caps_path + ("drop",), "ALL", reason)
+
+
+def _remove_disallowed(added: list[Any], caps_path: Path, allowed: list[Any], edit: Editor) -> None:
+    allow = {normalize(a) for a in allowed}
+    keep = [normalize(c) in allow or edit.skipped(caps_path + ("add", normalize(c))) for c in added]
+    if not any(keep):
+        edit.remove(caps_path + ("add",), f"capabilities not allowed by the profile removed: {ENFORCED}")
+        return
+    for index in reversed(range(len(added))):  # from the end, so each recorded index is still right
+        if not keep[index]:
+            edit.remove(caps_path + ("add", index), f"capability {added[index]} not allowed: {ENFORCED}")

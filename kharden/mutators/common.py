@@ -1,0 +1,38 @@
+"""Small helpers the mutators share: where security contexts live, which containers a mutator may touch."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from kharden.find.podspecs import PodTarget
+from kharden.model import Path
+from kharden.mutators.base import Editor
+
+SC = "securityContext"
+ENFORCED = "enforced by the profile (enforce: true)"
+
+
+def pod_sc(target: PodTarget) -> Path:
+    """Path of the pod-level securityContext."""
+    return target.spec_path + (SC,)
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """The value if it is a mapping, else an empty one (absent, null, or a type the Editor will complain about)."""
+    return value if isinstance(value, dict) else {}
+
+
+def containers(target: PodTarget, edit: Editor) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(path, container) for every container not opted out of this mutator."""
+    for path, container in target.containers():
+        if not edit.skipped(path):
+            yield path, container
+
+
+def any_skipped(target: PodTarget, edit: Editor) -> bool:
+    """True when some container is opted out: pod-level defaults would reach it, so set fields per container."""
+    return any(edit.skipped(path) for path, _ in target.containers())
+
+
+def container_sc(container: dict[str, Any]) -> dict[str, Any]:
+    return mapping(container.get(SC))
