@@ -133,3 +133,16 @@ def test_fail_on_change_exits_1_only_when_files_changed(tmp_path: str) -> None:
     second = kharden("fix", "-i", "--fail-on-change", "-q", "deploy", cwd=repo)
     assert second.returncode == 0, second.stderr
     assert kharden("fix", "-i", "-q", "deploy", cwd=repo).returncode == 0  # default stays 0
+
+
+def test_fail_on_change_ignores_generated_objects_that_are_already_written(tmp_path: str) -> None:
+    repo = _copy_app(str(tmp_path))
+    with open(os.path.join(repo, "netpol-only.yaml"), "w") as f:
+        f.write("extends: restricted\ngenerators:\n  rbac: {enabled: false}\n  networkPolicies: {enabled: true}\n")
+    args = ("fix", "-i", "-q", "--fail-on-change", "--profile", "netpol-only.yaml", "deploy/workloads.yaml")
+    assert kharden(*args, cwd=repo).returncode == 1
+    generated = os.path.join(repo, "deploy", "kharden-generated.yaml")
+    assert "NetworkPolicy" in open(generated).read()
+    assert kharden(*args, cwd=repo).returncode == 0
+    os.unlink(generated)
+    assert kharden(*args, cwd=repo).returncode == 1  # re-created: a change

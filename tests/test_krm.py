@@ -33,10 +33,14 @@ def _resource_list(function_config: dict[str, Any] | None = None) -> dict[str, A
 
 
 def _strip(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Without the kpt/kustomize bookkeeping annotations (what kpt removes when it writes files)."""
     out = copy.deepcopy(items)
     for o in out:
-        annotations = o["metadata"].pop("annotations")
-        assert all(k.startswith(("config.kubernetes.io/", "internal.config.kubernetes.io/")) for k in annotations)
+        annotations = o["metadata"].get("annotations", {})
+        for k in [k for k in annotations if k.startswith(("config.kubernetes.io/", "internal.config.kubernetes.io/"))]:
+            del annotations[k]
+        if not annotations:
+            o["metadata"].pop("annotations", None)
     return out
 
 
@@ -101,7 +105,8 @@ def _package(tmp_path: str) -> tuple[str, str]:
 
 
 def _package_objects(pkg: str) -> list[dict[str, Any]]:
-    return objects("---\n".join(open(os.path.join(pkg, f)).read() for f in FILES))
+    names = [*FILES, krm.GENERATED_FILE] if os.path.exists(os.path.join(pkg, krm.GENERATED_FILE)) else FILES
+    return objects("---\n".join(open(os.path.join(pkg, f)).read() for f in names))
 
 
 def test_kpt_fn_eval_exec(tmp_path: str) -> None:
@@ -158,3 +163,17 @@ def test_timestamps_come_back_in_rfc3339() -> None:
     text = yaml.safe_dump(rl).replace("TIMESTAMP", "2018-10-27T06:36:27Z")  # unquoted, as kpt sends it
     out, _ = krm.process(text)
     assert "creationTimestamp: 2018-10-27T06:36:27Z\n" in out
+
+
+def test_local_config_and_kpt_items_are_left_alone() -> None:
+    rl = _resource_list()
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "scratch", "namespace": "elsewhere",
+           "annotations": {"config.kubernetes.io/local-config": "true"}},
+           "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    kptfile = {"apiVersion": "kpt.dev/v1", "kind": "Kptfile", "metadata": {"name": "pkg"}}
+    rl["items"] += [copy.deepcopy(pod), copy.deepcopy(kptfile)]
+    out, _ = krm.process(yaml.safe_dump(rl))
+    result = yaml.safe_load(out)
+    assert pod in result["items"] and kptfile in result["items"]
+    assert not any(r.get("resourceRef", {}).get("name") in ("scratch", "pkg") for r in result["results"])
+    assert "elsewhere" not in yaml.safe_dump([i for i in result["items"] if i not in rl["items"]])

@@ -23,7 +23,8 @@ from typing import Any
 import yaml
 
 from kharden.errors import InputError, KhardenError
-from kharden.pipeline import Result, generate, mutate, unfixed
+from kharden.integrations.subset import annotation, harden
+from kharden.pipeline import Result
 from kharden.profile import Profile
 from kharden.read import KObject, parse_text
 from kharden.render import splice
@@ -35,18 +36,7 @@ GENERATED_FILENAME = "kharden-generated.yaml"
 
 
 def is_hook(obj: KObject) -> bool:
-    meta = obj.data.get("metadata")
-    annotations = meta.get("annotations") if isinstance(meta, dict) else None
-    return isinstance(annotations, dict) and HOOK in annotations
-
-
-def harden(objects: list[KObject], result: Result, profile: Profile, generate_: bool | None) -> None:
-    """The pipeline, with hooks mutated but hidden from the generators."""
-    mutate(objects, profile, result.changes, result.findings)
-    releases = Result(result.sources, [o for o in objects if not is_hook(o)], result.changes, result.findings,
-                      result.generated)
-    generate(releases, profile, generate_)
-    result.findings += unfixed(objects, profile, result.findings)
+    return annotation(obj, HOOK) is not None
 
 
 def post_render(text: str, profile: Profile, generate_: bool | None = None) -> tuple[str, Result]:
@@ -55,8 +45,7 @@ def post_render(text: str, profile: Profile, generate_: bool | None = None) -> t
     objects = list(source.objects())
     if not objects:
         raise InputError("no Kubernetes objects on stdin: Helm sends the rendered chart there", file="-")
-    result = Result([source], objects)
-    harden(objects, result, profile, generate_)
+    result = harden([source], objects, profile, generate_, hidden_from_generators=is_hook)
     out = splice.render(source, result.changes) if result.changes else ("\ufeff" if source.bom else "") + text
     if result.changes:
         splice.verify(source, out)

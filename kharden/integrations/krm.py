@@ -27,6 +27,7 @@ RL_VERSION = "config.kubernetes.io/v1"
 PATH_KEYS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 INDEX_KEYS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 GENERATED_FILE = "kharden-generated.yaml"
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
 
 def process(text: str) -> tuple[str, bool]:
@@ -64,10 +65,13 @@ _Dumper.add_representer(datetime.datetime, _timestamp)
 
 
 def _harden(source: Any, rl: dict[str, Any], config: HardeningConfig) -> list[dict[str, Any]]:
-    from kharden.pipeline import harden
+    """Harden the items in place, except the ones never deployed: local-config, and kpt's own (the Kptfile)."""
+    from kharden.integrations.subset import annotation, harden
     from kharden.run import resolve_profile
 
-    result = harden([source], resolve_profile(config.profile), generate_=config.generate)
+    deployed = [o for o in source.objects() if str(annotation(o, LOCAL_CONFIG)).lower() != "true"
+                and not o.ref.api_version.split("/")[0].endswith("kpt.dev")]
+    result = harden([source], deployed, resolve_profile(config.profile), config.generate)
     items: list[Any] = rl["items"]
     out = [change_result(c, items) for c in result.changes]
     out += [finding_result(f, items, config.enforce) for f in result.findings]
