@@ -26,6 +26,13 @@ def _profile_option(default: str | None = "restricted") -> Callable[[Any], Any]:
     )
 
 
+def _jobs_option() -> Callable[[Any], Any]:
+    return click.option(
+        "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+        help="Files processed in parallel processes (0: one per CPU); output order stays the same.",
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kharden")
 def cli() -> None:
@@ -48,9 +55,10 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write a markdown report here.")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
+@_jobs_option()
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool, report_file: str | None, fail_on_change: bool) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -60,10 +68,13 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--in-place needs files, not stdin")
     if fmt == "kustomize" and not output_dir:
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
-    from kharden.progress import read_sources
-
     prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
-    outcome = run.fix_sources(read_sources(list(paths)), prof, generate=generate, audit_log=audit_log)
+    if jobs != 1:
+        outcome = run.fix(list(paths), prof, generate=generate, audit_log=audit_log, jobs=jobs)
+    else:
+        from kharden.progress import read_sources
+
+        outcome = run.fix_sources(read_sources(list(paths)), prof, generate=generate, audit_log=audit_log)
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:
@@ -123,13 +134,15 @@ def _write_report(outcome: Any, path: str) -> None:
 @_profile_option(default=None)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
               show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
-def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str) -> None:
+@_jobs_option()
+def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
+          jobs: int) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
     from kharden import run
 
     if not pss and not profile:
         pss = "restricted"
-    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile)
+    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile, jobs=jobs)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 
