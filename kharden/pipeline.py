@@ -93,22 +93,30 @@ def check(
     sources: list[Source], *, pss: str | None, version: str = "latest", profile: Profile | None = None
 ) -> list[Finding]:
     """Violations: the PSS controls of a level, plus (with a profile) every change the profile would make."""
+    return [f for group in check_groups(sources, pss=pss, version=version, profile=profile) for f in group]
+
+
+def check_groups(
+    sources: list[Source], *, pss: str | None, version: str = "latest", profile: Profile | None = None
+) -> list[list[Finding]]:
+    """`check`'s findings in their groups, each in object order. `check -j` checks files apart and joins their
+    results group by group, so its report is the serial one, byte for byte."""
     from kharden.checks.pss import check_objects
 
     objects = [o for s in sources for o in s.objects()]
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
-    findings = check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []
+    groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
     from kharden.checks.rbac import check_rbac
 
-    findings += check_rbac(objects)
+    groups.append(check_rbac(objects))
     if profile is not None:
         changes: list[Change] = []
         notes: list[Finding] = []
         mutate(objects, profile, changes, notes)
         by_ref = {o.ref: o for o in objects}
-        findings += [_pending(c, by_ref[c.obj]) for c in changes] + notes
-    return findings
+        groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes]
+    return groups
 
 
 def _pending(change: Change, obj: KObject) -> Finding:

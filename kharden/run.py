@@ -10,12 +10,13 @@ from typing import Any
 import yaml
 
 from kharden.errors import KhardenError
+from kharden.gcpause import paused
 from kharden.model import Change, Finding
 from kharden.pipeline import Result, check as check_sources, harden
 from kharden.profile import Profile, load_profile
 from kharden.read import Source, read_paths
 from kharden.read.source import expand_paths, parse_text, read_text_file
-from kharden.render import diff as diff_render, patch, report, splice
+from kharden.render import diff as diff_render, fastverify, patch, report
 
 GENERATED_FILE = "kharden-generated.yaml"
 
@@ -94,6 +95,7 @@ def resolve_profile(profile: str | Profile) -> Profile:
     return profile if isinstance(profile, Profile) else load_profile(profile)
 
 
+@paused
 def fix_sources(
     sources: list[Source],
     profile: str | Profile,
@@ -114,14 +116,18 @@ def fix_sources(
     outputs = {}
     for s in sources:
         if s.path in by_file:
-            text = splice.render(s, by_file[s.path])
-            splice.verify(s, text)
+            text = fastverify.render_verified(s, by_file[s.path])  # splice.render + verify of the changed docs
             outputs[s.path] = text
     return FixOutcome(result, outputs)
 
 
-def fix(paths: list[str], profile: str | Profile, **kw: Any) -> FixOutcome:
+@paused
+def fix(paths: list[str], profile: str | Profile, *, jobs: int = 1, **kw: Any) -> FixOutcome:
     prof = resolve_profile(profile)  # a bad profile is reported before any file is read
+    if jobs != 1 and "-" not in paths and len(files := expand_paths(paths)) > 1:
+        from kharden.parallel import fix_files
+
+        return fix_files(files, prof, jobs, **kw)  # type: ignore[no-any-return]
     return fix_sources(read_paths(paths), prof, **kw)
 
 
@@ -136,11 +142,16 @@ def _validate(sources: list[Source]) -> None:
             raise errors[0]
 
 
+@paused
 def check(
-    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None
+    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1
 ) -> tuple[list[Finding], list[KhardenError]]:
     """Findings for every readable file; files that cannot be read are returned as errors, not raised."""
     prof = load_profile(profile) if profile else None
+    if jobs != 1 and "-" not in paths and len(files := expand_paths(paths)) > 1:
+        from kharden.parallel import check_files
+
+        return check_files(files, pss=pss, version=version, profile=prof, jobs=jobs)
     sources, errors = [], []
     for p in expand_paths(paths):
         try:

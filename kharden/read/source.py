@@ -17,10 +17,8 @@ import yaml
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
 
-try:  # libyaml where available; the pure-Python composer gives the same nodes, slower
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from kharden.read import fastload
+from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per stream
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -148,8 +146,9 @@ def parse_text(text: str, path: str = "-") -> Source:
         loader = _Loader(text)
     except UnicodeEncodeError as e:  # a lone surrogate from a caller that decoded with errors="surrogateescape"
         raise surrogate_error(text, e.start, path) from None
-    constructor = yaml.constructor.SafeConstructor()
+    constructor = fastload.Constructor()  # SafeConstructor's values, built directly
     index = 0
+    gc_was_on = fastload.pause_gc()  # node trees stay alive: collecting while they grow only costs time
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -170,6 +169,7 @@ def parse_text(text: str, path: str = "-") -> Source:
         raise InputError("nesting too deep", file=path, doc=index) from None
     finally:
         loader.dispose()
+        fastload.resume_gc(gc_was_on)
     return source
 
 

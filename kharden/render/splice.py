@@ -31,18 +31,19 @@ Edit = tuple[int, int, str]  # replace text[start:end] with the string
 
 def render(source: Source, changes: Iterable[Change], generated: list[dict[str, Any]] | None = None) -> str:
     """The source's text with the changes applied (and generated objects appended as new documents)."""
-    by_doc: dict[int, list[Path]] = {}
-    for c in changes:
-        by_doc.setdefault(c.obj.doc, []).append(c.obj.base + c.path)
     text = source.text
-    edits: list[Edit] = []
-    for index, paths in by_doc.items():
-        doc = source.docs[index]
-        edits += _DocSplicer(doc, text, paths, source.newline).edits()
-    out = _apply(text, edits)
+    out = _apply(text, [e for edits in doc_edits(source, changes).values() for e in edits])
     if generated:
         out = _append_documents(out, generated, source)
     return ("\ufeff" if source.bom else "") + out
+
+
+def doc_edits(source: Source, changes: Iterable[Change]) -> dict[int, list[Edit]]:
+    """The text edits of each changed document (kharden.render.fastverify re-reads just those documents)."""
+    by_doc: dict[int, list[Path]] = {}
+    for c in changes:
+        by_doc.setdefault(c.obj.doc, []).append(c.obj.base + c.path)
+    return {i: _DocSplicer(source.docs[i], source.text, paths, source.newline).edits() for i, paths in by_doc.items()}
 
 
 def verify(source: Source, text: str, generated: list[dict[str, Any]] | None = None) -> None:

@@ -1,0 +1,355 @@
+"""kharden benchmark: its modes side by side with the YAML floors, on the same input, in one run.
+
+    python benchmarks/bench.py [--objects 1000,10000] [--corpus ../shared/corpus] [--jobs 2] [--out FILE]
+
+For each input (generated corpora of the given sizes, then the given corpus directory) every mode runs in its own
+subprocess, so each gets a cold heap and its own honest peak memory. Each is timed best-of-N, in CPU seconds (the
+machine may be shared: CPU time is what other load disturbs least) and in wall seconds (what `-j` improves).
+The input is the same for every mode: the files kharden can read (a file kharden refuses is left out everywhere).
+Prints one markdown report (docs/performance.md explains the columns). A benchmark, not a test: nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path[:0] = [REPO, HERE]
+
+import modes  # noqa: E402  (benchmarks/modes.py: what each mode runs)
+
+DEFAULT_CORPUS = os.path.join(REPO, "..", "shared", "corpus")
+
+
+@dataclass
+class Input:
+    """One benchmark input: the files, their object counts, and derived inputs (hardened copy, changed docs)."""
+
+    name: str
+    files: list[str]
+    objects: int
+    per_file: dict[str, int]
+    changed_objects: int = 0
+    hardened: list[str] = field(default_factory=list)
+    changed_docs: list[str] = field(default_factory=list)
+    changed_docs_objects: int = 0
+    changed_per_file: dict[str, int] = field(default_factory=dict)
+    rewritten_on_second_fix: int = 0
+    left_out: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    mode: str
+    objects: int
+    cpu: float
+    wall: float
+    runs: int
+    rss_mb: float
+    floor: str | None = None
+    target: float | None = None
+    note: str = ""
+    failed: int = 0  # files the mode could not process (ruamel refuses a few)
+    by_wall: bool = False  # rate from wall time (the -j row: its CPU time is spread over processes)
+
+    @property
+    def rate(self) -> float:
+        t = self.wall if self.by_wall else self.cpu
+        return self.objects / t if t else float("inf")
+
+
+# -- running one mode in its own process ---------------------------------------------------------------------------
+def run_mode(mode: str, files: list[str], objects: int, args: argparse.Namespace, work: str) -> Row:
+    job = os.path.join(work, f"job-{mode}.json")
+    with open(job, "w") as f:
+        json.dump({"mode": mode, "files": files, "profile": args.profile, "jobs": args.jobs,
+                   "repeat": args.repeat, "budget": args.budget}, f)
+    out = subprocess.run([sys.executable, os.path.join(HERE, "modes.py"), job], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"mode {mode} failed")
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    row = Row(mode, objects, r["cpu"], r["wall"], r["runs"], r["maxrss_mb"])
+    row.failed = r["failed"]
+    return row
+
+
+# -- preparing inputs ----------------------------------------------------------------------------------------------
+def prepare(name: str, files: list[str], root: str, args: argparse.Namespace, work: str) -> Input:
+    """Keep the files kharden reads; fix them once to get the hardened copy and the changed documents."""
+    from kharden import run
+    from kharden.errors import KhardenError
+    from kharden.read.source import parse_text, read_text_file
+
+    profile = run.resolve_profile(args.profile)
+    good, left_out = files, []
+    try:
+        outcome = run.fix(good, profile)
+    except KhardenError:  # some file is refused: find which, one by one
+        good = []
+        for f in files:
+            try:
+                run.fix_sources([parse_text(read_text_file(f), f)], profile)
+                good.append(f)
+            except KhardenError:
+                left_out.append(os.path.relpath(f, root))
+        outcome = run.fix(good, profile)
+    per_file: dict[str, int] = {}
+    for o in outcome.result.objects:
+        per_file[o.ref.file] = per_file.get(o.ref.file, 0) + 1
+    inp = Input(name, good, len(outcome.result.objects), per_file, left_out=left_out)
+    inp.changed_objects = len({c.obj for c in outcome.result.changes})
+    slug = name.replace(" ", "-").replace(",", "")
+    inp.hardened = _write_hardened(outcome, root, os.path.join(work, slug, "hardened"))
+    inp.changed_per_file = _write_changed_docs(outcome, root, os.path.join(work, slug, "changed"))
+    inp.changed_docs, inp.changed_docs_objects = list(inp.changed_per_file), sum(inp.changed_per_file.values())
+    again = run.fix(inp.hardened, profile)
+    inp.rewritten_on_second_fix = len(again.outputs)
+    return inp
+
+
+def _write_hardened(outcome: Any, root: str, target: str) -> list[str]:
+    out = []
+    for s in outcome.result.sources:
+        path = os.path.join(target, os.path.relpath(s.path, root))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(outcome.text_of(s))
+        out.append(path)
+    return out
+
+
+def _write_changed_docs(outcome: Any, root: str, target: str) -> dict[str, int]:
+    """Only the documents `fix` changes, each file's as one stream: the input for the 'changed' comparison."""
+    import yaml
+
+    changed: dict[str, set[int]] = {}
+    for c in outcome.result.changes:
+        changed.setdefault(c.obj.file, set()).add(c.obj.doc)
+    paths: dict[str, int] = {}
+    for s in outcome.result.sources:
+        docs = changed.get(s.path)
+        if not docs or s.text.lstrip().startswith("%"):
+            continue  # directives do not survive slicing documents out of a stream
+        spans = _doc_spans(s.text, yaml)
+        parts = [s.text[spans[i][0] : spans[i][1]].strip("\n") for i in sorted(docs)]
+        text = "".join(p if p.startswith("---") else "---\n" + p for p in (p + "\n" for p in parts))
+        path = os.path.join(target, os.path.relpath(s.path, root))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        paths[path] = sum(1 for o in outcome.result.objects if o.ref.file == s.path and o.ref.doc in docs)
+    return paths
+
+
+def _doc_spans(text: str, yaml: Any) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for ev in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(ev, yaml.DocumentStartEvent):
+            start = ev.start_mark.index
+        elif isinstance(ev, yaml.DocumentEndEvent):
+            spans.append((start, ev.end_mark.index))
+    return spans
+
+
+def sample(inp: Input, limit: int, changed: bool = False) -> tuple[list[str], int]:
+    """The first files holding at most `limit` objects (at least one file): for the slow ruamel floor."""
+    files, n = [], 0
+    for f in inp.changed_docs if changed else inp.files:
+        count = inp.changed_per_file[f] if changed else inp.per_file.get(f, 0)
+        if files and n + count > limit:
+            break
+        files.append(f)
+        n += count
+    return files, n
+
+
+# -- the measurements of one input ---------------------------------------------------------------------------------
+def measure(inp: Input, args: argparse.Namespace, work: str) -> list[Row]:
+    """Every mode on this input, floors first. (label, mode, files, objects, floor, target, note) per row."""
+    n = inp.objects
+    r_files, r_n = sample(inp, args.ruamel_max_objects)
+    plan: list[tuple[str, str, list[str], int, str | None, float | None, str]] = [
+        ("libyaml-load", "libyaml-load", inp.files, n, None, None, ""),
+        ("libyaml-load-dump", "libyaml-load-dump", inp.files, n, None, None, ""),
+        ("ruamel-rt", "ruamel-rt", r_files, r_n, None, None, _sampled(r_n, n)),
+        ("fix", "fix", inp.files, n, "ruamel-rt", None, ""),
+        ("fix --generate", "fix-gen", inp.files, n, "ruamel-rt", None, "all generators on"),
+        (f"fix -j {args.jobs}", "fix-j", inp.files, n, "ruamel-rt", None, "objects/s from wall time"),
+        ("stream", "stream", inp.files, n, "libyaml-load-dump", 1.5, ""),
+        ("check", "check", inp.files, n, "libyaml-load", None, ""),
+        ("check (hardened input)", "check", inp.hardened, n, "libyaml-load", 1.5, ""),
+    ]
+    if inp.changed_docs:
+        c_files, c_n = sample(inp, args.ruamel_max_objects, changed=True)
+        plan += [
+            ("ruamel-rt (changed)", "ruamel-rt", c_files, c_n, None, None, _sampled(c_n, inp.changed_docs_objects)),
+            ("fix (changed documents only)", "fix", inp.changed_docs, inp.changed_docs_objects,
+             "ruamel-rt (changed)", 1.2, ""),
+        ]
+    rows = []
+    for label, mode, files, objects, floor, target, note in plan:
+        row = run_mode(mode, files, objects, args, work)
+        row.mode, row.floor, row.target, row.note, row.by_wall = label, floor, target, note, mode == "fix-j"
+        if row.failed:
+            row.note = "; ".join(filter(None, [note, f"{row.failed} file(s) refused"]))
+        rows.append(row)
+    return rows
+
+
+def _sampled(measured: int, total: int) -> str:
+    return "" if measured == total else f"measured on the first {measured:,} of {total:,} objects"
+
+
+# -- report --------------------------------------------------------------------------------------------------------
+def table(inp: Input, rows: list[Row]) -> str:
+    by_mode = {r.mode: r for r in rows}
+    head = (f"### {inp.name}: {inp.objects:,} objects in {len(inp.files)} files; `fix` changes {inp.changed_objects:,}"
+            f" objects; a second `fix` of its output rewrites {inp.rewritten_on_second_fix} files\n\n")
+    if inp.left_out:
+        head += f"Left out (kharden refuses them, so every mode skips them): {', '.join(inp.left_out)}\n\n"
+    lines = ["| mode | objects | CPU s | wall s | runs | objects/s | × floor (time) | target | peak RSS MB | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        ratio, target = "", ""
+        if r.floor and r.floor in by_mode and r.rate and by_mode[r.floor].rate:
+            ratio = f"{by_mode[r.floor].rate / r.rate:.2f}× {r.floor}"
+            if r.target is not None:
+                target = f"≤ {r.target}× {'✅' if by_mode[r.floor].rate / r.rate <= r.target else '❌'}"
+        lines.append(f"| {r.mode} | {r.objects:,} | {r.cpu:.3f} | {r.wall:.3f} | {r.runs} | {r.rate:,.0f} | "
+                     f"{ratio} | {target} | {r.rss_mb:.0f} | {r.note} |")
+    return head + "\n".join(lines) + "\n"
+
+
+def targets(results: list[tuple[Input, list[Row]]], start_ms: float) -> str:
+    """The issue's targets, each judged on the largest generated corpus (and the given corpus where it applies)."""
+    lines = ["| target | measured | met |", "|---|---|---|"]
+
+    def row(label: str, values: list[tuple[str, float]], ok: Callable[[float], bool], fmt: str) -> None:
+        shown = "; ".join(f"{fmt.format(v)} ({name})" for name, v in values)
+        lines.append(f"| {label} | {shown} | {'✅' if values and all(ok(v) for _, v in values) else '❌'} |")
+
+    def ratio(rows: dict[str, Row], mode: str) -> float:
+        r = rows[mode]
+        return rows[r.floor].rate / r.rate if r.floor and r.rate else float("nan")
+
+    big = [(i, {r.mode: r for r in rows}) for i, rows in results]
+    gen = [(i, rows) for i, rows in big if i.name.startswith("generated")]
+    judged = gen[-1:] + [(i, rows) for i, rows in big if not i.name.startswith("generated")]
+    row("stream ≤ 1.5× libyaml load+dump", [(i.name, ratio(r, "stream")) for i, r in judged], lambda v: v <= 1.5,
+        "{:.2f}×")
+    row("check on hardened input ≤ 1.5× libyaml load", [(i.name, ratio(r, "check (hardened input)")) for i, r in judged],
+        lambda v: v <= 1.5, "{:.2f}×")
+    changed = [(i, r) for i, r in judged if "fix (changed documents only)" in r]
+    row("fix, changed documents ≤ 1.2× ruamel round trip of them",
+        [(i.name, ratio(r, "fix (changed documents only)")) for i, r in changed], lambda v: v <= 1.2, "{:.2f}×")
+    row("fix ≥ 1,000 changed objects/s on one core",
+        [(i.name, r["fix (changed documents only)"].rate) for i, r in changed], lambda v: v >= 1000, "{:,.0f}/s")
+    row("unchanged documents copied byte for byte (a second fix rewrites no file)",
+        [(i.name, i.rewritten_on_second_fix) for i, _ in judged], lambda v: v == 0, "{:.0f} files rewritten")
+    row("start-up `kharden --version` ≤ 150 ms", [("best wall", start_ms)], lambda v: v <= 150, "{:.0f} ms")
+    row("stream mode, 10k objects, < 400 MB peak",
+        [(i.name, r["stream"].rss_mb) for i, r in gen if i.objects >= 10_000], lambda v: v < 400, "{:.0f} MB")
+    if len(gen) > 1:
+        (small, s_rows), (large, l_rows) = gen[0], gen[-1]
+        for mode in ("fix", "fix --generate", "stream", "check"):
+            row(f"linear: {mode} throughput at {large.objects:,} ≥ 0.8 × at {small.objects:,}",
+                [("ratio", l_rows[mode].rate / s_rows[mode].rate)], lambda v: v >= 0.8, "{:.2f}")
+    row("many files in parallel: fix -j speed-up over fix (wall)",
+        [(i.name, r["fix"].wall / next(v for k, v in r.items() if k.startswith("fix -j")).wall) for i, r in gen[-1:]],
+        lambda v: v > 1.2, "{:.2f}×")
+    return "\n".join(lines) + "\n"
+
+
+def startup(n: int) -> tuple[str, float]:
+    def best(cmd: list[str]) -> float:
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            subprocess.run(cmd, cwd=REPO, capture_output=True, check=True)
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    py = best([sys.executable, "-c", "pass"])
+    kh = best([sys.executable, "-m", "kharden", "--version"])
+    return (f"Start-up, best of {n} (wall): `python -m kharden --version` {kh * 1000:.0f} ms; a bare "
+            f"`python -c pass` {py * 1000:.0f} ms.\n", kh * 1000)
+
+
+def linearity(results: list[tuple[Input, list[Row]]]) -> str:
+    gen = [(i, rows) for i, rows in results if i.name.startswith("generated")]
+    if len(gen) < 2:
+        return ""
+    (small, s_rows), (large, l_rows) = gen[0], gen[-1]
+    lines = [f"Linearity: throughput on {large.objects:,} objects as a share of that on {small.objects:,} "
+             "(1.00 = perfectly linear; lower = super-linear cost)\n",
+             "| mode | " + " | ".join(r.mode for r in s_rows) + " |", "|---|" + "---:|" * len(s_rows)]
+    l_by = {r.mode: r for r in l_rows}
+    lines.append("| ratio | " + " | ".join(f"{l_by[r.mode].rate / r.rate:.2f}" if r.mode in l_by else ""
+                                           for r in s_rows) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--objects", default="1000,10000", help="generated corpus sizes, comma separated ('' for none)")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="a directory of manifests ('' for none)")
+    p.add_argument("--profile", default="restricted")
+    p.add_argument("--jobs", type=int, default=2, help="N for the `fix -j N` row")
+    p.add_argument("--repeat", type=int, default=3, help="runs per mode (best is reported)")
+    p.add_argument("--budget", type=float, default=4.0, help="seconds after which a mode stops repeating")
+    p.add_argument("--ruamel-max-objects", type=int, default=1000, help="the ruamel floor runs on this many at most")
+    p.add_argument("--startup-runs", type=int, default=10)
+    p.add_argument("--out", help="also write the report to this file")
+    args = p.parse_args(argv)
+    from corpus import write_corpus
+
+    work = tempfile.mkdtemp(prefix="kharden-bench-")
+    try:
+        inputs = []
+        for n in [int(x) for x in args.objects.split(",") if x.strip()]:
+            d = os.path.join(work, f"gen-{n}")
+            inputs.append(prepare(f"generated {n:,}", write_corpus(d, n), d, args, work))
+        if args.corpus and not os.path.isdir(args.corpus):
+            print(f"bench: no corpus at {args.corpus}; measuring the generated corpora only", file=sys.stderr)
+        elif args.corpus:
+            from kharden.read.source import expand_paths
+
+            root = os.path.normpath(args.corpus)
+            inputs.append(prepare(f"corpus {os.path.relpath(root, REPO)}", expand_paths([root]), root, args, work))
+        results = [(inp, measure(inp, args, work)) for inp in inputs]
+        start_text, start_ms = startup(args.startup_runs)
+        report = header(args) + "## Targets\n\n" + targets(results, start_ms) + "\n## Measurements\n\n"
+        report += "\n".join(table(i, r) for i, r in results) + "\n" + linearity(results) + "\n" + start_text
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(report)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(report)
+
+
+def header(args: argparse.Namespace) -> str:
+    import platform
+
+    import ruamel.yaml
+    import yaml
+
+    return (f"kharden benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; Python "
+            f"{platform.python_version()}, PyYAML {yaml.__version__} (libyaml {yaml.__with_libyaml__}), ruamel.yaml "
+            f"{ruamel.yaml.__version__}; {os.cpu_count()} CPUs; profile `{args.profile}`; best of "
+            f"{args.repeat} (fewer past {args.budget:.0f} s).\n\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""A faster libyaml dumper for stream mode: the same node graph as SafeDumper, so the same bytes out.
+
+Profiled on 1,000 objects, `yaml.dump_all(Dumper=CSafeDumper)` spends most of its time in Python, not in libyaml:
+`represent_data` walks each value's type MRO and keeps alias bookkeeping for every string, and the C emitter calls
+the pure-Python `Resolver.resolve` twice per scalar to decide whether it needs quotes. `Dumper` builds nodes for
+str, dict, list, bool, int and None directly (exactly the nodes SafeRepresenter builds: same tags, styles, flow
+style and anchors for shared dicts and lists), hands every other type to SafeRepresenter, and remembers resolved
+tags per dump. Only for the settings stream mode uses (no sorting, block style); others go the usual way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:
+    from yaml import CSafeDumper as _BaseDumper
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_NULL = "tag:yaml.org,2002:null"
+_CACHE_LIMIT = 100_000
+
+
+class Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+    """CSafeDumper with plain values represented directly and scalar tags resolved once per dump."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tags: dict[tuple[Any, Any, Any], str] = {}
+        # The direct path reproduces SafeRepresenter for these settings only.
+        self._direct = self.default_style is None and self.default_flow_style is False and not self.sort_keys
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is not ScalarNode:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        key = (kind, value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._tags) < _CACHE_LIMIT:
+                self._tags[key] = tag
+        return tag
+
+    if not _BaseDumper.yaml_path_resolvers:  # none: these only look at that empty table, twice per node
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+    def represent_data(self, data: Any) -> Node:
+        if not self._direct:
+            return super().represent_data(data)  # type: ignore[no-any-return]
+        t = type(data)
+        if t is str:
+            return ScalarNode(_STR, data)
+        if t is dict or t is list:
+            node = self.represented_objects.get(id(data))
+            if node is not None:  # shared: SafeDumper gives it an anchor and aliases
+                return node  # type: ignore[no-any-return]
+            self.object_keeper.append(data)
+            return self._mapping(data) if t is dict else self._sequence(data)
+        if t is bool:
+            return ScalarNode(_BOOL, "true" if data else "false")
+        if t is int:
+            return ScalarNode(_INT, str(data))
+        if data is None:
+            return ScalarNode(_NULL, "null")
+        return super().represent_data(data)  # type: ignore[no-any-return]
+
+    def _mapping(self, data: dict[Any, Any]) -> MappingNode:
+        value: list[tuple[Node, Node]] = []
+        node = MappingNode(_MAP, value, flow_style=False)
+        self.represented_objects[id(data)] = node
+        rep = self.represent_data
+        for k, v in data.items():
+            value.append((rep(k), rep(v)))
+        return node
+
+    def _sequence(self, data: list[Any]) -> SequenceNode:
+        value: list[Node] = []
+        node = SequenceNode(_SEQ, value, flow_style=False)
+        self.represented_objects[id(data)] = node
+        rep = self.represent_data
+        value.extend([rep(v) for v in data])
+        return node
