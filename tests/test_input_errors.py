@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Callable
 
@@ -332,3 +333,38 @@ def _fixer() -> Callable[[object], object]:
     except Exception:  # the pipeline or profiles are not on this branch yet
         return lambda source: None
     return lambda source: fix_sources([source], profile, generate=False)
+
+
+# -- the integrations read the same input: they must refuse it the same way -------------------------------------
+ILL_TYPED = [
+    "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: x}\nspec:\n  rules:\n  - http:\n"
+    "      paths:\n      - path: /\n        backend:\n          service: {name: web, port: x}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nmetadata: {name: q}\nspec:\n  containers:\n"
+    "  - {name: a, image: nginx}\n",
+]
+NOT_YET = ("{} does not validate objects yet: it should call kharden.read.validate.validate_source (as "
+           "kharden.run.fix_sources does) before hardening; today an ill-typed Ingress crashes the NetworkPolicy "
+           "generator (AttributeError, exit 3) and a repeated key is silently resolved")
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_YET.format("The Helm post-renderer (kharden/integrations/helm.py)"))
+def test_helm_post_renderer_refuses_ill_typed_input() -> None:
+    from kharden.integrations.helm import post_render
+    from kharden.profile import load_profile
+
+    stream = "---\n".join(ILL_TYPED)
+    with pytest.raises(InputError):
+        post_render(stream, load_profile("restricted"))
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_YET.format("The KRM function (kharden/integrations/krm.py)"))
+def test_krm_function_refuses_ill_typed_input() -> None:
+    from kharden.integrations.krm import process
+
+    items = "".join("- " + textwrap.indent(obj, "  ")[2:] for obj in ILL_TYPED)
+    resource_list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + items
+    try:
+        _, failed = process(resource_list)
+    except InputError:
+        return
+    assert failed, "the KRM function accepted an object with a repeated key"
