@@ -161,7 +161,8 @@ def parse_text(text: str, path: str = "-") -> Source:
         message, line, column = explain_yaml_error(text, e)
         raise InputError(message, file=path, doc=index, line=line, column=column) from None
     except yaml.reader.ReaderError as e:  # a control character; libyaml counts its position in UTF-8 bytes
-        message, line, column = reader_error(text, e, in_bytes=_Loader.__name__ == "CSafeLoader")
+        libyaml = issubclass(_Loader, getattr(yaml, "CSafeLoader", ()))
+        message, line, column = reader_error(text, e, in_bytes=libyaml)
         raise InputError(message, file=path, doc=index, line=line, column=column) from None
     except yaml.YAMLError as e:
         raise InputError(f"not valid YAML: {e}".replace("\n", " "), file=path, doc=index) from None
