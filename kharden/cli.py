@@ -46,16 +46,19 @@ def cli() -> None:
 @click.option("--in-place", "-i", is_flag=True, help="Rewrite the files (atomically).")
 @click.option("--output-dir", "-o", type=click.Path(file_okay=False), help="Write hardened copies here.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of the manifests.")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "jsonpatch"]), default="yaml", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "jsonpatch", "kustomize"]), default="yaml",
+              show_default=True, help="kustomize (with -o DIR): a kustomization of the originals plus patches.")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if anything would change.")
 @click.option("--generate/--no-generate", default=None, help="Generate NetworkPolicies/RBAC (default: profile).")
 @click.option("--generated-file", type=click.Path(dir_okay=False), help="With -i/-o: where generated objects go.")
 @click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write a markdown report here.")
+@click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
 @_jobs_option()
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool, jobs: int) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -63,21 +66,65 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--in-place and --output-dir do not go together")
     if in_place and "-" in paths:
         raise UsageError("--in-place needs files, not stdin")
-    outcome = run.fix(list(paths), profile, generate=generate, audit_log=audit_log, jobs=jobs)
+    if fmt == "kustomize" and not output_dir:
+        raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
+    prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
+    if jobs != 1:
+        outcome = run.fix(list(paths), prof, generate=generate, audit_log=audit_log, jobs=jobs)
+    else:
+        from kharden.progress import read_sources
+
+        outcome = run.fix_sources(read_sources(list(paths)), prof, generate=generate, audit_log=audit_log)
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
+    if report_file:
+        _write_report(outcome, report_file)
+    changes_files = _changes_files(outcome, in_place, output_dir, generated_file)
     if check_only:
         if show_diff:
             click.echo(outcome.diff(), nl=False)
         sys.exit(1 if outcome.changed else 0)
     if show_diff:
         click.echo(outcome.diff(), nl=False)
+    elif fmt == "kustomize":
+        from kharden.integrations import overlay
+
+        overlay.write(outcome, output_dir)  # type: ignore[arg-type]  # checked above
     elif fmt == "jsonpatch":
         click.echo(json.dumps(outcome.jsonpatch(), indent=2))
     elif in_place or output_dir:
         outcome.write(output_dir=output_dir, generated_file=generated_file)
     else:
         sys.stdout.write(outcome.stream())
+    if fail_on_change and changes_files:
+        sys.exit(1)
+
+
+def _changes_files(outcome: Any, in_place: bool, output_dir: str | None, generated_file: str | None) -> bool:
+    """For --fail-on-change: with -i, whether a file's text changes or the generated file is new or differs (the
+    generated objects come back on every run, so their mere presence is no change); otherwise: anything changed."""
+    from kharden.run import GENERATED_FILE
+
+    if not in_place or outcome.outputs:
+        return bool(outcome.changed)
+    if not outcome.result.generated:
+        return False
+    sources = outcome.result.sources
+    target = generated_file or os.path.join(os.path.dirname(sources[0].path) or "." if sources else ".", GENERATED_FILE)
+    try:
+        with open(target, encoding="utf-8", newline="") as f:
+            return bool(f.read() != outcome.generated_stream(False))
+    except OSError:
+        return True
+
+
+def _write_report(outcome: Any, path: str) -> None:
+    """The markdown report of a fix (what changed and why, what is left), e.g. for $GITHUB_STEP_SUMMARY."""
+    from kharden.render import markdown
+    from kharden.write import write_atomic
+
+    r = outcome.result
+    write_atomic(path, markdown.fix_report(r.changes, r.findings, r.generated))
 
 
 @cli.command()
@@ -85,7 +132,8 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
 @click.option("--pss", type=click.Choice(["baseline", "restricted"]), help="Check exactly the PSS controls of a level.")
 @click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
 @_profile_option(default=None)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
+              show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
 @_jobs_option()
 def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
           jobs: int) -> None:
@@ -98,12 +146,31 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: st
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 
-    click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
+    if fmt in ("sarif", "markdown"):
+        from kharden.render import markdown, sarif
+
+        out = json.dumps(sarif.sarif(findings, errors), indent=2) + "\n" if fmt == "sarif" else (
+            markdown.check_report(findings, errors, _unfixed(paths, profile or pss)))
+        click.echo(out, nl=False)
+    else:
+        click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
     for e in errors:
         click.echo(f"kharden: error: {e}", err=True)
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(1 if violations else 0)
+
+
+def _unfixed(paths: tuple[str, ...], profile: str | None) -> list[Any] | None:
+    """What `kharden fix --profile` would leave unfixed on these paths; None when it cannot tell (unreadable input)."""
+    from kharden import run
+
+    if "-" in paths:  # stdin was read once already
+        return None
+    try:
+        return [f for f in run.fix(list(paths), profile or "restricted").result.findings if f.status == "unfixed"]
+    except KhardenError:
+        return None
 
 
 @cli.command()
@@ -134,6 +201,51 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
     outcome = run.fix(list(paths), profile, generate=True, audit_log=audit_log, only_generator=only)
     click.echo(outcome.summary, err=True, nl=False)
     sys.stdout.write(outcome.generated_stream())
+
+
+@cli.command("kustomize-plugin")
+@click.argument("arg", required=False, metavar="[CONFIG|DIR]")
+@click.option("--install", is_flag=True, help="Install the exec plugin under DIR (default: where kustomize looks).")
+def kustomize_plugin(arg: str | None, install: bool) -> None:
+    """kustomize exec plugin: CONFIG (a kind: Hardening file) as argument, resources on stdin -> stdout."""
+    from kharden.integrations import kustomize
+
+    if install:
+        click.echo(kustomize.install(arg))
+        return
+    if not arg:
+        raise UsageError("kustomize-plugin needs the plugin config file (kustomize passes it), or --install [DIR]")
+    config = kustomize.read_config(arg)
+    out, summary = kustomize.transform(sys.stdin.read(), config)
+    if config.summary:
+        click.echo(summary, err=True, nl=False)
+    sys.stdout.write(out)
+
+
+@cli.command()
+def krm() -> None:
+    """KRM function: ResourceList on stdin -> hardened ResourceList with results on stdout (kpt, kustomize)."""
+    from kharden.integrations import krm as krm_fn
+
+    out, failed = krm_fn.process(sys.stdin.read())
+    sys.stdout.write(out)
+    sys.exit(1 if failed else 0)
+
+
+@cli.command("helm-post-render")
+@_profile_option()
+@click.option("--generate/--no-generate", default=None, help="Generate NetworkPolicies/RBAC (default: profile).")
+@click.option("--summary", is_flag=True, help="Write kharden's summary to stderr.")
+def helm_post_render(profile: str, generate: bool | None, summary: bool) -> None:
+    """Helm post-renderer: rendered manifests on stdin -> hardened manifests on stdout (nothing on failure)."""
+    from kharden import run
+    from kharden.integrations import helm
+    from kharden.render import report
+
+    out, result = helm.post_render(sys.stdin.read(), run.resolve_profile(profile), generate)
+    if summary:
+        click.echo(report.fix_summary(result.changes, result.findings, len(result.generated)), err=True, nl=False)
+    sys.stdout.write(out)
 
 
 def main() -> None:

@@ -1,23 +1,158 @@
-"""Atomic file writes for --in-place and --output-dir (placeholder; the reliability work replaces it)."""
+"""Write a file so that it is, at every instant, wholly old or wholly new (`kharden fix --in-place`).
+
+`write_atomic` writes a temporary file beside the target, fsyncs it, renames it over the target with `os.replace`
+(atomic on POSIX and Windows within one filesystem) and fsyncs the directory so the rename survives a power cut.
+A crash or `kill -9` at any moment leaves the target untouched or fully replaced, never half-written.
+
+Deliberate choices (see SECURITY.md):
+- Symlinks are written *through*: the link's final target gets the new content and the link stays a link, so
+  a manifest kept in a shared directory and linked from elsewhere is hardened where it lives. The temporary file is
+  made in the target's directory (a rename cannot cross filesystems).
+- Mode bits are kept; the owner and group are kept where the OS permits (as root, or the same user). Hard links,
+  extended attributes and ACLs are not kept: the rename gives the path a new inode, as every editor's save does.
+- A file whose content would not change is not rewritten (its mtime and inode stay).
+- Temporary files are named `.<name>.kharden-<pid>-<random>.tmp`: hidden, never a manifest suffix, and carrying the
+  writer's process id. `sweep_stale_temps` removes only files of this pattern whose writer is no longer running, so a
+  concurrent kharden run in the same directory is left alone. `write_atomic` sweeps each directory once per process,
+  so the run after a crash cleans up what the crashed run left.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 
+from kharden.errors import KhardenError
 
-def write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.kharden-", suffix=".tmp", dir=directory)
+TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.kharden-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
+_swept: set[str] = set()
+
+
+def write_atomic(path: str, text: str | bytes, *, bom: bool = False) -> bool:
+    """Replace the content of `path` atomically. True if written, False if the content was already the same.
+
+    `text` is encoded as UTF-8 with no newline translation (CRLF stays CRLF); `bom` prepends a UTF-8 byte-order
+    mark (kharden's Source notes whether the input had one). A file that cannot be written (no permission on the
+    directory, disk full, ...) is a KhardenError naming it, and the original is left as it was.
+    """
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        return _write_atomic(path, text, bom)
+    except OSError as e:
+        raise KhardenError(f"cannot write: {e.strerror or e}", file=path) from None
+
+
+def _write_atomic(path: str, text: str | bytes, bom: bool) -> bool:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    target = os.path.realpath(path)  # write through symlinks: the link stays a link
+    directory = os.path.dirname(target) or "."
+    if directory not in _swept:
+        _swept.add(directory)
+        sweep_stale_temps(directory)
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # A device, FIFO or directory: a rename would replace the node itself (as root, even /dev/stdout's tty).
+        raise KhardenError("not a regular file: --in-place rewrites files only", file=path)
+    if st is not None and st.st_size == len(data) and _read(target) == data:
+        return False
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.kharden-{os.getpid()}-", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
+            _copy_metadata(f.fileno(), st)
             os.fsync(f.fileno())
-        if os.path.exists(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _unlink_quietly(tmp)
         raise
+    _fsync_directory(directory)
+    return True
+
+
+def _copy_metadata(fd: int, st: os.stat_result | None) -> None:
+    """Give the temporary file the target's owner (where permitted) and mode; a new file gets 0666 & ~umask."""
+    if st is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        return
+    if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != _owner(fd):
+        try:
+            os.fchown(fd, st.st_uid, st.st_gid)
+        except PermissionError:
+            pass  # not root: the file becomes ours, as with any editor's save; the mode is still kept
+    os.fchmod(fd, stat.S_IMODE(st.st_mode))  # after chown, which may clear set-id bits
+
+
+def _owner(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_uid, st.st_gid
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable. Not possible (nor needed) on Windows, where directories cannot be opened."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(directory, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def sweep_stale_temps(directory: str) -> list[str]:
+    """Remove kharden's own temporary files in `directory` left by a run that no longer exists; return their paths.
+
+    Only regular files matching TEMP_PATTERN are considered, and only when the process id in the name is not a
+    running process (a live concurrent kharden run keeps its temporary file).
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = TEMP_PATTERN.match(entry.name)
+        if not match or not entry.is_file(follow_symlinks=False):
+            continue
+        if int(match["pid"]) != os.getpid() and _running(int(match["pid"])):
+            continue
+        _unlink_quietly(entry.path)
+        removed.append(entry.path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would terminate it on Windows; there, stale files stay for the user
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but is not ours (or cannot tell): leave its file alone
+    return True

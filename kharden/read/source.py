@@ -123,33 +123,49 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
 
 
 def parse_text(text: str, path: str = "-") -> Source:
-    """Parse a whole stream. Raises InputError naming file, document, line and column."""
+    """Parse a whole stream. Raises InputError naming file, document, line and column.
+
+    Before libyaml composes anything, size and (where it could crash libyaml) nesting are checked
+    (kharden.read.limits); each composed document is checked for unsafe tags, huge scalars, deep nesting and
+    alias bombs *before* any value is constructed (kharden.read.limits.check_nodes), so hostile input ends in an
+    InputError, never in a crash or a hang. Object shapes and duplicate keys: kharden.read.validate.
+    """
+    from kharden.read import limits
+    from kharden.read.limits import check_nodes
+
+    # not at the top: validate imports kharden.find, which imports this module
+    from kharden.read.validate import explain_yaml_error, reader_error, surrogate_error
+
     bom = text.startswith("\ufeff")
     if bom:
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     source = Source(path=path, text=text, bom=bom, newline=newline)
+    try:
+        limits.check_text(text, path)
+        loader = _Loader(text)
+    except UnicodeEncodeError as e:  # a lone surrogate from a caller that decoded with errors="surrogateescape"
+        raise surrogate_error(text, e.start, path) from None
     constructor = fastload.Constructor()  # SafeConstructor's values, built directly
-    loader = _Loader(text)
     index = 0
     gc_was_on = fastload.pause_gc()  # node trees stay alive: collecting while they grow only costs time
     try:
         while loader.check_node():
             node = loader.get_node()
+            if node is not None:
+                check_nodes(node, path, index)
             data = constructor.construct_document(node) if node is not None else None
             source.docs.append(Document(source, index, node, data))
             index += 1
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        raise InputError(
-            _yaml_message(e),
-            file=path,
-            doc=index,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
+        message, line, column = explain_yaml_error(text, e)
+        raise InputError(message, file=path, doc=index, line=line, column=column) from None
+    except yaml.reader.ReaderError as e:  # a control character; libyaml counts its position in UTF-8 bytes
+        libyaml = issubclass(_Loader, getattr(yaml, "CSafeLoader", ()))
+        message, line, column = reader_error(text, e, in_bytes=libyaml)
+        raise InputError(message, file=path, doc=index, line=line, column=column) from None
     except yaml.YAMLError as e:
-        raise InputError(f"not valid YAML: {e}", file=path, doc=index) from None
+        raise InputError(f"not valid YAML: {e}".replace("\n", " "), file=path, doc=index) from None
     except RecursionError:
         raise InputError("nesting too deep", file=path, doc=index) from None
     finally:
@@ -164,19 +180,25 @@ def _yaml_message(e: yaml.MarkedYAMLError) -> str:
 
 
 def read_text_file(path: str) -> str:
+    """The text of a file ("-": stdin), refusing files over the size limit and bytes that are not UTF-8."""
+    from kharden.read.limits import MAX_FILE_BYTES, check_size
+
     try:
         if path == "-":
-            raw = sys.stdin.buffer.read()
+            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
             with open(path, "rb") as f:
-                raw = f.read()
+                check_size(os.fstat(f.fileno()).st_size, path)
+                raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", file=path) from None
+    check_size(len(raw), path)  # stdin, or a file that grew while we read it
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InputError("not UTF-8 text", file=path, line=line) from None
+        from kharden.read.validate import not_utf8_error
+
+        raise not_utf8_error(raw, e.start, path) from None
 
 
 def expand_paths(paths: list[str]) -> list[str]:

@@ -1,0 +1,135 @@
+"""KRM function: `kharden krm` reads a ResourceList on stdin and writes it back hardened, with `results`.
+
+    stdin   apiVersion: config.kubernetes.io/v1, kind: ResourceList, items: [...], functionConfig: <Hardening>
+    stdout  the same list: items hardened in place (every annotation, `config.kubernetes.io/*` and
+            `internal.config.kubernetes.io/*` included, passes through), generated objects appended (written by
+            kpt to `kharden-generated.yaml` beside the first input file), and one result per change and per
+            violation kharden could not fix.
+
+Result severities: a change is `info`; an unfixed violation is `warning`, or `error` when the config says
+`enforce: true`; opt-outs and notes are `info`. The function exits 1 when it reports an error result (kpt then
+fails the pipeline), 0 otherwise. A functionConfig it cannot use is an error result, too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any
+
+import yaml
+
+from kharden.errors import InputError, KhardenError
+from kharden.integrations.hardening import HardeningConfig, from_object
+from kharden.model import Change, Finding, ObjectRef, dotted
+
+RL_VERSION = "config.kubernetes.io/v1"
+PATH_KEYS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+INDEX_KEYS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
+GENERATED_FILE = "kharden-generated.yaml"
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+
+
+def process(text: str) -> tuple[str, bool]:
+    """Run the function over a ResourceList text. Returns (output ResourceList text, whether it failed)."""
+    from kharden.read import parse_text
+
+    source = parse_text(text, "<ResourceList>")
+    rl = source.docs[0].data if len(source.docs) == 1 else None
+    if not isinstance(rl, dict) or rl.get("kind") != "ResourceList" or not isinstance(rl.get("items", []), list):
+        raise InputError("stdin must be one ResourceList (config.kubernetes.io/v1) with a list of items", file="-")
+    rl.setdefault("items", [])
+    try:
+        config = from_object(rl.get("functionConfig"), where="functionConfig")
+        results = _harden(source, rl, config)
+    except KhardenError as e:
+        results = [{"message": str(e), "severity": "error", "tags": {"rule": "kharden.config"}}]
+    rl["results"] = (rl.get("results") or []) + results
+    failed = any(r["severity"] == "error" for r in results)
+    return yaml.dump(rl, Dumper=_Dumper, sort_keys=False, width=1 << 16), failed
+
+
+class _Dumper(yaml.SafeDumper):
+    """Timestamps go out as RFC 3339 (`2018-10-27T06:36:27Z`), the form the API server parses; PyYAML's default
+    (`2018-10-27 06:36:27+00:00`) is not. The items are re-serialized here, unlike kharden's spliced file output."""
+
+
+def _timestamp(dumper: yaml.SafeDumper, value: datetime.datetime) -> yaml.Node:
+    text = value.isoformat()
+    if value.utcoffset() == datetime.timedelta(0):
+        text = text.replace("+00:00", "Z")
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
+
+
+_Dumper.add_representer(datetime.datetime, _timestamp)
+
+
+def _harden(source: Any, rl: dict[str, Any], config: HardeningConfig) -> list[dict[str, Any]]:
+    """Harden the items in place, except the ones never deployed: local-config, and kpt's own (the Kptfile)."""
+    from kharden.integrations.subset import annotation, harden
+    from kharden.run import resolve_profile
+
+    deployed = [o for o in source.objects() if str(annotation(o, LOCAL_CONFIG)).lower() != "true"
+                and not o.ref.api_version.split("/")[0].endswith("kpt.dev")]
+    result = harden([source], deployed, resolve_profile(config.profile), config.generate)
+    items: list[Any] = rl["items"]
+    out = [change_result(c, items) for c in result.changes]
+    out += [finding_result(f, items, config.enforce) for f in result.findings]
+    first_path = next((p for p in (_file_of(i) for i in items) if p), None)
+    directory = os.path.dirname(first_path) if first_path else ""
+    for n, obj in enumerate(result.generated):
+        _annotate(obj, os.path.join(directory, GENERATED_FILE), n)
+        items.append(obj)
+    return out
+
+
+def _annotate(obj: dict[str, Any], path: str, index: int) -> None:
+    annotations = obj.setdefault("metadata", {}).setdefault("annotations", {})
+    for key in PATH_KEYS:
+        annotations[key] = path
+    for key in INDEX_KEYS:
+        annotations[key] = str(index)
+
+
+def change_result(c: Change, items: list[Any]) -> dict[str, Any]:
+    r = _base(c.obj, items, f"{c.reason}", "info", f"kharden.{c.mutator}", "fixed")
+    r["field"] = {"path": dotted(c.path), **({"currentValue": c.old} if c.old is not None else {}),
+                  **({"proposedValue": c.new} if c.new is not None else {})}
+    return r
+
+
+def finding_result(f: Finding, items: list[Any], enforce: bool) -> dict[str, Any]:
+    severity = ("error" if enforce else "warning") if f.status == "unfixed" else "info"
+    message = f.message + (f" (not fixed: {f.reason})" if f.status == "unfixed" and f.reason else
+                           f" ({f.reason})" if f.reason else "")
+    r = _base(f.obj, items, message, severity, f.rule, f.status)
+    if f.path:
+        r["field"] = {"path": dotted(f.path)}
+    return r
+
+
+def _base(ref: ObjectRef | None, items: list[Any], message: str, severity: str, rule: str,
+          status: str) -> dict[str, Any]:
+    r: dict[str, Any] = {"message": message, "severity": severity, "tags": {"rule": rule, "status": status}}
+    if ref is None:
+        return r
+    r["resourceRef"] = {"apiVersion": ref.api_version, "kind": ref.kind, "name": ref.name,
+                        **({"namespace": ref.namespace} if ref.namespace else {})}
+    item = items[ref.item] if ref.item is not None and ref.item < len(items) else None
+    path = _file_of(item)
+    if path:
+        index = _annotation(item, INDEX_KEYS)
+        r["file"] = {"path": path, **({"index": int(index)} if index and index.isdigit() else {})}
+    return r
+
+
+def _file_of(item: Any) -> str | None:
+    return _annotation(item, PATH_KEYS)
+
+
+def _annotation(item: Any, keys: tuple[str, ...]) -> str | None:
+    meta = item.get("metadata") if isinstance(item, dict) else None
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    if not isinstance(annotations, dict):
+        return None
+    return next((str(annotations[k]) for k in keys if annotations.get(k) is not None), None)

@@ -1,0 +1,369 @@
+"""Is the input something kharden can safely edit? Every problem as a one-line InputError with file, document,
+line and column.
+
+Two levels:
+- parse errors: `explain_yaml_error` turns libyaml's messages for tabs and unrendered templates into advice, and
+  the other helpers locate bad characters (the checks before construction are in kharden.read.limits);
+- the objects (`validate_source`, `split_objects`): documents that are not mappings, objects without apiVersion or
+  kind, duplicate keys (PyYAML keeps the last silently; the API server refuses them, and a fixer must not pick one
+  for the user), and wrong types in the fields kharden reads or writes (a `containers` mapping,
+  `securityContext: "x"`, `runAsNonRoot: "false"` that Python would call true). `null` is accepted wherever
+  Kubernetes reads it as "unset". `check` reports the broken objects and still checks the others in the same file;
+  `fix` refuses the file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
+
+import yaml
+
+from kharden.errors import InputError
+from kharden.find.podspecs import BUILTIN_GROUPS, BUILTIN_TEMPLATES
+from kharden.model import Path, dotted
+
+if TYPE_CHECKING:
+    from kharden.read.source import Document, KObject, Source
+
+TEMPLATE_ADVICE = "looks like an unrendered template: render it first, e.g. `helm template`"
+_MERGE = "tag:yaml.org,2002:merge"  # `<<`: not constructed itself, merged by SafeConstructor.flatten_mapping
+_STR = "tag:yaml.org,2002:str"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")  # the line breaks libyaml counts
+
+
+# -- parse errors ------------------------------------------------------------------------------------------------
+def _scalar_value(node: yaml.ScalarNode) -> Any:
+    """The YAML 1.1 value of a non-string key: keys Python finds equal collapse into one entry of the dict."""
+    try:
+        return yaml.constructor.SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError):
+        return node.value
+
+
+def explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | None, int | None]:
+    """(message, 1-based line, column) for a YAML error: unrendered templates and tabs get advice, not jargon."""
+    mark = e.problem_mark or e.context_mark
+    if mark is None:
+        return _generic(e), None, None
+    if (e.context or "").startswith("found duplicate anchor") and e.context_mark:
+        first = e.context_mark.line + 1
+        return f"an anchor is defined twice in one document (first at line {first}): rename one", mark.line + 1, \
+            mark.column + 1
+    lines = _LINE_BREAK.split(text)
+    near = sorted({mark.line, max(mark.line - 1, 0)} | ({e.context_mark.line} if e.context_mark else set()))
+    for n in reversed(near):
+        if n < len(lines) and "{{" in lines[n]:
+            return TEMPLATE_ADVICE, n + 1, lines[n].index("{{") + 1
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    indent = re.match(r"[ \t]*", line).group()  # type: ignore[union-attr]
+    if "\t" in indent:
+        return "tab in indentation: YAML indents with spaces only", mark.line + 1, indent.index("\t") + 1
+    return _generic(e), mark.line + 1, mark.column + 1
+
+
+def not_utf8_error(raw: bytes, start: int, path: str) -> InputError:
+    """Where the first byte that is not UTF-8 is: 1-based line and character column, as the YAML errors count."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return InputError("not UTF-8 text (UTF-16, by its byte-order mark): convert it to UTF-8", file=path, line=1)
+    line_start = raw.rfind(b"\n", 0, start) + 1
+    column = len(raw[line_start:start].decode("utf-8", errors="replace")) + 1
+    line = raw.count(b"\n", 0, start) + 1
+    return InputError(f"not UTF-8 text (byte 0x{raw[start]:02x})", file=path, line=line, column=column)
+
+
+def reader_error(text: str, e: yaml.reader.ReaderError, *, in_bytes: bool) -> tuple[str, int, int]:
+    """(message, line, column) for a character YAML does not allow (control characters, most of all)."""
+    index = len(text.encode("utf-8")[: e.position].decode("utf-8", "ignore")) if in_bytes else e.position
+    return (f"character U+{e.character:04X} is not allowed in YAML ({e.reason})", *_line_column(text, index))
+
+
+def surrogate_error(text: str, index: int, path: str) -> InputError:
+    line, column = _line_column(text, index)
+    return InputError("not UTF-8 text (a lone surrogate code point)", file=path, line=line, column=column)
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of a character index, counting line breaks as libyaml does."""
+    breaks = list(_LINE_BREAK.finditer(text, 0, index))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, index - start + 1
+
+
+def _generic(e: yaml.MarkedYAMLError) -> str:
+    return "not valid YAML: " + ", ".join(p for p in (e.context, e.problem) if p)
+
+
+# -- object shapes -----------------------------------------------------------------------------------------------
+# A shape: a type (or tuple of types) for a scalar, a dict for a mapping whose listed keys are checked (others pass),
+# a one-item list for a list of that shape. null is accepted for every field, never for a list item.
+Shape = Union[type, tuple[type, ...], dict[str, Any], list[Any], None]
+
+INT = (int,)  # bool is rejected separately: in Python True is an int
+INT_OR_STR = (int, str)  # ports and quantities may be numbers or names
+STRS: list[Shape] = [str]
+LABEL_SELECTOR: dict[str, Shape] = {"matchLabels": {}, "matchExpressions": [{"key": str, "values": STRS}]}
+SECURITY_CONTEXT: dict[str, Shape] = {
+    "runAsNonRoot": bool, "runAsUser": INT, "runAsGroup": INT, "fsGroup": INT, "supplementalGroups": [INT],
+    "privileged": bool, "allowPrivilegeEscalation": bool, "readOnlyRootFilesystem": bool, "procMount": str,
+    "capabilities": {"add": STRS, "drop": STRS},
+    "seccompProfile": {"type": str, "localhostProfile": str},
+    "appArmorProfile": {"type": str, "localhostProfile": str},
+    "seLinuxOptions": {"user": str, "role": str, "type": str, "level": str},
+    "windowsOptions": {"hostProcess": bool}, "sysctls": [{"name": str, "value": str}],
+}
+CONTAINER: dict[str, Shape] = {
+    "name": str, "image": str, "command": STRS, "args": STRS, "securityContext": SECURITY_CONTEXT,
+    "resources": {"limits": {}, "requests": {}}, "restartPolicy": str,
+    "volumeMounts": [{"name": str, "mountPath": str, "readOnly": bool}],
+    "ports": [{"containerPort": INT, "hostPort": INT, "protocol": str, "name": str}],
+    "env": [{"name": str, "value": str, "valueFrom": {}}], "envFrom": [{"configMapRef": {}, "secretRef": {}}],
+}
+POD_SPEC: dict[str, Shape] = {
+    "securityContext": SECURITY_CONTEXT, "os": {"name": str},
+    "initContainers": [CONTAINER], "containers": [CONTAINER], "ephemeralContainers": [CONTAINER],
+    "volumes": [{"name": str, "hostPath": {"path": str}, "emptyDir": {}, "secret": {}, "configMap": {},
+                 "projected": {"sources": [{}]}}],
+    "hostNetwork": bool, "hostPID": bool, "hostIPC": bool, "hostUsers": bool,
+    "automountServiceAccountToken": bool, "serviceAccountName": str,
+}
+METADATA: dict[str, Shape] = {"name": str, "namespace": str, "labels": {}, "annotations": {}}
+POD_TEMPLATE: dict[str, Shape] = {"metadata": METADATA, "spec": POD_SPEC}
+
+# The other kinds kharden's checks and generators read (NetworkPolicies from Services, Ingresses and routes; RBAC).
+SERVICE_BACKEND: dict[str, Shape] = {"name": str, "port": {"number": INT, "name": str}}
+INGRESS_BACKEND: dict[str, Shape] = {"service": SERVICE_BACKEND, "serviceName": str, "servicePort": INT_OR_STR}
+PEERS: list[Shape] = [{"podSelector": LABEL_SELECTOR, "namespaceSelector": LABEL_SELECTOR, "ipBlock": {"cidr": str}}]
+NETPOL_RULE: dict[str, Shape] = {"from": PEERS, "to": PEERS, "ports": [{"port": INT_OR_STR, "protocol": str}]}
+RBAC_RULES: dict[str, Shape] = {"rules": [{"apiGroups": STRS, "resources": STRS, "verbs": STRS, "resourceNames": STRS,
+                                           "nonResourceURLs": STRS}]}
+RBAC_BINDING: dict[str, Shape] = {"subjects": [{"kind": str, "name": str, "namespace": str}],
+                                  "roleRef": {"kind": str, "name": str, "apiGroup": str}}
+SERVICE_REF: dict[str, Shape] = {"name": str, "namespace": str, "port": INT, "path": str}
+WEBHOOKS: dict[str, Shape] = {"webhooks": [{"name": str, "clientConfig": {"service": SERVICE_REF, "url": str}}]}
+# By kind alone, as the generators read them (an Ingress is an Ingress in networking.k8s.io and in extensions).
+KIND_SHAPES: dict[str, dict[str, Shape]] = {
+    "Service": {"spec": {"selector": {}, "type": str,
+                         "ports": [{"port": INT, "targetPort": INT_OR_STR, "protocol": str, "name": str}]}},
+    "ServiceAccount": {"automountServiceAccountToken": bool},
+    "Ingress": {"spec": {"ingressClassName": str, "defaultBackend": INGRESS_BACKEND, "backend": INGRESS_BACKEND,
+                         "rules": [{"host": str, "http": {"paths": [{"path": str, "backend": INGRESS_BACKEND}]}}]}},
+    "NetworkPolicy": {"spec": {"podSelector": LABEL_SELECTOR, "policyTypes": STRS, "ingress": [NETPOL_RULE],
+                               "egress": [NETPOL_RULE]}},
+    **{route: {"spec": {"parentRefs": [{"name": str, "namespace": str}], "hostnames": STRS,
+                        "rules": [{"backendRefs": [{"name": str, "namespace": str, "port": INT}]}]}}
+       for route in ("HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute")},
+    "APIService": {"spec": {"service": SERVICE_REF}},
+    "ValidatingWebhookConfiguration": WEBHOOKS, "MutatingWebhookConfiguration": WEBHOOKS,
+    "Role": RBAC_RULES, "ClusterRole": RBAC_RULES, "RoleBinding": RBAC_BINDING, "ClusterRoleBinding": RBAC_BINDING,
+}
+WORKLOAD_SPEC: dict[str, Shape] = {"selector": LABEL_SELECTOR}
+
+Key = tuple[int, Optional[int]]  # (document index, item index or None)
+
+
+def validate_source(source: Source, *, pod_templates: dict[tuple[str, str], Path] | None = None) -> list[InputError]:
+    """Every shape problem of every document of `source`, in document order."""
+    return [err for _, err in _problems(source, pod_templates or {})]
+
+
+def split_objects(
+    source: Source, *, pod_templates: dict[tuple[str, str], Path] | None = None
+) -> tuple[list[KObject], list[InputError]]:
+    """(well-formed objects, problems): for `check`, which reports the broken objects and checks the rest."""
+    problems = list(_problems(source, pod_templates or {}))
+    broken = {key for key, _ in problems}
+    good = [o for o in source.objects() if (o.ref.doc, o.ref.item) not in broken and (o.ref.doc, None) not in broken]
+    return good, [err for _, err in problems]
+
+
+def _problems(source: Source, templates: dict[tuple[str, str], Path]) -> Iterator[tuple[Key, InputError]]:
+    for doc in source.docs:
+        data = doc.data
+        if data is None:
+            continue  # an empty document (a lone `---`, or only comments) is fine
+        if not isinstance(data, dict):
+            hint = TEMPLATE_ADVICE if isinstance(data, str) and "{{" in data else None
+            msg = hint or f"document is {_kind_of(data)}, not a Kubernetes object (a mapping with apiVersion and kind)"
+            yield (doc.index, None), _doc_error(doc, (), msg)
+            continue
+        items = data.get("items")
+        if str(data.get("kind", "")).endswith("List") and "items" in data:
+            for err in _object_problems(doc, (), data, templates, as_list=True):
+                yield (doc.index, None), err
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                for err in _object_problems(doc, ("items", i), item, templates):
+                    yield (doc.index, i), err
+        else:
+            for err in _object_problems(doc, (), data, templates):
+                yield (doc.index, None), err
+
+
+def _object_problems(
+    doc: Document, base: Path, obj: Any, templates: dict[tuple[str, str], Path], *, as_list: bool = False
+) -> Iterator[InputError]:
+    if not isinstance(obj, dict):
+        yield _doc_error(doc, base, f"{dotted(base)} is {_kind_of(obj)}, not a Kubernetes object (a mapping)")
+        return
+    label = _label(obj)
+    yield from _duplicate_keys(doc, base, label, skip_items=as_list)
+    for field in ("apiVersion", "kind"):
+        value = obj.get(field)
+        if value is None or value == "":
+            yield _doc_error(doc, base, f"{label}: {field} is missing" if base == () else
+                             f"{label}: {dotted(base)} has no {field}")
+        elif not isinstance(value, str):
+            yield _type_error(doc, base, label, (field,), value, "a string")
+    kind = obj.get("kind")
+    own = KIND_SHAPES.get(kind, {}) if isinstance(kind, str) else {}
+    if _template_path(obj, templates):
+        own = {"spec": WORKLOAD_SPEC}
+    yield from _shape(doc, base, label, (), obj,
+                      {"metadata": METADATA, "items": [None] if as_list else None, **own})
+    yield from _templated_identity(doc, base, label, obj)
+    template = _template_path(obj, templates)
+    if template is not None:
+        yield from _template_problems(doc, base, label, obj, template)
+
+
+IDENTITY: tuple[Path, ...] = (("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace"))
+
+
+def _templated_identity(doc: Document, base: Path, label: str, obj: dict[str, Any]) -> Iterator[InputError]:
+    """`{{` in a quoted name or kind: an unrendered chart (Kubernetes names cannot hold braces, so it is never data)."""
+    meta = obj.get("metadata")
+    for path in IDENTITY:
+        value = obj.get(str(path[0])) if len(path) == 1 else meta.get(str(path[1])) if isinstance(meta, dict) else None
+        if isinstance(value, str) and "{{" in value:
+            yield _doc_error(doc, base + path, f"{label}: {dotted(path)}: {TEMPLATE_ADVICE}")
+
+
+def _duplicate_keys(doc: Document, base: Path, label: str, *, skip_items: bool) -> Iterator[InputError]:
+    """Every repeated key in the object at `base`, at the line of its second occurrence.
+
+    Found on the node tree: the constructed dict has already kept the last value silently, while the text (where
+    kharden splices its edits) has both. A List's `items` are objects of their own and judged one by one.
+    """
+    root = doc.node_at(base)
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    found = []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        first: dict[Any, yaml.Node] = {}
+        for key, value in node.value:
+            if skip_items and node is root and isinstance(key, yaml.ScalarNode) and key.value == "items":
+                continue
+            stack.append(value)
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
+                continue
+            # Non-string keys by their YAML 1.1 value, as the dict they become sees them: `0x1F` is `31`, `on` is `1`.
+            ident = key.value if key.tag == _STR else (_STR, _scalar_value(key))
+            if ident in first:
+                line = first[ident].start_mark.line + 1
+                found.append(_node_error(doc, key, f"{label}: duplicate key {key.value!r} (first at line {line})"))
+            first.setdefault(ident, key)
+    yield from sorted(found, key=lambda e: (e.line or 0, e.column or 0))
+
+
+def _group_kind(obj: dict[str, Any]) -> tuple[str, str]:
+    kind, api = obj.get("kind"), obj.get("apiVersion")
+    if not isinstance(kind, str) or not isinstance(api, str):
+        return "", ""
+    return (api.split("/")[0] if "/" in api else ""), kind
+
+
+def _template_path(obj: dict[str, Any], templates: dict[tuple[str, str], Path]) -> Path | None:
+    group, kind = _group_kind(obj)
+    if kind in BUILTIN_TEMPLATES and group in BUILTIN_GROUPS:
+        return BUILTIN_TEMPLATES[kind]
+    return templates.get((group, kind))
+
+
+def _template_problems(doc: Document, base: Path, label: str, obj: Any, template: Path) -> Iterator[InputError]:
+    value = obj
+    for n in range(len(template)):
+        value = value.get(template[n])
+        if value is None:
+            return  # an absent (or null) template: nothing to harden, nothing to check
+        if not isinstance(value, dict):
+            yield _type_error(doc, base, label, template[: n + 1], value, "a mapping")
+            return
+    # A Pod is its own template: its metadata was checked with the object's.
+    yield from _shape(doc, base, label, template, value, POD_TEMPLATE if template else {"spec": POD_SPEC})
+
+
+def _shape(doc: Document, base: Path, label: str, path: Path, value: Any, shape: Shape) -> Iterator[InputError]:
+    """Check `value` at `path` against `shape`; recursion follows the (small, fixed) shape tables only."""
+    if shape is None:
+        return
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            yield _type_error(doc, base, label, path, value, "a mapping")
+            return
+        for key, sub in shape.items():
+            if value.get(key) is not None:
+                yield from _shape(doc, base, label, path + (key,), value[key], sub)
+    elif isinstance(shape, list):
+        if not isinstance(value, list):
+            yield _type_error(doc, base, label, path, value, "a list")
+            return
+        if shape[0] is None:
+            return
+        for i, item in enumerate(value):
+            if item is None:
+                yield _type_error(doc, base, label, path + (i,), item, _expected(shape[0]))
+            else:
+                yield from _shape(doc, base, label, path + (i,), item, shape[0])
+    elif not isinstance(value, shape) or (isinstance(value, bool) and shape is INT):
+        yield _type_error(doc, base, label, path, value, _expected(shape))
+
+
+def _expected(shape: Shape) -> str:
+    if isinstance(shape, dict):
+        return "a mapping"
+    if isinstance(shape, list):
+        return "a list"
+    names: dict[Any, str] = {bool: "true or false", str: "a string", INT: "an integer",
+                             INT_OR_STR: "an integer or a string"}
+    return names.get(shape, "something else")
+
+
+def _type_error(doc: Document, base: Path, label: str, path: Path, value: Any, expected: str) -> InputError:
+    if isinstance(value, str) and "{{" in value and expected != "a string":
+        return _doc_error(doc, base + path, f"{label}: {dotted(path)}: {TEMPLATE_ADVICE}")
+    return _doc_error(doc, base + path, f"{label}: {dotted(path)} must be {expected}, not {_kind_of(value)}")
+
+
+def _doc_error(doc: Document, path: Path, message: str) -> InputError:
+    return _node_error(doc, doc.node_at(path), message)
+
+
+def _node_error(doc: Document, node: yaml.Node | None, message: str) -> InputError:
+    mark = node.start_mark if node is not None else None
+    return InputError(
+        message, file=doc.source.path, doc=doc.index,
+        line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
+    )
+
+
+def _label(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    kind = obj.get("kind")
+    return f"{kind if isinstance(kind, str) and kind else 'object'}/{name if isinstance(name, str) else '?'}"
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", dict: "a mapping",
+             list: "a list", bytes: "binary data"}
+    return names.get(type(value), f"a {type(value).__name__}")

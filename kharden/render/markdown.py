@@ -1,0 +1,122 @@
+"""Markdown reports for a pull-request comment or a CI job summary ($GITHUB_STEP_SUMMARY).
+
+`check`: what is wrong, split into what `kharden fix` can fix and what needs a human (with the reason).
+`fix`: what changed and why (per object, per field), what was generated, and what still needs a human.
+Both are renderings of the same Change and Finding records as every other output.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Any, Iterable
+
+from kharden.model import Change, Finding, dotted
+from kharden.render.rules import rule
+
+
+def cell(value: Any) -> str:
+    """A table cell: pipes escaped, newlines flattened, code-ish values in backticks."""
+    text = str(value).replace("|", "\\|").replace("\n", " ")
+    return text
+
+
+def _code(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, separators=(", ", ": ")) if not isinstance(value, str) else value
+    return "`" + cell(text).replace("`", "'") + "`"
+
+
+def _where(f: Finding) -> str:
+    if f.obj is None:
+        return ""
+    return f"`{f.obj.file}" + (f":{f.line}" if f.line else "") + "`"
+
+
+def _findings_table(findings: list[Finding], with_reason: bool) -> list[str]:
+    head = "| Where | Object | Rule | Problem |" + (" Why not fixed |" if with_reason else "")
+    sep = "|---|---|---|---|" + ("---|" if with_reason else "")
+    rows = [head, sep]
+    for f in findings:
+        row = f"| {_where(f)} | {cell(f.obj.label()) if f.obj else ''} | `{f.rule}` | {cell(f.message)} |"
+        rows.append(row + (f" {cell(f.reason)} |" if with_reason else ""))
+    return rows
+
+
+def check_report(findings: Iterable[Finding], errors: Iterable[Exception] = (),
+                 unfixed: Iterable[Finding] | None = None) -> str:
+    """`unfixed`: what `kharden fix` left unfixed on the same input (the truth about what needs a human); without
+    it, the controls kharden never fixes are listed as needing a human."""
+    from kharden.checks.pss import NOT_FIXABLE
+
+    findings, errors = list(findings), list(errors)
+    left = {(u.obj, u.rule): u.reason for u in unfixed} if unfixed is not None else None
+    violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
+    needs_human = [(f.obj, f.rule) in left if left is not None else f.rule in NOT_FIXABLE for f in violations]
+    fixable = [f for f, h in zip(violations, needs_human) if not h]
+    human = [replace(f, reason=f.reason or (left or {}).get((f.obj, f.rule)) or NOT_FIXABLE.get(f.rule, ""))
+             for f, h in zip(violations, needs_human) if h]
+    lines = ["## kharden check", ""]
+    if not violations and not errors:
+        return "\n".join(lines + ["No violations found.", ""])
+    lines.append(f"**{len(violations)} violation(s)** in {len({f.obj.file for f in violations if f.obj})} file(s): "
+                 f"{len(fixable)} `kharden fix` can fix, {len(human)} need a human.")
+    if fixable:
+        lines += ["", "### `kharden fix` can fix", ""] + _findings_table(fixable, with_reason=False)
+    if human:
+        lines += ["", "### Needs a human", ""] + _findings_table(human, with_reason=True)
+    lines += _other(findings, violations) + _errors(errors) + _rule_notes(violations)
+    return "\n".join(lines) + "\n"
+
+
+def _other(findings: list[Finding], violations: list[Finding]) -> list[str]:
+    rest = [f for f in findings if f not in violations]
+    if not rest:
+        return []
+    return ["", "### Notes", ""] + [f"- {_where(f)} {cell(f.message)}" + (f" ({cell(f.reason)})" if f.reason else "")
+                                    for f in rest]
+
+
+def _errors(errors: list[Exception]) -> list[str]:
+    return ["", "### Files kharden could not read", ""] + [f"- {cell(e)}" for e in errors] if errors else []
+
+
+def _rule_notes(findings: list[Finding]) -> list[str]:
+    ids = sorted({f.rule for f in findings})
+    if not ids:
+        return []
+    out = ["", "<details><summary>What the rules mean</summary>", ""]
+    out += [f"- `{r.id}` ({r.title}): {cell(r.help.splitlines()[0])}" for r in (rule(i) for i in ids)]
+    return out + ["", "</details>"]
+
+
+def fix_report(changes: list[Change], findings: list[Finding], generated: list[dict[str, Any]]) -> str:
+    """What `kharden fix` changed and why, what it generated, and what still needs a human."""
+    objects = list(dict.fromkeys(c.obj for c in changes))
+    lines = ["## kharden fix", ""]
+    per = Counter(c.mutator for c in changes)
+    lines.append(f"**{len(changes)} change(s)** to {len(objects)} object(s) in {len({o.file for o in objects})} "
+                 f"file(s)" + (f"; {len(generated)} object(s) generated" if generated else "") + ".")
+    if per:
+        lines += ["", "| Mutator | Changes |", "|---|---|"] + [f"| `{m}` | {n} |" for m, n in per.items()]
+    if objects:
+        lines += ["", "### What changed and why"]
+    for ref in objects:
+        lines += ["", f"<details><summary><code>{cell(ref.file)}</code>: {cell(ref.label())}</summary>", "",
+                  "| Field | Change | Why |", "|---|---|---|"]
+        for c in (c for c in changes if c.obj == ref):
+            what = {"add": f"set {_code(c.new)}", "replace": f"{_code(c.old)} → {_code(c.new)}",
+                    "remove": f"removed {_code(c.old)}"}[c.op]
+            lines.append(f"| `{cell(dotted(c.path))}` | {what} | {cell(c.reason)} |")
+        lines += ["", "</details>"]
+    if generated:
+        lines += ["", "### Generated", ""] + [
+            f"- {cell(g.get('kind'))}/{cell((g.get('metadata') or {}).get('name'))}" for g in generated]
+    unfixed = [f for f in findings if f.status == "unfixed"]
+    if unfixed:
+        lines += ["", "### Still needs a human", ""] + _findings_table(unfixed, with_reason=True)
+    lines += _other(findings, unfixed)
+    if not changes and not generated and not unfixed:
+        lines += ["", "Nothing to change: the manifests already meet the profile."]
+    return "\n".join(lines) + "\n"

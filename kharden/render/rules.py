@@ -1,0 +1,94 @@
+"""What each rule id means, for reports that explain themselves (SARIF rule help, markdown reports).
+
+Rule ids are stable (`pss.<control>`, `kharden.<mutatorID>`, `netpol.<what>`, `rbac.<what>`); this table gives each
+a title, a help text and a security severity (0-10, as GitHub code scanning reads `security-severity`). An id not
+listed here still gets a help text: a mutator's module docstring, or a generic line for its family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PSS_DOC = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    help: str
+    severity: float  # 0-10
+
+    @property
+    def level(self) -> str:
+        return "error" if self.severity >= 7 else "warning" if self.severity >= 4 else "note"
+
+
+_PSS: dict[str, tuple[str, str, float]] = {
+    "windowsHostProcess": ("Windows HostProcess containers", "HostProcess containers have full access to the Windows "
+                           "host. Remove `hostProcess: true`.", 9.0),
+    "hostNamespaces": ("Host namespaces", "Sharing the host network, PID or IPC namespace lets a container see and "
+                       "reach host processes and traffic. Set hostNetwork, hostPID and hostIPC to false.", 8.5),
+    "privileged": ("Privileged containers", "A privileged container has every capability and all host devices: it is "
+                   "root on the node. Set `securityContext.privileged: false`.", 9.0),
+    "capabilities_baseline": ("Added capabilities", "Only the default capability set may be added (baseline). Remove "
+                              "the extra entries from `capabilities.add`.", 7.5),
+    "hostPathVolumes": ("hostPath volumes", "A hostPath volume mounts the node's file system into the pod. Use an "
+                        "emptyDir, a ConfigMap or a PersistentVolumeClaim instead.", 8.0),
+    "hostPorts": ("Host ports", "A hostPort binds the node's network interface and bypasses network policy. Use a "
+                  "Service instead.", 6.0),
+    "hostProbesAndHostLifecycle": ("Probe and lifecycle hosts", "A probe or lifecycle handler with `host` set makes "
+                                   "the kubelet contact another machine. Remove the `host` field.", 5.0),
+    "appArmorProfile": ("AppArmor profile", "Overriding or disabling the default AppArmor profile weakens "
+                        "confinement. Use RuntimeDefault or a Localhost profile.", 6.5),
+    "seLinuxOptions": ("SELinux options", "Custom SELinux types, users or roles can escape confinement. Only the "
+                       "container_t family of types is allowed.", 6.5),
+    "procMount": ("/proc mount", "An Unmasked /proc exposes host kernel information. Use the Default procMount.", 6.0),
+    "seccompProfile_baseline": ("Seccomp profile (baseline)", "An Unconfined seccomp profile allows every system call. "
+                                "Use RuntimeDefault or a Localhost profile.", 6.5),
+    "sysctls": ("Unsafe sysctls", "Only the safe, namespaced sysctls may be set by a pod; others affect the whole "
+                "node.", 6.0),
+    "restrictedVolumes": ("Volume types", "Restricted pods may only use configMap, csi, downwardAPI, emptyDir, "
+                          "ephemeral, persistentVolumeClaim, projected and secret volumes.", 5.5),
+    "allowPrivilegeEscalation": ("Privilege escalation", "Without `allowPrivilegeEscalation: false` a process can gain "
+                                 "more privileges than its parent (setuid binaries).", 6.0),
+    "runAsNonRoot": ("Running as root", "Containers must run as a non-root user: set `runAsNonRoot: true` (and a "
+                     "non-zero runAsUser).", 6.0),
+    "runAsUser": ("runAsUser 0", "`runAsUser: 0` runs the container as root. Use a non-zero user id.", 6.0),
+    "seccompProfile_restricted": ("Seccomp profile", "Restricted pods must set a seccomp profile: "
+                                  "`seccompProfile.type: RuntimeDefault` (or Localhost).", 5.5),
+    "capabilities_restricted": ("Capabilities", "Restricted containers must drop ALL capabilities and may add back "
+                                "only NET_BIND_SERVICE.", 5.5),
+    "procMount_restricted": ("/proc mount (restricted)", "Restricted pods must use the Default procMount.", 5.0),
+}
+
+_FAMILY: dict[str, tuple[str, float]] = {
+    "pss": ("A Pod Security Standards control.", 6.0),
+    "kharden": ("A hardening setting the kharden profile asks for beyond the Pod Security Standards.", 3.5),
+    "netpol": ("A NetworkPolicy finding: traffic that is allowed but should not be, or a policy kharden could not "
+               "derive.", 4.0),
+    "rbac": ("An RBAC finding: permissions broader than the workload needs.", 7.0),
+}
+
+
+def rule(rule_id: str, example_message: str = "") -> Rule:
+    """The rule for an id: the table above, a mutator's docstring, or its family's generic text."""
+    family, _, name = rule_id.partition(".")
+    if family == "pss" and name in _PSS:
+        title, text, severity = _PSS[name]
+        return Rule(rule_id, title, f"{text}\n\nPod Security Standards: {PSS_DOC}", severity)
+    generic, severity = _FAMILY.get(family, ("A kharden finding.", 3.0))
+    text = _mutator_doc(name) if family == "kharden" else ""
+    if example_message:
+        generic += f" For example: {example_message}"
+    return Rule(rule_id, name or rule_id, text or generic, severity)
+
+
+def _mutator_doc(mutator_id: str) -> str:
+    try:
+        from kharden.mutators import MUTATORS
+    except ImportError:  # pragma: no cover
+        return ""
+    module = MUTATORS.get(mutator_id)
+    doc = (module.__doc__ or "").strip() if module is not None else ""
+    return doc.split("\n\n")[0].replace("\n", " ") if doc else ""

@@ -1,0 +1,148 @@
+"""CI outputs: SARIF for GitHub code scanning, markdown reports, `fix --fail-on-change`.
+
+No SARIF 2.1.0 JSON schema is installed on these machines (nor shipped by any package in the venv), so the SARIF
+test checks the structure GitHub code scanning documents as required (version, tool.driver.name, rules with ids,
+results with ruleId, message.text, a physical location with a relative uri and a startLine, partialFingerprints)
+through a JSON schema written here, plus the properties kharden promises (real lines, stable fingerprints).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import jsonschema
+
+from kharden.render import markdown
+from tests.integration_helpers import APP, kharden
+
+_TEXT = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1}}}
+GITHUB_SARIF = {
+    "type": "object",
+    "required": ["version", "runs"],
+    "properties": {
+        "version": {"const": "2.1.0"},
+        "runs": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["tool", "results"],
+            "properties": {
+                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
+                    "type": "object", "required": ["name", "rules"], "properties": {
+                        "name": {"const": "kharden"},
+                        "rules": {"type": "array", "items": {
+                            "type": "object", "required": ["id", "shortDescription", "fullDescription", "help",
+                                                           "properties"],
+                            "properties": {"id": {"type": "string"}, "help": _TEXT, "shortDescription": _TEXT,
+                                           "properties": {"type": "object", "required": ["security-severity"],
+                                                          "properties": {"security-severity": {
+                                                              "type": "string", "pattern": r"^(10|\d)\.\d$"}}}}}}}}}},
+                "results": {"type": "array", "items": {
+                    "type": "object", "required": ["ruleId", "message", "locations", "partialFingerprints", "level"],
+                    "properties": {
+                        "level": {"enum": ["none", "note", "warning", "error"]},
+                        "message": _TEXT,
+                        "locations": {"type": "array", "minItems": 1, "items": {
+                            "type": "object", "required": ["physicalLocation"], "properties": {"physicalLocation": {
+                                "type": "object", "required": ["artifactLocation", "region"], "properties": {
+                                    "artifactLocation": {"type": "object", "required": ["uri"], "properties": {
+                                        "uri": {"type": "string", "pattern": r"^(?!/|\./|\.\./)[^\\\\]+$"}}},
+                                    "region": {"type": "object", "required": ["startLine"], "properties": {
+                                        "startLine": {"type": "integer", "minimum": 1}}}}}}}},
+                        "partialFingerprints": {"type": "object", "minProperties": 1}}}}}}},
+    },
+}
+
+
+def _sarif(cwd: str, *paths: str) -> dict:
+    done = kharden("check", "--format", "sarif", *paths, cwd=cwd)
+    assert done.returncode == 1, done.stderr
+    return json.loads(done.stdout)
+
+
+def _copy_app(tmp_path: str) -> str:
+    repo = os.path.join(tmp_path, "repo")
+    shutil.copytree(APP, os.path.join(repo, "deploy"))
+    return repo
+
+
+def test_sarif_has_the_structure_github_requires(tmp_path: str) -> None:
+    repo = _copy_app(str(tmp_path))
+    log = _sarif(repo, "deploy")
+    jsonschema.validate(log, GITHUB_SARIF)
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert len({r["id"] for r in rules}) == len(rules)
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
+        "deploy/cron.yaml", "deploy/workloads.yaml"}
+
+
+def test_sarif_lines_point_at_the_offending_field(tmp_path: str) -> None:
+    repo = _copy_app(str(tmp_path))
+    results = _sarif(repo, "deploy")["runs"][0]["results"]
+    privileged = next(r for r in results if r["ruleId"] == "pss.privileged")
+    location = privileged["locations"][0]["physicalLocation"]
+    lines = open(os.path.join(repo, location["artifactLocation"]["uri"])).read().splitlines()
+    assert lines[location["region"]["startLine"] - 1].strip() == "privileged: true"
+
+
+def test_sarif_fingerprints_survive_moved_lines(tmp_path: str) -> None:
+    repo = _copy_app(str(tmp_path))
+    before = _sarif(repo, "deploy")["runs"][0]["results"]
+    path = os.path.join(repo, "deploy", "cron.yaml")
+    text = open(path).read()
+    with open(path, "w") as f:
+        f.write("# a new comment line\n" + text)
+    after = _sarif(repo, "deploy")["runs"][0]["results"]
+    key = lambda r: r["partialFingerprints"]["khardenFinding/v1"]  # noqa: E731
+    assert sorted(map(key, before)) == sorted(map(key, after))
+    assert len(set(map(key, before))) == len(before)
+    moved = {key(r): r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in after}
+    for r in before:
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("cron.yaml"):
+            assert moved[key(r)] == r["locations"][0]["physicalLocation"]["region"]["startLine"] + 1
+
+
+def test_check_markdown_splits_what_fix_can_fix_from_what_needs_a_human() -> None:
+    done = kharden("check", "--format", "markdown", APP)
+    assert done.returncode == 1
+    fixable, human = done.stdout.split("### Needs a human")
+    assert "`pss.runAsNonRoot`" in fixable and "`pss.privileged`" not in fixable
+    assert "`pss.privileged`" in human and "does not overwrite" in human
+
+
+def test_fix_report_says_what_changed_why_and_what_is_left(tmp_path: str) -> None:
+    report = os.path.join(str(tmp_path), "report.md")
+    done = kharden("fix", "-q", "--report", report, APP)
+    assert done.returncode == 0
+    text = open(report).read()
+    assert "### What changed and why" in text and "### Still needs a human" in text
+    assert "| `spec.template.spec.securityContext.runAsNonRoot` | set `true` |" in text
+    assert "`pss.privileged`" in text.split("### Still needs a human")[1]
+
+
+def test_markdown_cells_escape_pipes() -> None:
+    assert markdown.cell("a|b\nc") == "a\\|b c"
+
+
+def test_fail_on_change_exits_1_only_when_files_changed(tmp_path: str) -> None:
+    repo = _copy_app(str(tmp_path))
+    first = kharden("fix", "-i", "--fail-on-change", "-q", "deploy", cwd=repo)
+    assert first.returncode == 1, first.stderr
+    second = kharden("fix", "-i", "--fail-on-change", "-q", "deploy", cwd=repo)
+    assert second.returncode == 0, second.stderr
+    assert kharden("fix", "-i", "-q", "deploy", cwd=repo).returncode == 0  # default stays 0
+
+
+def test_fail_on_change_ignores_generated_objects_that_are_already_written(tmp_path: str) -> None:
+    repo = _copy_app(str(tmp_path))
+    with open(os.path.join(repo, "netpol-only.yaml"), "w") as f:
+        f.write("extends: restricted\ngenerators:\n  rbac: {enabled: false}\n  networkPolicies: {enabled: true}\n")
+    args = ("fix", "-i", "-q", "--fail-on-change", "--profile", "netpol-only.yaml", "deploy/workloads.yaml")
+    assert kharden(*args, cwd=repo).returncode == 1
+    generated = os.path.join(repo, "deploy", "kharden-generated.yaml")
+    assert "NetworkPolicy" in open(generated).read()
+    assert kharden(*args, cwd=repo).returncode == 0
+    os.unlink(generated)
+    assert kharden(*args, cwd=repo).returncode == 1  # re-created: a change

@@ -1,0 +1,126 @@
+"""The command line as users run it: the installed `kharden` entry point, exit codes, outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonpatch
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from kharden.cli import cli
+from tests.conftest import CORPUS, REPO
+
+POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web  # keep me\nspec:\n  containers:\n  - name: c\n    image: nginx\n"
+
+
+def kharden(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("kharden")
+    if exe is None:
+        pytest.skip("the kharden entry point is not installed (pip install -e .)")
+    return subprocess.run([exe, *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_entry_point_fix_stdin_to_stdout() -> None:
+    proc = kharden("fix", "--no-generate", "-", stdin=POD)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web  # keep me\n")
+    assert "runAsNonRoot: true" in proc.stdout
+    assert "object(s) changed" in proc.stderr
+
+
+def test_version_and_python_dash_m() -> None:
+    assert kharden("--version").stdout.startswith("kharden, version ")
+    proc = subprocess.run([sys.executable, "-m", "kharden", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0 and "kharden" in proc.stdout
+
+
+def test_bad_input_exit_2_one_line_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: v1\nkind: Pod\nspec: [\n")
+    proc = kharden("fix", str(bad))
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and str(bad) in proc.stderr
+
+
+def test_in_place_rewrites_only_changed_files(tmp_path: Path) -> None:
+    changed, hardened = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    changed.write_text(POD)
+    proc = kharden("fix", "--no-generate", str(changed))
+    hardened.write_text(proc.stdout)
+    before = hardened.stat().st_mtime_ns
+    assert kharden("fix", "-i", "--no-generate", str(tmp_path)).returncode == 0
+    assert changed.read_text() == proc.stdout
+    assert hardened.stat().st_mtime_ns == before, "an unchanged file must not be rewritten"
+
+
+def test_check_flag_exit_codes(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(POD)
+    assert kharden("fix", "--check", "--no-generate", str(f)).returncode == 1
+    f.write_text(kharden("fix", "--no-generate", str(f)).stdout)
+    assert kharden("fix", "--check", "--no-generate", str(f)).returncode == 0
+
+
+def test_diff_and_jsonpatch(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(POD)
+    diff = kharden("fix", "--diff", "--no-generate", str(f)).stdout
+    assert diff.startswith(f"--- a/{f}\n+++ b/{f}\n") and "+    securityContext:\n" in diff
+    out = json.loads(kharden("fix", "--format", "jsonpatch", "--no-generate", str(f)).stdout)
+    (entry,) = out["patches"]
+    assert (entry["kind"], entry["name"]) == ("Pod", "web")
+    fixed = yaml.safe_load(kharden("fix", "--no-generate", str(f)).stdout)
+    assert jsonpatch.apply_patch(yaml.safe_load(POD), entry["patch"]) == fixed
+
+
+def test_output_dir_keeps_layout(tmp_path: Path) -> None:
+    src = tmp_path / "src" / "apps"
+    src.mkdir(parents=True)
+    (src / "p.yaml").write_text(POD)
+    proc = kharden("fix", "--no-generate", "-o", str(tmp_path / "out"), "src", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "runAsNonRoot" in (tmp_path / "out" / "src" / "apps" / "p.yaml").read_text()
+    assert (src / "p.yaml").read_text() == POD
+
+
+def test_check_json_names_file_line_and_container(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(POD)
+    proc = kharden("check", "--pss", "restricted", "--format", "json", str(f))
+    assert proc.returncode == 1
+    findings = json.loads(proc.stdout)
+    ape = next(x for x in findings if x["rule"] == "pss.allowPrivilegeEscalation")
+    assert (ape["file"], ape["object"], ape["container"]) == (str(f), "Pod/web", "c")
+    assert ape["line"] == 7
+
+
+def test_profiles_list_and_show() -> None:
+    listing = kharden("profiles").stdout
+    assert {"baseline", "restricted", "strict"} <= {line.split()[0] for line in listing.splitlines()}
+    shown = yaml.safe_load(kharden("profiles", "restricted").stdout)
+    assert shown["pss"] == "restricted" and shown["mutators"]["runAsNonRoot"]["enabled"] is True
+
+
+def test_bad_profile_key_names_key_and_file(tmp_path: Path) -> None:
+    prof = tmp_path / "p.yaml"
+    prof.write_text("extends: restricted\nmutators:\n  resources:\n    limitz: {}\n")
+    proc = kharden("fix", "--profile", str(prof), "-", stdin=POD)
+    assert proc.returncode == 2
+    assert "limitz" in proc.stderr and str(prof) in proc.stderr
+
+
+FIXTURES = sorted((CORPUS / "pod-security-admission").glob("*/*/*/*.yaml")) if CORPUS.is_dir() else []
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[str(p.relative_to(CORPUS)) for p in FIXTURES])
+def test_check_pss_agrees_with_every_official_fixture(path: Path) -> None:
+    level, verdict = path.parts[-4], path.parts[-2]
+    result = CliRunner().invoke(cli, ["check", "--pss", level, str(path)])
+    assert result.exit_code == (0 if verdict == "pass" else 1), result.output
