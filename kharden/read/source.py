@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import yaml
 
@@ -122,7 +122,7 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
     )
 
 
-def parse_text(text: str, path: str = "-") -> Source:
+def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | None = None) -> Source:
     """Parse a whole stream. Raises InputError naming file, document, line and column.
 
     Before libyaml composes anything, size and (where it could crash libyaml) nesting are checked
@@ -156,6 +156,8 @@ def parse_text(text: str, path: str = "-") -> Source:
                 check_nodes(node, path, index)
             data = constructor.construct_document(node) if node is not None else None
             source.docs.append(Document(source, index, node, data))
+            if each is not None:  # stream mode: validate the document, then drop its node tree
+                each(source.docs[-1])
             index += 1
     except yaml.MarkedYAMLError as e:
         message, line, column = explain_yaml_error(text, e)
