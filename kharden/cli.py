@@ -68,6 +68,8 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--in-place needs files, not stdin")
     if fmt == "kustomize" and not output_dir:
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
+    if fmt == "kustomize" and "-" in paths:
+        raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
     prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
     if jobs != 1:
         outcome = run.fix(list(paths), prof, generate=generate, audit_log=audit_log, jobs=jobs)

@@ -12,9 +12,9 @@ import yaml
 from kharden.errors import KhardenError
 from kharden.gcpause import paused
 from kharden.model import Change, Finding
-from kharden.pipeline import Result, check as check_sources, harden
+from kharden.pipeline import Result, check_groups, harden
 from kharden.profile import Profile, load_profile
-from kharden.read import Source, read_paths
+from kharden.read import KObject, Source, read_paths
 from kharden.read.source import expand_paths, parse_text, read_text_file
 from kharden.render import diff as diff_render, fastverify, patch, report
 
@@ -108,7 +108,7 @@ def fix_sources(
     if only_generator is not None:
         gens = {g: {**o, "enabled": g == only_generator} for g, o in prof.generators.items()}
         prof = dataclasses.replace(prof, generators=gens)
-    _validate(sources)
+    validate(sources, prof)
     result = harden(sources, prof, generate_=generate, audit_log=audit_log)
     by_file: dict[str, list[Change]] = {}
     for c in result.changes:
@@ -131,15 +131,34 @@ def fix(paths: list[str], profile: str | Profile, *, jobs: int = 1, **kw: Any) -
     return fix_sources(read_paths(paths), prof, **kw)
 
 
-def _validate(sources: list[Source]) -> None:
-    try:
-        from kharden.read.validate import validate_source
-    except ImportError:  # pragma: no cover - lands with the reliability work
-        return
+def validate(sources: list[Source], profile: Profile | None = None) -> None:
+    """Refuse ill-shaped input before anything is changed: the first problem, located (all are listed by check)."""
+    from kharden.read.validate import validate_source
+
+    templates = profile.pod_templates if profile else None
     for s in sources:
-        errors = validate_source(s)
+        errors = validate_source(s, pod_templates=templates)
         if errors:
             raise errors[0]
+
+
+def checkable(paths: list[str], profile: Profile | None) -> tuple[list[KObject], list[KhardenError]]:
+    """The well-formed objects of every readable file, and an error for each file or object that is not."""
+    from kharden.read.validate import split_objects
+
+    templates = profile.pod_templates if profile else None
+    objects: list[KObject] = []
+    errors: list[KhardenError] = []
+    for p in expand_paths(paths):
+        try:
+            source = parse_text(read_text_file(p), p)
+        except KhardenError as e:
+            errors.append(e)
+            continue
+        good, problems = split_objects(source, pod_templates=templates)
+        objects += good
+        errors += problems
+    return objects, errors
 
 
 @paused
@@ -152,10 +171,6 @@ def check(
         from kharden.parallel import check_files
 
         return check_files(files, pss=pss, version=version, profile=prof, jobs=jobs)
-    sources, errors = [], []
-    for p in expand_paths(paths):
-        try:
-            sources.append(parse_text(read_text_file(p), p))
-        except KhardenError as e:
-            errors.append(e)
-    return check_sources(sources, pss=pss, version=version, profile=prof), errors
+    objects, errors = checkable(paths, prof)
+    groups = check_groups(objects, pss=pss, version=version, profile=prof)
+    return [f for group in groups for f in group], errors

@@ -49,6 +49,9 @@ def load(text: str, path: str = "-") -> Source:
     """A Source whose documents carry values only (no node tree): libyaml's C loader, YAML 1.1 like the API server."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    from kharden.read import limits
+
+    limits.check_text(text, path)  # deep nesting would crash libyaml before any value exists
     source = Source(path=path, text=text)
     index = 0
     try:
@@ -78,10 +81,11 @@ def dump(values: list[Any]) -> str:
 def fix_stream(text: str, profile: str | Profile, *, path: str = "-", generate: bool | None = None,
                **gen_args: Any) -> StreamOutcome:
     """Harden a whole stream in memory: the documents, then the generated objects, as one YAML stream."""
-    from kharden.run import _validate, resolve_profile  # _validate: the object checks `fix` makes
+    from kharden.run import resolve_profile, validate  # validate: the object checks `fix` makes
 
     source = load(text, path)
-    _validate([source])
-    result = harden([source], resolve_profile(profile), generate_=generate, **gen_args)
+    prof = resolve_profile(profile)
+    validate([source], prof)
+    result = harden([source], prof, generate_=generate, **gen_args)
     kept = [d.data for d in source.docs if d.data is not None]  # documents of comments only: nothing to keep
     return StreamOutcome(dump(kept + result.generated), result)

@@ -150,9 +150,6 @@ def test_depth_counts_through_aliases() -> None:
         parse_text("b: [*a]\n".join(["a: &a " + chain + "\n", ""]).replace("b: [*a]\n", "") + "c: {d: *a}\n")
 
 
-@pytest.mark.xfail(strict=True, reason="stream mode (kharden/stream.py, in progress) reads with yaml.load_all and no "
-                   "limits: stream.load should call kharden.read.limits.check_text first (and check_nodes on each "
-                   "composed document); today 10**5 nested brackets kill the process with a segfault")
 def test_stream_mode_refuses_deep_nesting_without_crashing() -> None:
     program = "import sys\nfrom kharden import stream\nstream.load(sys.stdin.read(), 'deep.yaml')\n"
     run = subprocess.run([sys.executable, "-c", program], input="[" * 100_000 + "]" * 100_000, capture_output=True,
