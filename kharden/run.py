@@ -78,8 +78,33 @@ class FixOutcome:
                 os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
             write_atomic(target, self.text_of(s))
         if self.result.generated:
-            base = output_dir or os.path.dirname(self.result.sources[0].path) if self.result.sources else "."
-            write_atomic(generated_file or os.path.join(base or ".", GENERATED_FILE), self.generated_stream(False))
+            target = generated_target([s.path for s in self.result.sources], output_dir, generated_file)
+            same = [s for s in self.result.sources if os.path.realpath(s.path) == os.path.realpath(target)]
+            if same and output_dir is None:  # the file of earlier runs: keep it, append the new objects
+                before = self.text_of(same[0])
+                sep = "" if not before or before.endswith("\n") else "\n"
+                write_atomic(target, before + sep + self.generated_stream(separator=bool(before.strip())))
+            else:
+                write_atomic(target, self.generated_stream(False))
+
+
+def generated_target(paths: list[str], output_dir: str | None, generated_file: str | None) -> str:
+    """Where `-i`/`-o` put generated objects: --generated-file, else kharden-generated.yaml beside the first input
+    (in the output directory with -o)."""
+    if generated_file:
+        return generated_file
+    first = paths[0] if paths else "."
+    base = output_dir or (first if os.path.isdir(first) else os.path.dirname(first))
+    return os.path.join(base or ".", GENERATED_FILE)
+
+
+def earlier_generated(paths: list[str], generated_file: str | None) -> list[str]:
+    """The generated-objects file of an earlier run, when it exists and the paths do not already include it."""
+    target = generated_target(paths, None, generated_file)
+    if not os.path.isfile(target):
+        return []
+    known = {os.path.realpath(p) for p in expand_paths(paths)}
+    return [] if os.path.realpath(target) in known else [target]
 
 
 def _relative(path: str) -> str:
