@@ -68,18 +68,22 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--in-place needs files, not stdin")
     if fmt == "kustomize" and not output_dir:
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
+    if fmt == "kustomize" and "-" in paths:
+        raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
     prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
+    inputs = list(paths)
+    if in_place:  # what kharden generated before is input too: respected, kept, appended to
+        inputs += run.earlier_generated(inputs, generated_file)
     if jobs != 1:
-        outcome = run.fix(list(paths), prof, generate=generate, audit_log=audit_log, jobs=jobs)
+        outcome = run.fix(inputs, prof, generate=generate, audit_log=audit_log, jobs=jobs)
     else:
         from kharden.progress import read_sources
 
-        outcome = run.fix_sources(read_sources(list(paths)), prof, generate=generate, audit_log=audit_log)
+        outcome = run.fix_sources(read_sources(inputs), prof, generate=generate, audit_log=audit_log)
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:
         _write_report(outcome, report_file)
-    changes_files = _changes_files(outcome, in_place, output_dir, generated_file)
     if check_only:
         if show_diff:
             click.echo(outcome.diff(), nl=False)
@@ -96,26 +100,8 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         outcome.write(output_dir=output_dir, generated_file=generated_file)
     else:
         sys.stdout.write(outcome.stream())
-    if fail_on_change and changes_files:
+    if fail_on_change and outcome.changed:
         sys.exit(1)
-
-
-def _changes_files(outcome: Any, in_place: bool, output_dir: str | None, generated_file: str | None) -> bool:
-    """For --fail-on-change: with -i, whether a file's text changes or the generated file is new or differs (the
-    generated objects come back on every run, so their mere presence is no change); otherwise: anything changed."""
-    from kharden.run import GENERATED_FILE
-
-    if not in_place or outcome.outputs:
-        return bool(outcome.changed)
-    if not outcome.result.generated:
-        return False
-    sources = outcome.result.sources
-    target = generated_file or os.path.join(os.path.dirname(sources[0].path) or "." if sources else ".", GENERATED_FILE)
-    try:
-        with open(target, encoding="utf-8", newline="") as f:
-            return bool(f.read() != outcome.generated_stream(False))
-    except OSError:
-        return True
 
 
 def _write_report(outcome: Any, path: str) -> None:

@@ -76,7 +76,7 @@ def generators_on(profile: Profile, enabled: bool | None) -> bool:
 
 def _fix_file(job: tuple[str, bool]) -> FileFix:
     """Read, validate, mutate and (unless generators follow) report unfixed, render and verify one file."""
-    from kharden.run import _validate
+    from kharden.run import validate
 
     path, whole = job
     assert _profile is not None
@@ -84,7 +84,7 @@ def _fix_file(job: tuple[str, bool]) -> FileFix:
     try:
         source = parse_text(read_text_file(path), path)
         stage = VALIDATE
-        _validate([source])
+        validate([source], _profile)
         stage = HARDEN
         out = FileFix(source, list(source.objects()))
         mutate(out.objects, _profile, out.changes, out.notes)
@@ -168,13 +168,12 @@ def _generate(result: Result, prof: Profile, enabled: bool | None, outputs: dict
             outputs[s.path] = fastverify.render_verified(s, mine)
 
 
-def _check_file(job: tuple[str, str | None, str]) -> tuple[list[list[Finding]], KhardenError | None]:
+def _check_file(job: tuple[str, str | None, str]) -> tuple[list[list[Finding]], list[KhardenError]]:
     path, pss, version = job
-    try:
-        source = parse_text(read_text_file(path), path)
-    except KhardenError as e:
-        return [], e
-    return check_groups([source], pss=pss, version=version, profile=_profile), None
+    from kharden.run import checkable
+
+    objects, errors = checkable([path], _profile)
+    return check_groups(objects, pss=pss, version=version, profile=_profile), errors
 
 
 def check_files(
@@ -186,4 +185,4 @@ def check_files(
         parts = list(pool.map(_check_file, [(p, pss, version) for p in paths], chunksize=_chunks(len(paths), n)))
     width = max((len(g) for g, _ in parts), default=0)
     findings = [f for i in range(width) for g, _ in parts if g for f in g[i]]
-    return findings, [e for _, e in parts if e is not None]
+    return findings, [e for _, errors in parts for e in errors]

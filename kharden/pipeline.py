@@ -93,17 +93,17 @@ def check(
     sources: list[Source], *, pss: str | None, version: str = "latest", profile: Profile | None = None
 ) -> list[Finding]:
     """Violations: the PSS controls of a level, plus (with a profile) every change the profile would make."""
-    return [f for group in check_groups(sources, pss=pss, version=version, profile=profile) for f in group]
+    objects = [o for s in sources for o in s.objects()]
+    return [f for group in check_groups(objects, pss=pss, version=version, profile=profile) for f in group]
 
 
 def check_groups(
-    sources: list[Source], *, pss: str | None, version: str = "latest", profile: Profile | None = None
+    objects: list[KObject], *, pss: str | None, version: str = "latest", profile: Profile | None = None
 ) -> list[list[Finding]]:
     """`check`'s findings in their groups, each in object order. `check -j` checks files apart and joins their
     results group by group, so its report is the serial one, byte for byte."""
     from kharden.checks.pss import check_objects
 
-    objects = [o for s in sources for o in s.objects()]
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]

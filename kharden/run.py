@@ -12,9 +12,9 @@ import yaml
 from kharden.errors import KhardenError
 from kharden.gcpause import frozen, paused
 from kharden.model import Change, Finding
-from kharden.pipeline import Result, check as check_sources, harden
+from kharden.pipeline import Result, check_groups, harden
 from kharden.profile import Profile, load_profile
-from kharden.read import Source, read_paths
+from kharden.read import KObject, Source, read_paths
 from kharden.read.source import expand_paths, parse_text, read_text_file
 from kharden.render import diff as diff_render, fastverify, patch, report
 
@@ -78,8 +78,33 @@ class FixOutcome:
                 os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
             write_atomic(target, self.text_of(s))
         if self.result.generated:
-            base = output_dir or os.path.dirname(self.result.sources[0].path) if self.result.sources else "."
-            write_atomic(generated_file or os.path.join(base or ".", GENERATED_FILE), self.generated_stream(False))
+            target = generated_target([s.path for s in self.result.sources], output_dir, generated_file)
+            same = [s for s in self.result.sources if os.path.realpath(s.path) == os.path.realpath(target)]
+            if same and output_dir is None:  # the file of earlier runs: keep it, append the new objects
+                before = self.text_of(same[0])
+                sep = "" if not before or before.endswith("\n") else "\n"
+                write_atomic(target, before + sep + self.generated_stream(separator=bool(before.strip())))
+            else:
+                write_atomic(target, self.generated_stream(False))
+
+
+def generated_target(paths: list[str], output_dir: str | None, generated_file: str | None) -> str:
+    """Where `-i`/`-o` put generated objects: --generated-file, else kharden-generated.yaml beside the first input
+    (in the output directory with -o)."""
+    if generated_file:
+        return generated_file
+    first = paths[0] if paths else "."
+    base = output_dir or (first if os.path.isdir(first) else os.path.dirname(first))
+    return os.path.join(base or ".", GENERATED_FILE)
+
+
+def earlier_generated(paths: list[str], generated_file: str | None) -> list[str]:
+    """The generated-objects file of an earlier run, when it exists and the paths do not already include it."""
+    target = generated_target(paths, None, generated_file)
+    if not os.path.isfile(target):
+        return []
+    known = {os.path.realpath(p) for p in expand_paths(paths)}
+    return [] if os.path.realpath(target) in known else [target]
 
 
 def _relative(path: str) -> str:
@@ -107,7 +132,7 @@ def fix_sources(
     if only_generator is not None:
         gens = {g: {**o, "enabled": g == only_generator} for g, o in prof.generators.items()}
         prof = dataclasses.replace(prof, generators=gens)
-    _validate(sources)
+    validate(sources, prof)
     with frozen():  # the parsed sources live to the end: collections need not walk them
         result = harden(sources, prof, generate_=generate, audit_log=audit_log)
     by_file: dict[str, list[Change]] = {}
@@ -130,15 +155,34 @@ def fix(paths: list[str], profile: str | Profile, *, jobs: int = 1, **kw: Any) -
     return fix_sources(paused(read_paths)(paths), prof, **kw)
 
 
-def _validate(sources: list[Source]) -> None:
-    try:
-        from kharden.read.validate import validate_source
-    except ImportError:  # pragma: no cover - lands with the reliability work
-        return
+def validate(sources: list[Source], profile: Profile | None = None) -> None:
+    """Refuse ill-shaped input before anything is changed: the first problem, located (all are listed by check)."""
+    from kharden.read.validate import validate_source
+
+    templates = profile.pod_templates if profile else None
     for s in sources:
-        errors = validate_source(s)
+        errors = validate_source(s, pod_templates=templates)
         if errors:
             raise errors[0]
+
+
+def checkable(paths: list[str], profile: Profile | None) -> tuple[list[KObject], list[KhardenError]]:
+    """The well-formed objects of every readable file, and an error for each file or object that is not."""
+    from kharden.read.validate import split_objects
+
+    templates = profile.pod_templates if profile else None
+    objects: list[KObject] = []
+    errors: list[KhardenError] = []
+    for p in expand_paths(paths):
+        try:
+            source = parse_text(read_text_file(p), p)
+        except KhardenError as e:
+            errors.append(e)
+            continue
+        good, problems = split_objects(source, pod_templates=templates)
+        objects += good
+        errors += problems
+    return objects, errors
 
 
 @paused
@@ -151,10 +195,6 @@ def check(
         from kharden.parallel import check_files
 
         return check_files(files, pss=pss, version=version, profile=prof, jobs=jobs)
-    sources, errors = [], []
-    for p in expand_paths(paths):
-        try:
-            sources.append(parse_text(read_text_file(p), p))
-        except KhardenError as e:
-            errors.append(e)
-    return check_sources(sources, pss=pss, version=version, profile=prof), errors
+    objects, errors = checkable(paths, prof)
+    groups = check_groups(objects, pss=pss, version=version, profile=prof)
+    return [f for group in groups for f in group], errors

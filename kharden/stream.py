@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from kharden.errors import KhardenError
+from kharden.model import Path
 from kharden.fastdump import Dumper as _Dumper  # libyaml's C emitter, plain values represented directly
 from kharden.pipeline import Result, harden
 from kharden.profile import Profile
@@ -42,16 +43,17 @@ class StreamOutcome:
         return report.fix_summary(r.changes, r.findings, len(r.generated))
 
 
-def load(text: str, path: str = "-") -> Source:
-    """A Source read exactly as `fix` reads it: the same limits, checks and errors, duplicate keys refused. Each
-    document is validated while its node tree exists, then lets go of it, so memory holds values only (10k objects
-    in one stream: 240 MB peak instead of 517 MB)."""
+def load(text: str, path: str = "-", pod_templates: dict[tuple[str, str], Path] | None = None) -> Source:
+    """A Source read exactly as `fix` reads it: the same limits, checks and errors, duplicate keys refused, object
+    shapes validated (`pod_templates`: the profile's custom kinds). Each document is validated while its node tree
+    exists, then lets go of it, so memory holds values only (10k objects in one stream: 240 MB peak, not 517 MB)."""
     from kharden.read.validate import validate_source
 
     problems: list[KhardenError] = []
 
     def validate_and_drop(doc: Document) -> None:
-        problems.extend(validate_source(Source(doc.source.path, doc.source.text, docs=[doc])))
+        one = Source(doc.source.path, doc.source.text, docs=[doc])
+        problems.extend(validate_source(one, pod_templates=pod_templates))
         doc.node = None
 
     source = parse_text(text, path, validate_and_drop)
@@ -72,7 +74,8 @@ def fix_stream(text: str, profile: str | Profile, *, path: str = "-", generate: 
     """Harden a whole stream in memory: the documents, then the generated objects, as one YAML stream."""
     from kharden.run import resolve_profile
 
-    source = load(text, path)
-    result = harden([source], resolve_profile(profile), generate_=generate, **gen_args)
+    prof = resolve_profile(profile)
+    source = load(text, path, prof.pod_templates)
+    result = harden([source], prof, generate_=generate, **gen_args)
     kept = [d.data for d in source.docs if d.data is not None]  # documents of comments only: nothing to keep
     return StreamOutcome(dump(kept + result.generated), result)

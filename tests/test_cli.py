@@ -124,3 +124,20 @@ def test_check_pss_agrees_with_every_official_fixture(path: Path) -> None:
     level, verdict = path.parts[-4], path.parts[-2]
     result = CliRunner().invoke(cli, ["check", "--pss", level, str(path)])
     assert result.exit_code == (0 if verdict == "pass" else 1), result.output
+
+
+def test_in_place_keeps_and_extends_earlier_generated_objects(tmp_path: Path) -> None:
+    app = tmp_path / "app.yaml"
+    app.write_text(POD.replace("name: web  # keep me", "name: web\n  namespace: shop"))
+    assert kharden("fix", "-i", "-q", str(app)).returncode == 0
+    generated = tmp_path / "kharden-generated.yaml"
+    first = generated.read_text()
+    assert "kind: ServiceAccount" in first and "kind: NetworkPolicy" in first
+    # A second run reads what it generated before: nothing changes, nothing is lost.
+    again = kharden("fix", "-i", "-q", "--fail-on-change", str(app))
+    assert again.returncode == 0 and generated.read_text() == first
+    # A new workload's objects are appended; the earlier ones stay byte for byte.
+    other = tmp_path / "other.yaml"
+    other.write_text(POD.replace("name: web  # keep me", "name: api\n  namespace: shop"))
+    assert kharden("fix", "-i", "-q", "--fail-on-change", str(app), str(other)).returncode == 1
+    assert generated.read_text().startswith(first) and "name: api" in generated.read_text()

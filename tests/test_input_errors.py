@@ -342,12 +342,8 @@ ILL_TYPED = [
     "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nmetadata: {name: q}\nspec:\n  containers:\n"
     "  - {name: a, image: nginx}\n",
 ]
-NOT_YET = ("{} does not validate objects yet: it should call kharden.read.validate.validate_source (as "
-           "kharden.run.fix_sources does) before hardening; today an ill-typed Ingress crashes the NetworkPolicy "
-           "generator (AttributeError, exit 3) and a repeated key is silently resolved")
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET.format("The Helm post-renderer (kharden/integrations/helm.py)"))
 def test_helm_post_renderer_refuses_ill_typed_input() -> None:
     from kharden.integrations.helm import post_render
     from kharden.profile import load_profile
@@ -357,7 +353,6 @@ def test_helm_post_renderer_refuses_ill_typed_input() -> None:
         post_render(stream, load_profile("restricted"))
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET.format("The KRM function (kharden/integrations/krm.py)"))
 def test_krm_function_refuses_ill_typed_input() -> None:
     from kharden.integrations.krm import process
 

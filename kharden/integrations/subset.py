@@ -21,6 +21,9 @@ def harden(
     hidden_from_generators: Callable[[KObject], bool] = lambda o: False,
 ) -> Result:
     """Mutate `objects` (only those); generators see only the ones not hidden; report what is left unfixed."""
+    from kharden.run import validate
+
+    validate(sources, profile)  # ill-shaped input is refused here as in `kharden fix`
     result = Result(sources, objects)
     mutate(objects, profile, result.changes, result.findings)
     visible = [o for o in objects if not hidden_from_generators(o)]
