@@ -44,13 +44,13 @@ class FixOutcome:
         for s in self.result.sources:
             text = self.text_of(s)
             if parts and not parts[-1].endswith("\n"):
-                parts.append("\n")  # only between files: a last line without a newline stays as it is
+                parts.append(_line_break(parts[-1], s.path))  # between files only: a last line stays as it is
             if parts and text.strip() and not text.lstrip("\ufeff").startswith("---"):
                 parts.append("---\n")
             parts.append(text)
         generated = self.generated_stream(separator=bool(parts))
         if generated and parts and not parts[-1].endswith("\n"):
-            parts.append("\n")
+            parts.append(_line_break(parts[-1], "the generated objects"))
         return "".join(parts) + generated
 
     def generated_stream(self, separator: bool = True) -> str:
@@ -105,6 +105,21 @@ def earlier_generated(paths: list[str], generated_file: str | None) -> list[str]
         return []
     known = {os.path.realpath(p) for p in expand_paths(paths)}
     return [] if os.path.realpath(target) in known else [target]
+
+
+def _line_break(text: str, before: str) -> str:
+    """The line break a text without a final one needs before more documents follow, unless that would change a
+    value: a block scalar that ends the text would gain a newline, and nothing should mean something else."""
+    try:
+        same = list(yaml.load_all(text, Loader=yaml.CSafeLoader)) == list(yaml.load_all(text + "\n", Loader=yaml.CSafeLoader))
+    except yaml.YAMLError:
+        same = True
+    if not same:
+        raise KhardenError(
+            f"cannot put {before} after a text whose last value is a block scalar without a final line break "
+            "(the value would gain a newline); end that file with a line break, or process it on its own"
+        )
+    return "\n"
 
 
 def _relative(path: str) -> str:

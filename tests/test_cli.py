@@ -141,3 +141,19 @@ def test_in_place_keeps_and_extends_earlier_generated_objects(tmp_path: Path) ->
     other.write_text(POD.replace("name: web  # keep me", "name: api\n  namespace: shop"))
     assert kharden("fix", "-i", "-q", "--fail-on-change", str(app), str(other)).returncode == 1
     assert generated.read_text().startswith(first) and "name: api" in generated.read_text()
+
+
+def test_a_block_scalar_ending_a_file_without_newline_is_not_changed_by_what_follows() -> None:
+    from kharden.errors import KhardenError
+    from kharden.read import parse_text
+    from kharden.run import fix_sources
+
+    last = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  script: |\n    echo hi"
+    plain = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata: {a: b}"
+    other = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n"
+    alone = fix_sources([parse_text(last, "a.yaml")], "restricted", generate=False)
+    assert alone.stream() == last  # on its own: byte for byte, no newline added
+    joined = fix_sources([parse_text(plain, "p.yaml"), parse_text(other, "o.yaml")], "restricted", generate=False)
+    assert joined.stream() == plain + "\n---\n" + other
+    with pytest.raises(KhardenError, match="block scalar"):
+        fix_sources([parse_text(last, "a.yaml"), parse_text(other, "o.yaml")], "restricted", generate=False).stream()
