@@ -28,7 +28,7 @@ _NULL = "tag:yaml.org,2002:null"
 _CACHE_LIMIT = 100_000
 
 
-class Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
+class Dumper(_BaseDumper):
     """CSafeDumper with plain values represented directly and scalar tags resolved once per dump."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -39,11 +39,11 @@ class Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is not ScalarNode:
-            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return, no-untyped-call]
         key = (kind, value, implicit)
         tag = self._tags.get(key)
         if tag is None:
-            tag = super().resolve(kind, value, implicit)
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
             if len(self._tags) < _CACHE_LIMIT:
                 self._tags[key] = tag
         return tag
@@ -58,14 +58,14 @@ class Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
 
     def represent_data(self, data: Any) -> Node:
         if not self._direct:
-            return super().represent_data(data)  # type: ignore[no-any-return]
+            return super().represent_data(data)
         t = type(data)
         if t is str:
             return ScalarNode(_STR, data)
         if t is dict or t is list:
             node = self.represented_objects.get(id(data))
             if node is not None:  # shared: SafeDumper gives it an anchor and aliases
-                return node  # type: ignore[no-any-return]
+                return node
             self.object_keeper.append(data)
             return self._mapping(data) if t is dict else self._sequence(data)
         if t is bool:
@@ -74,7 +74,7 @@ class Dumper(_BaseDumper):  # type: ignore[misc, valid-type]
             return ScalarNode(_INT, str(data))
         if data is None:
             return ScalarNode(_NULL, "null")
-        return super().represent_data(data)  # type: ignore[no-any-return]
+        return super().represent_data(data)
 
     def _mapping(self, data: dict[Any, Any]) -> MappingNode:
         value: list[tuple[Node, Node]] = []

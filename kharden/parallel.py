@@ -103,7 +103,7 @@ def _fix_file(job: tuple[str, bool]) -> FileFix:
 class _NodesOnDemand(Document):
     """A document whose node tree stayed in the worker: read again from the source text when first asked for."""
 
-    @property  # type: ignore[override]
+    @property
     def node(self) -> yaml.Node | None:
         mine = self.__dict__
         if mine.get("node") is None and not mine.get("_read_again"):

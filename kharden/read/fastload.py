@@ -114,15 +114,15 @@ def _build(node: Node, memo: dict[int, Any], c: SafeConstructor) -> Any:
 _TAGS: dict[tuple[Any, Any], str] = {}
 
 
-class Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class Loader(_BaseLoader):
     """libyaml's safe loader with the tag of each scalar (value, implicit) resolved once."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is not ScalarNode:
-            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return, no-untyped-call]
         tag = _TAGS.get((value, implicit))
         if tag is None:
-            tag = super().resolve(kind, value, implicit)
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
             if len(_TAGS) >= _CACHE_LIMIT:
                 _TAGS.clear()
             _TAGS[(value, implicit)] = tag
