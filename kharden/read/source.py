@@ -78,6 +78,11 @@ class KObject:
     def line(self, path: Path = ()) -> int | None:
         return self.doc.line_of(self.ref.base + tuple(path))
 
+    def where(self, path: Path = ()) -> str:
+        """`file:line` of a field for messages and annotations; just `file` where positions are not kept."""
+        line = self.line(path)
+        return self.ref.file if line is None else f"{self.ref.file}:{line}"
+
 
 @dataclass
 class Source:

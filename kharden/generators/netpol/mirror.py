@@ -44,7 +44,7 @@ def mirror_existing(inv: Inventory, allow: Allow) -> None:
                 if not isinstance(rule, dict):
                     continue
                 why = f"{'to' if other == 'egress' else 'from'} the pods of NetworkPolicy {pol.ref.name}, as it " \
-                      f"allows ({pol.ref.file}:{pol.line(('spec', key, i))})"
+                      f"allows ({pol.where(('spec', key, i))})"
                 for peer in _peers(inv, ns, rule.get(peer_key)):
                     mine = _selector_peer(selector, ns, peer.ns)
                     ports = _ports(rule.get("ports"), selected if key == "ingress" else [peer])
@@ -110,7 +110,7 @@ def webhook_edges(inv: Inventory, index: HostIndex, objects: list[KObject], cidr
                            f"{obj.ref.name}, but apiServerCIDR is not configured; its pods do not accept it", path)
                 continue
             why = f"from the API server: {obj.ref.kind} {obj.ref.name} calls Service {svc.name} " \
-                  f"({obj.ref.file}:{obj.line(path)})"
+                  f"({obj.where(path)})"
             for server in svc.servers:
                 ports = target_ports(svc, server, ref.get("port", 443), allow)
                 if ports and not host_networked(server):

@@ -46,7 +46,7 @@ class Mention:
     bare_ok: bool = True  # a bare name alone in the string counts (env, ConfigMap) or not (an args item: a flag value)
 
     def where(self) -> str:
-        return f"{self.obj.ref.file}:{self.obj.line(self.path)}"
+        return self.obj.where(self.path)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ def exposed_edges(inv: Inventory, allow: Allow) -> None:
         for server in svc.servers:
             ports = target_ports(svc, server, None, allow)
             if ports and not host_networked(server):
-                where = f"{svc.obj.ref.file}:{svc.obj.line(('spec', 'type'))}"
+                where = svc.obj.where(('spec', 'type'))
                 allow.add(server, "ingress", ANYWHERE, ports, f"from anywhere: {kind} Service {svc.name} ({where})")
 
 
@@ -68,7 +68,7 @@ def route_edges(inv: Inventory, index: HostIndex, opts: dict[str, Any], allow: A
                            "traffic from it is not allowed", path)
                 continue
             why = f"from the {'gateway' if route.ref.kind != 'Ingress' else 'ingress controller'}: " \
-                  f"{route.ref.kind} {route.ref.name} routes to Service {name} ({route.ref.file}:{route.line(path)})"
+                  f"{route.ref.kind} {route.ref.name} routes to Service {name} ({route.where(path)})"
             for server in svc.servers:
                 ports = target_ports(svc, server, port, allow)
                 if ports and not host_networked(server):
@@ -154,7 +154,7 @@ def api_server_edges(inv: Inventory, opts: dict[str, Any], allow: Allow) -> None
             continue
         spec = w.target.spec
         key = next((k for k in ("automountServiceAccountToken", "serviceAccountName") if k in spec), None)
-        where = f"{w.obj.ref.file}:{w.obj.line(w.target.spec_path + ((key,) if key else ()))}"
+        where = w.obj.where(w.target.spec_path + ((key,) if key else ()))
         why = f"to the API server: the pods keep a ServiceAccount token (automountServiceAccountToken is not " \
               f"false) ({where})"
         allow.add(w, "egress", [{"ipBlock": {"cidr": c}} for c in cidrs], API_PORTS, why)
