@@ -184,7 +184,9 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
     from kharden import run
 
     only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
-    outcome = run.fix(list(paths), profile, generate=True, audit_log=audit_log, only_generator=only)
+    # One generator: the profile with only that one enabled (generate=True would switch every generator on).
+    outcome = run.fix(list(paths), profile, generate=None if only else True, audit_log=audit_log,
+                      only_generator=only)
     click.echo(outcome.summary, err=True, nl=False)
     sys.stdout.write(outcome.generated_stream())
 

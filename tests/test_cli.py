@@ -157,3 +157,15 @@ def test_a_block_scalar_ending_a_file_without_newline_is_not_changed_by_what_fol
     assert joined.stream() == plain + "\n---\n" + other
     with pytest.raises(KhardenError, match="block scalar"):
         fix_sources([parse_text(last, "a.yaml"), parse_text(other, "o.yaml")], "restricted", generate=False).stream()
+
+
+def test_generate_prints_only_the_asked_for_objects(tmp_path: Path) -> None:
+    app = tmp_path / "app.yaml"
+    app.write_text(POD.replace("name: web  # keep me", "name: web\n  namespace: shop"))
+    kinds = {
+        what: {d["kind"] for d in yaml.safe_load_all(kharden("generate", what, str(app)).stdout) if d}
+        for what in ("networkpolicies", "rbac", "all")
+    }
+    assert kinds["networkpolicies"] == {"NetworkPolicy"}
+    assert kinds["rbac"] == {"ServiceAccount"}
+    assert kinds["all"] == {"NetworkPolicy", "ServiceAccount"}
