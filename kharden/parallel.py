@@ -14,7 +14,6 @@ parent needs one (a line for a finding, a file to render again) it reads that fi
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -60,14 +59,6 @@ def _init(profile: Profile | None) -> None:
 
 def _chunks(n: int, jobs: int) -> int:
     return max(1, n // (jobs * 8))  # a few chunks per worker: balances sizes, amortises the messages
-
-
-def generator_profile(profile: Profile, only_generator: str | None) -> Profile:
-    """The profile with only one generator enabled (`kharden generate networkpolicies`), as `fix_sources` does."""
-    if only_generator is None:
-        return profile
-    gens = {g: {**o, "enabled": g == only_generator} for g, o in profile.generators.items()}
-    return dataclasses.replace(profile, generators=gens)
 
 
 def generators_on(profile: Profile, enabled: bool | None) -> bool:
@@ -134,7 +125,7 @@ def fix_files(
     """`run.fix` over files in `jobs` processes; returns the same FixOutcome the serial run returns."""
     from kharden.run import FixOutcome
 
-    prof = generator_profile(profile, only_generator)
+    prof = profile.only_generator(only_generator)
     whole = generators_on(prof, generate)
     n = workers(jobs, len(paths))
     with ProcessPoolExecutor(n, initializer=_init, initargs=(prof,)) as pool:

@@ -16,6 +16,7 @@ A key that is not known, or a value whose type differs from the default's, is an
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -39,6 +40,13 @@ class Profile:
     mutators: dict[str, dict[str, Any]]  # ID -> full options (defaults merged), in registry order
     generators: dict[str, dict[str, Any]]
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
+
+    def only_generator(self, gid: str | None) -> Profile:
+        """This profile with only generator `gid` enabled (`kharden generate rbac`); itself for None."""
+        if gid is None:
+            return self
+        gens = {g: {**o, "enabled": g == gid} for g, o in self.generators.items()}
+        return dataclasses.replace(self, generators=gens)
 
     def enabled_mutators(self) -> list[str]:
         return [m for m, o in self.mutators.items() if o.get("enabled")]

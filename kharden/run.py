@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -144,9 +143,7 @@ def fix_sources(
     only_generator: str | None = None,
 ) -> FixOutcome:
     prof = resolve_profile(profile)
-    if only_generator is not None:
-        gens = {g: {**o, "enabled": g == only_generator} for g, o in prof.generators.items()}
-        prof = dataclasses.replace(prof, generators=gens)
+    prof = prof.only_generator(only_generator)
     validate(sources, prof)
     with frozen():  # the parsed sources live to the end: collections need not walk them
         result = harden(sources, prof, generate_=generate, audit_log=audit_log)

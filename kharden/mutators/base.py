@@ -17,7 +17,7 @@ import copy
 from typing import Any, Protocol, Union
 
 from kharden.errors import InputError
-from kharden.find.podspecs import PodTarget
+from kharden.find.podspecs import PodTarget, get
 from kharden.model import Change, Path, dotted
 from kharden.read import KObject
 
@@ -47,15 +47,7 @@ class Editor:
 
     # -- reading ---------------------------------------------------------------------------------------------
     def get(self, path: Path, default: Any = None) -> Any:
-        node: Any = self.obj.data
-        for key in path:
-            if isinstance(node, dict) and isinstance(key, str) and key in node:
-                node = node[key]
-            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-                node = node[key]
-            else:
-                return default
-        return node
+        return get(self.obj.data, path, default)
 
     def has(self, path: Path) -> bool:
         return self.get(path, _MISSING) is not _MISSING

@@ -24,7 +24,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Union
 
-from kharden.find.podspecs import PodTarget
+from kharden.find.podspecs import PodTarget, get
 from kharden.mutators import MUTATORS
 from kharden.model import Change, Finding, Path
 from kharden.mutators.base import Editor, Mutator
@@ -93,7 +93,7 @@ def collect(target: Union[PodTarget, KObject], obj: KObject, mutator_id: str) ->
     outs: list[OptOut] = []
     problems: list[Finding] = []
     for meta in _metadata_paths(target):
-        for key, value in mapping(mapping(obj_get(obj, meta)).get("annotations")).items():
+        for key, value in mapping(mapping(get(obj.data, meta)).get("annotations")).items():
             where = meta + ("annotations", key)
             if not str(key).startswith(SKIP):
                 continue
@@ -108,7 +108,7 @@ def collect(target: Union[PodTarget, KObject], obj: KObject, mutator_id: str) ->
                 outs.append(OptOut(mid, (names[container],), str(value), where, f"container {container}", container))
             else:
                 problems.append(_no_container(obj, where, container))
-        for key, value in mapping(mapping(obj_get(obj, meta)).get("labels")).items():
+        for key, value in mapping(mapping(get(obj.data, meta)).get("labels")).items():
             outs += _kubeaudit(str(key), str(value), meta + ("labels", key), target, names, mutator_id)
     return outs, problems
 
@@ -156,13 +156,6 @@ def _metadata_paths(target: Union[PodTarget, KObject]) -> list[Path]:
     if isinstance(target, PodTarget) and target.meta_path not in paths:
         paths.append(target.meta_path)
     return paths
-
-
-def obj_get(obj: KObject, path: Path) -> Any:
-    node: Any = obj.data
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    return node
 
 
 def _finding(obj: KObject, out: OptOut, message: str, severity: str, status: str) -> Finding:
