@@ -169,3 +169,12 @@ def test_generate_prints_only_the_asked_for_objects(tmp_path: Path) -> None:
     assert kinds["networkpolicies"] == {"NetworkPolicy"}
     assert kinds["rbac"] == {"ServiceAccount"}
     assert kinds["all"] == {"NetworkPolicy", "ServiceAccount"}
+
+
+def test_check_reports_broken_objects_and_checks_the_rest(tmp_path: Path) -> None:
+    f = tmp_path / "mixed.yaml"
+    f.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers: {a: 1}\n---\n" + POD)
+    proc = kharden("check", "--pss", "restricted", str(f))
+    assert proc.returncode == 2
+    assert f"{f}:5:15" in proc.stderr and "spec.containers must be a list" in proc.stderr
+    assert "Pod/web" in proc.stdout and "Pod/bad" not in proc.stdout
