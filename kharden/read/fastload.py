@@ -25,6 +25,10 @@ from typing import Any
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kharden.errors import InputError
+from kharden.read import limits
+from kharden.read.limits import MAX_DEPTH, MAX_SCALAR_CHARS
+
 try:
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
@@ -58,52 +62,93 @@ class _Fallback(Exception):
     """Something the direct construction does not handle: SafeConstructor builds the document instead."""
 
 
-def construct_document(c: SafeConstructor, node: Node) -> Any:
-    """SafeConstructor's value of a document: built directly, or by SafeConstructor itself when unusual."""
+class _Doc:
+    """One document's construction: where errors point, what was built (aliases share it), what was seen."""
+
+    __slots__ = ("c", "path", "index", "memo", "aliased", "repeated_keys")
+
+    def __init__(self, c: SafeConstructor, path: str, index: int) -> None:
+        self.c, self.path, self.index = c, path, index
+        self.memo: dict[int, Any] = {}
+        self.aliased = False  # a collection met twice: the alias checks of kharden.read.limits must run
+        self.repeated_keys = False  # a mapping built with fewer keys than it has in the text
+
+
+def read_document(c: SafeConstructor, node: Node, path: str = "-", index: int = 0) -> tuple[Any, bool]:
+    """(value, whether a mapping may repeat a key) of one composed document, with the reader's limits applied.
+
+    The limits of kharden.read.limits (huge scalars, deep nesting, unsafe tags, alias bombs and cycles) are checked
+    in the same pass that builds the values, not in a walk of their own: a document of plain values is checked as
+    it is built (tags outside plain YAML cannot be built directly at all), one that uses aliases gets the full
+    alias checks after it is built (building shares aliased values, so even an alias bomb builds in a moment), and
+    anything unusual is checked by `limits.check_nodes` before SafeConstructor builds it. A duplicate key leaves a
+    mapping shorter than its node: reported as a flag, so duplicate keys are searched for (kharden.read.validate)
+    only in the documents that have them.
+    """
+    d = _Doc(c, path, index)
     try:
-        return _build(node, {}, c)
-    except RecursionError:
+        value = _build(node, d, 1)
+    except (RecursionError, InputError):
         raise
     except Exception:  # _Fallback, or an error SafeConstructor reports in its own way and order
-        return SafeConstructor.construct_document(c, node)
+        limits.check_nodes(node, path, index)
+        return SafeConstructor.construct_document(c, node), True
+    if d.aliased:
+        limits.check_nodes(node, path, index)
+    return value, d.repeated_keys
+
+
+def construct_document(c: SafeConstructor, node: Node) -> Any:
+    """SafeConstructor's value of a document: built directly, or by SafeConstructor itself when unusual."""
+    return read_document(c, node)[0]
 
 
 class Constructor(SafeConstructor):
     """SafeConstructor's values, built directly for documents of plain mappings, sequences and scalars."""
 
     construct_document = construct_document
+    read_document = read_document
 
 
-def _build(node: Node, memo: dict[int, Any], c: SafeConstructor) -> Any:
+def _build(node: Node, d: _Doc, depth: int) -> Any:
     cls = node.__class__
     if cls is ScalarNode:
+        if len(node.value) > MAX_SCALAR_CHARS:
+            raise limits.scalar_error(node, d.path, d.index)
         if node.tag == _STR:
             return node.value
         fn = _SCALARS.get(node.tag)
         if fn is None:
             raise _Fallback
-        return fn(c, node)
-    done = memo.get(id(node))
+        return fn(d.c, node)
+    done = d.memo.get(id(node))
     if done is not None:  # an alias: the very same object, as SafeConstructor gives it
+        d.aliased = True
         return done
+    if depth > MAX_DEPTH:
+        raise limits.depth_error(node, d.path, d.index)
     if cls is MappingNode and node.tag == _MAP:
         mapping: dict[Any, Any] = {}
-        memo[id(node)] = mapping
+        d.memo[id(node)] = mapping
         for k, v in node.value:
             if k.__class__ is not ScalarNode:
                 raise _Fallback  # complex keys, and SafeConstructor's "unhashable key" error
+            if len(k.value) > MAX_SCALAR_CHARS:
+                raise limits.scalar_error(k, d.path, d.index)
             if k.tag == _STR:
                 key = k.value
             elif k.tag in _SCALARS:
-                key = _SCALARS[k.tag](c, k)
+                key = _SCALARS[k.tag](d.c, k)
             else:
                 raise _Fallback  # merge keys `<<`, `=` value keys, custom tags
-            mapping[key] = _build(v, memo, c)
+            mapping[key] = _build(v, d, depth + 1)
+        if len(mapping) != len(node.value):
+            d.repeated_keys = True
         return mapping
     if cls is SequenceNode and node.tag == _SEQ:
         items: list[Any] = []
-        memo[id(node)] = items
-        items.extend([_build(v, memo, c) for v in node.value])
+        d.memo[id(node)] = items
+        items.extend([_build(v, d, depth + 1) for v in node.value])
         return items
     raise _Fallback
 

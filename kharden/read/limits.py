@@ -73,8 +73,8 @@ def depth_bound(text: str) -> int:
 def check_text(text: str, path: str) -> None:
     """Size limit of a whole stream, and a nesting pre-scan where libyaml's recursive composer could crash.
 
-    Below COMPOSER_SAFE_DEPTH the composer is safe and MAX_DEPTH is checked on the composed nodes instead
-    (kharden.read.validate.check_nodes), which costs nothing extra; the exact event scan runs only for the rare
+    Below COMPOSER_SAFE_DEPTH the composer is safe and MAX_DEPTH is checked on the composed nodes instead, while
+    values are built from them (kharden.read.fastload.read_document), which costs nothing extra; the exact event scan runs only for the rare
     text whose cheap bound exceeds it.
     """
     check_size(len(text), path)
@@ -111,6 +111,9 @@ def check_depth(text: str, path: str) -> None:
 
 def check_nodes(root: yaml.Node, path: str, doc: int) -> None:
     """Refuse unsafe tags, huge scalars and deep nesting in one composed document, before construction.
+
+    The reader (kharden.read.fastload.read_document) checks plain documents as it builds them and calls this only
+    for documents with aliases or anything unusual.
 
     One iterative pass, each node once. A node met twice means aliases: only then is the costlier expansion check
     (cycles, alias bombs, depth once expanded) run (kharden.read.check_expansion).
@@ -150,8 +153,12 @@ def _children(node: yaml.Node) -> list[Any]:
 
 def check_scalar(node: yaml.ScalarNode, path: str, doc: int) -> None:
     if len(node.value) > MAX_SCALAR_CHARS:
-        raise error_at(node, f"value longer than {MAX_SCALAR_CHARS // (1024 * 1024)} MiB"
-                       " (kharden.read.limits.MAX_SCALAR_CHARS)", path, doc)
+        raise scalar_error(node, path, doc)
+
+
+def scalar_error(node: yaml.Node, path: str, doc: int) -> InputError:
+    return error_at(node, f"value longer than {MAX_SCALAR_CHARS // (1024 * 1024)} MiB"
+                    " (kharden.read.limits.MAX_SCALAR_CHARS)", path, doc)
 
 
 def depth_error(node: yaml.Node, path: str, doc: int) -> InputError:

@@ -31,6 +31,7 @@ class Document:
     index: int
     node: yaml.Node | None
     data: Any
+    repeated_keys: bool = True  # False when reading saw no mapping repeat a key (validate need not search)
 
     def node_at(self, path: Path) -> yaml.Node | None:
         """The node at `path` in the *original* text, or None where the path did not exist."""
@@ -132,11 +133,10 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
 
     Before libyaml composes anything, size and (where it could crash libyaml) nesting are checked
     (kharden.read.limits); each composed document is checked for unsafe tags, huge scalars, deep nesting and
-    alias bombs *before* any value is constructed (kharden.read.limits.check_nodes), so hostile input ends in an
+    alias bombs as its values are built (kharden.read.fastload.read_document), so hostile input ends in an
     InputError, never in a crash or a hang. Object shapes and duplicate keys: kharden.read.validate.
     """
     from kharden.read import limits
-    from kharden.read.limits import check_nodes
 
     # not at the top: validate imports kharden.find, which imports this module
     from kharden.read.validate import explain_yaml_error, reader_error, surrogate_error
@@ -157,10 +157,8 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
     try:
         while loader.check_node():
             node = loader.get_node()
-            if node is not None:
-                check_nodes(node, path, index)
-            data = constructor.construct_document(node) if node is not None else None
-            source.docs.append(Document(source, index, node, data))
+            data, repeated = constructor.read_document(node, path, index) if node is not None else (None, False)
+            source.docs.append(Document(source, index, node, data, repeated))
             if each is not None:  # stream mode: validate the document, then drop its node tree
                 each(source.docs[-1])
             index += 1

@@ -243,7 +243,10 @@ def _duplicate_keys(doc: Document, base: Path, label: str, *, skip_items: bool) 
 
     Found on the node tree: the constructed dict has already kept the last value silently, while the text (where
     kharden splices its edits) has both. A List's `items` are objects of their own and judged one by one.
+    Only documents in which reading saw a repeated key are searched.
     """
+    if not doc.repeated_keys:
+        return
     root = doc.node_at(base)
     seen: set[int] = set()
     stack = [root] if root is not None else []
