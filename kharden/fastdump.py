@@ -5,7 +5,7 @@ Profiled on 1,000 objects, `yaml.dump_all(Dumper=CSafeDumper)` spends most of it
 the pure-Python `Resolver.resolve` twice per scalar to decide whether it needs quotes. `Dumper` builds nodes for
 str, dict, list, bool, int and None directly (exactly the nodes SafeRepresenter builds: same tags, styles, flow
 style and anchors for shared dicts and lists), hands every other type to SafeRepresenter, and remembers resolved
-tags per dump. Only for the settings stream mode uses (no sorting, block style); others go the usual way.
+tags. Only for the settings stream mode uses (no sorting, block style); others go the usual way.
 """
 
 from __future__ import annotations
@@ -28,24 +28,29 @@ _NULL = "tag:yaml.org,2002:null"
 _CACHE_LIMIT = 100_000
 
 
+# (value, implicit) -> resolved tag, shared by every dump of the process: the Helm post-renderer and the KRM function
+# dump one stream, but `fix --stream` over many small files dumps each on its own, and a per-dump table starts empty.
+# The tags depend only on the resolver's implicit table, which kharden never changes; bounded, starts over when full.
+_TAGS: dict[tuple[Any, Any], str] = {}
+
+
 class Dumper(_BaseDumper):
-    """CSafeDumper with plain values represented directly and scalar tags resolved once per dump."""
+    """CSafeDumper with plain values represented directly and scalar tags resolved once per process."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._tags: dict[tuple[Any, Any, Any], str] = {}
         # The direct path reproduces SafeRepresenter for these settings only.
         self._direct = self.default_style is None and self.default_flow_style is False and not self.sort_keys
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is not ScalarNode:
             return super().resolve(kind, value, implicit)  # type: ignore[no-any-return, no-untyped-call]
-        key = (kind, value, implicit)
-        tag = self._tags.get(key)
+        tag = _TAGS.get((value, implicit))
         if tag is None:
             tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-            if len(self._tags) < _CACHE_LIMIT:
-                self._tags[key] = tag
+            if len(_TAGS) >= _CACHE_LIMIT:
+                _TAGS.clear()
+            _TAGS[(value, implicit)] = tag
         return tag
 
     if not _BaseDumper.yaml_path_resolvers:  # none: these only look at that empty table, twice per node
