@@ -183,3 +183,78 @@ def test_verifying_only_changed_documents_still_catches_bad_edits(monkeypatch: p
     result = harden([source], run.resolve_profile(PROFILE), generate_=False)
     with pytest.raises(KhardenError):  # as splice.verify raises it: "does not read back", or the YAML error
         render_verified(source, result.changes)
+
+
+TWO_PODS = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n    image: nginx\n---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: c\n    image: redis\n")
+
+
+@pytest.mark.parametrize("extra, reads_back", [
+    (lambda t: (0, 0, ""), True),  # no harm done
+    (lambda t: (t.index("nginx"), t.index("nginx") + 5, "[nginx"), False),  # unclosed: would swallow the next pod
+    (lambda t: (t.index("nginx"), t.index("nginx") + 5, "apache"), False),  # a wrong value
+    (lambda t: (t.index("spec:"), t.index("spec:"), "---\n"), False),  # one changed document read as two
+    (lambda t: (t.index("image"), t.index("image"), "# "), False),  # a key lost to a comment
+], ids=["none", "syntax", "value", "split", "comment"])
+def test_the_one_pass_read_back_itself_catches_bad_edits(
+    monkeypatch: pytest.MonkeyPatch, extra: Any, reads_back: bool
+) -> None:
+    """Not just splice.verify behind it: the check of the changed documents, read in one pass, says no."""
+    from kharden.render import fastverify, splice
+
+    real = splice._DocSplicer.edits
+    monkeypatch.setattr(splice._DocSplicer, "edits", lambda self: real(self) + [extra(self.text)] * (self.doc.index == 0))
+    source = parse_text(TWO_PODS, "s.yaml")
+    changes = harden([source], run.resolve_profile(PROFILE), generate_=False).changes
+    by_doc = splice.doc_edits(source, changes)
+    assert sorted(by_doc) == [0, 1]  # both pods change
+    edits = splice._relocate_insertions(source.text, [e for d in by_doc.values() for e in d])
+    out = splice._apply(source.text, edits)
+    assert fastverify._changed_docs_read_back(source, out, [0, 1], edits, set()) is reads_back
+
+
+def test_one_pass_reads_each_chunk_as_alone() -> None:
+    from kharden.render.fastverify import _read_each
+
+    keep = "a: |+\n  x\n\n"  # a block scalar that keeps its trailing blank lines: the `---` after it ends it
+    assert _read_each(["a: 1\n", "--- {b: 2}\n", keep, "- 3\n", "x"]) == [{"a": 1}, {"b": 2}, {"a": "x\n\n"}, [3], "x"]
+    assert _read_each(["a: [1\n", "b: 2\n"]) is None  # one chunk cannot end the other's syntax
+    assert _read_each(["a: 1\n---\nb: 2\n", "c: 3\n"]) is None  # two documents in one chunk
+    assert _read_each(["# a comment only\n", "c: 3\n"]) is None  # no document
+    assert _read_each(["a: 1", "b: 2\n"]) is None  # a chunk but the last must end its line
+    assert _read_each(["a: !!python/name:os.system x\n"]) is None  # what SafeConstructor cannot build
+
+
+def test_one_pass_equals_the_reader_on_every_corpus_document(corpus: Path) -> None:
+    """Every document of every corpus file the reader reads, read back in one pass per file: the reader's values."""
+    from kharden.render.fastverify import _read_each, _span
+
+    for path in FILES:
+        try:
+            source = parse_text(path.read_text(encoding="utf-8"), str(path))
+        except KhardenError:
+            continue
+        spans = [_span(d, source.text) for d in source.docs]
+        chunks = [source.text[s[0]:s[1]] for s in spans if s is not None]
+        values = _read_each(chunks)
+        alone = [parse_text(c).docs for c in chunks]
+        assert values == ([d[0].data for d in alone] if all(len(d) == 1 for d in alone) else None), path
+
+
+def test_documents_the_reader_could_refuse_are_re_read_by_the_reader() -> None:
+    from kharden.model import Change, ObjectRef
+    from kharden.read import limits
+    from kharden.render.fastverify import _deeply_changed, _needs_reader
+
+    assert not _needs_reader("kind: Pod\nspec:\n  containers: []\n")
+    assert _needs_reader("a: &x [1]\nb: *x\n")  # aliases: cycles and bombs are the reader's to refuse
+    assert _needs_reader("a: " + "x" * (limits.MAX_SCALAR_CHARS + 1) + "\n")
+    assert _needs_reader("a: " + "[" * limits.COMPOSER_SAFE_DEPTH + "\n")
+    ref = ObjectRef("f", 3, 1, "v1", "Pod", "p", None)  # an item of a List: its path starts with items, 1
+    deep = ("x",) * (limits.MAX_DEPTH - 4)
+
+    def change(new: Any) -> Change:
+        return Change(ref, "add", deep, None, new, "m", "r")
+
+    assert _deeply_changed([change({"a": [1]})]) == set()  # innermost collection at depth MAX_DEPTH
+    assert _deeply_changed([change({"a": [[1]]})]) == {3}
