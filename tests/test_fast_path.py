@@ -7,6 +7,10 @@
 - `fix -j 2` and `check -j 2` give byte-identical output, summary, diff, patches and reports to the serial run,
   with generators off and on, and report the same first error when a file is bad.
 - The direct value construction and dumping equal PyYAML's SafeConstructor and CSafeDumper over the corpus.
+- `fix` verifies the changed documents of a file in one pass (kharden.render.fastverify): that pass reads each
+  as the reader does, and itself refuses bad edits.
+- Generated objects dumped by libyaml (kharden.fastdump.safe_dump) are the bytes `yaml.safe_dump` gave: on every
+  object the generators make from the corpus and the samples, and by property on the objects it sends to libyaml.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings, strategies as st
 
-from kharden import run
+from kharden import fastdump, run
 from kharden.errors import KhardenError
 from kharden.fastdump import Dumper
 from kharden.pipeline import harden
@@ -258,3 +263,55 @@ def test_documents_the_reader_could_refuse_are_re_read_by_the_reader() -> None:
 
     assert _deeply_changed([change({"a": [1]})]) == set()  # innermost collection at depth MAX_DEPTH
     assert _deeply_changed([change({"a": [[1]]})]) == {3}
+
+
+SAFE_DUMP: dict[str, Any] = dict(sort_keys=False, default_flow_style=False, width=1 << 16)
+
+
+def _generated_objects() -> list[Any]:
+    """Every object the restricted profile's generators make from each corpus file and each sample."""
+    paths = FILES + sorted(p for p in (Path(__file__).parents[1] / "samples").iterdir() if p.suffix in (".yaml", ".json"))
+    objects = []
+    for path in paths:
+        outcome = _faithful(path, path.read_text(encoding="utf-8"))
+        objects += outcome.result.generated if outcome else []
+    return objects
+
+
+def test_generated_objects_are_dumped_as_pyyaml_dumps_them(corpus: Path) -> None:
+    """fastdump.safe_dump (libyaml's emitter where it writes the same bytes) against yaml.safe_dump, on all of them."""
+    objects = _generated_objects()
+    plain = [o for o in objects if fastdump._plain(o)]
+    assert len(objects) > 1000 and len(plain) == len(objects)  # all of them take the C path: the proof is not empty
+    for obj in objects:
+        want = yaml.safe_dump(obj, **SAFE_DUMP)
+        assert yaml.dump(obj, Dumper=Dumper, **SAFE_DUMP) == want, obj
+        assert fastdump.safe_dump(obj) == want, obj
+
+
+@pytest.mark.parametrize("obj", [
+    {"": 1}, {"a\rb": 1}, {"k" * 125: 1}, {"k": "é " * 40_000}, {"k": "\ud800"}, {"k": 1.5}, {1: "a"},
+], ids=["empty-key", "cr-in-key", "long-key", "long-non-ascii", "surrogate", "float", "int-key"])
+def test_what_libyaml_would_write_otherwise_goes_to_pyyaml(obj: dict[Any, Any]) -> None:
+    assert not fastdump._plain(obj)
+    assert fastdump.safe_dump(obj) == yaml.safe_dump(obj, **SAFE_DUMP)
+
+
+_TEXT = st.text(st.sampled_from([chr(c) for c in range(0x20, 0x7F)] + ["\n", " ", "'", ":", "#", "-"]), max_size=12)
+_WORDS = st.sampled_from(["yes", "No", "null", "~", "0644", "1e3", "0x1F", "-", "---", "...", "- a", "a: b", "a #b",
+                          "=", "<<", "12:30", "2001-12-14", ".inf", "+1", "'", '"', "!x", "&a", "*a", "|", "> x",
+                          " lead", "trail ", "a\n", "\nb", "a\n\nb", "a \n b"])
+_STRINGS = _TEXT | _WORDS
+_KEYS = _STRINGS.filter(lambda s: fastdump._KEY.match(s) is not None)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _STRINGS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=5))
+def test_libyaml_writes_what_pyyaml_writes_for_every_plain_object(obj: dict[str, Any]) -> None:
+    assert fastdump._plain(obj)
+    assert yaml.dump(obj, Dumper=Dumper, **SAFE_DUMP) == yaml.safe_dump(obj, **SAFE_DUMP)
