@@ -109,7 +109,7 @@ def _needs_reader(chunk: str) -> bool:
     that reads back equal to its intended value differs from it only by the changes. What each check refuses, and
     why it cannot happen to such a span unless this function (or `_deeply_changed`) sends it to the reader:
     - tags other than plain YAML values: SafeConstructor cannot construct them either, so the read fails;
-    - a scalar over MAX_SCALAR_CHARS: not in a span shorter than that;
+    - a scalar over MAX_SCALAR_CHARS, a text over MAX_FILE_BYTES: not in a span shorter than the first;
     - libyaml's composer recursing too deep (COMPOSER_SAFE_DEPTH): not below the reader's own cheap bound;
     - alias cycles and bombs: aliases need an anchor, `&`; kharden never writes one;
     - nesting deeper than MAX_DEPTH: a change can deepen a document; `_deeply_changed` names those documents.
