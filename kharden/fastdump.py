@@ -6,12 +6,17 @@ the pure-Python `Resolver.resolve` twice per scalar to decide whether it needs q
 str, dict, list, bool, int and None directly (exactly the nodes SafeRepresenter builds: same tags, styles, flow
 style and anchors for shared dicts and lists), hands every other type to SafeRepresenter, and remembers resolved
 tags. Only for the settings stream mode uses (no sorting, block style); others go the usual way.
+
+`safe_dump` is `yaml.safe_dump` with those settings (how `fix` writes generated objects), by libyaml's emitter
+wherever it is known to write the same bytes as PyYAML's pure-Python one.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:
@@ -97,3 +102,34 @@ class Dumper(_BaseDumper):
         rep = self.represent_data
         value.extend([rep(v) for v in data])
         return node
+
+
+_SETTINGS: dict[str, Any] = dict(sort_keys=False, default_flow_style=False, width=1 << 16)
+_TEXT = re.compile(r"[ -~\n]*\Z")  # printable ASCII and line breaks: nothing either emitter escapes
+_KEY = re.compile(r"[ -~]{1,100}\Z")  # a short one-line key, never empty
+_MAX_TEXT = 10_000  # even with every quote doubled, lines stay far below the width: nothing is folded
+
+
+def safe_dump(obj: Any) -> str:
+    """`yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=1 << 16)`, byte for byte, faster.
+
+    libyaml's emitter and PyYAML's differ on some strings: an empty key, a key with a carriage return or of more
+    than about 120 characters, non-ASCII text long enough to be folded, lone surrogates. Where every value is a
+    dict, list, str, int, bool or None, every string printable ASCII or line breaks and not near the line width,
+    and every key such a string of one short line, they write the same bytes (fuzzed, and compared on every object
+    the generators make from the test corpus: tests/test_fast_path.py). Anything else goes to PyYAML, as before.
+    """
+    if _plain(obj):
+        return yaml.dump(obj, Dumper=Dumper, **_SETTINGS)  # type: ignore[no-any-return]
+    return yaml.safe_dump(obj, **_SETTINGS)  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> bool:
+    t = type(value)
+    if t is str:
+        return len(value) <= _MAX_TEXT and _TEXT.match(value) is not None
+    if t is dict:
+        return all(type(k) is str and _KEY.match(k) and _plain(v) for k, v in value.items())
+    if t is list:
+        return all(_plain(v) for v in value)
+    return t is bool or t is int or value is None

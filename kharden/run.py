@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from kharden import fastdump
 from kharden.errors import KhardenError
 from kharden.gcpause import frozen, paused
 from kharden.model import Change, Finding
@@ -127,7 +128,7 @@ def _relative(path: str) -> str:
 
 
 def _dump(obj: dict[str, Any]) -> str:
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=1 << 16)
+    return fastdump.safe_dump(obj)  # yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=1 << 16)
 
 
 def resolve_profile(profile: str | Profile) -> Profile:

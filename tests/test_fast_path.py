@@ -7,6 +7,10 @@
 - `fix -j 2` and `check -j 2` give byte-identical output, summary, diff, patches and reports to the serial run,
   with generators off and on, and report the same first error when a file is bad.
 - The direct value construction and dumping equal PyYAML's SafeConstructor and CSafeDumper over the corpus.
+- `fix` verifies the changed documents of a file in one pass (kharden.render.fastverify): that pass reads each
+  as the reader does, and itself refuses bad edits.
+- Generated objects dumped by libyaml (kharden.fastdump.safe_dump) are the bytes `yaml.safe_dump` gave: on every
+  object the generators make from the corpus and the samples, and by property on the objects it sends to libyaml.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings, strategies as st
 
-from kharden import run
+from kharden import fastdump, run
 from kharden.errors import KhardenError
 from kharden.fastdump import Dumper
 from kharden.pipeline import harden
@@ -183,3 +188,130 @@ def test_verifying_only_changed_documents_still_catches_bad_edits(monkeypatch: p
     result = harden([source], run.resolve_profile(PROFILE), generate_=False)
     with pytest.raises(KhardenError):  # as splice.verify raises it: "does not read back", or the YAML error
         render_verified(source, result.changes)
+
+
+TWO_PODS = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n    image: nginx\n---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: c\n    image: redis\n")
+
+
+@pytest.mark.parametrize("extra, reads_back", [
+    (lambda t: (0, 0, ""), True),  # no harm done
+    (lambda t: (t.index("nginx"), t.index("nginx") + 5, "[nginx"), False),  # unclosed: would swallow the next pod
+    (lambda t: (t.index("nginx"), t.index("nginx") + 5, "apache"), False),  # a wrong value
+    (lambda t: (t.index("spec:"), t.index("spec:"), "---\n"), False),  # one changed document read as two
+    (lambda t: (t.index("image"), t.index("image"), "# "), False),  # a key lost to a comment
+], ids=["none", "syntax", "value", "split", "comment"])
+def test_the_one_pass_read_back_itself_catches_bad_edits(
+    monkeypatch: pytest.MonkeyPatch, extra: Any, reads_back: bool
+) -> None:
+    """Not just splice.verify behind it: the check of the changed documents, read in one pass, says no."""
+    from kharden.render import fastverify, splice
+
+    real = splice._DocSplicer.edits
+    monkeypatch.setattr(splice._DocSplicer, "edits", lambda self: real(self) + [extra(self.text)] * (self.doc.index == 0))
+    source = parse_text(TWO_PODS, "s.yaml")
+    changes = harden([source], run.resolve_profile(PROFILE), generate_=False).changes
+    by_doc = splice.doc_edits(source, changes)
+    assert sorted(by_doc) == [0, 1]  # both pods change
+    edits = splice._relocate_insertions(source.text, [e for d in by_doc.values() for e in d])
+    out = splice._apply(source.text, edits)
+    assert fastverify._changed_docs_read_back(source, out, [0, 1], edits, set()) is reads_back
+
+
+def test_one_pass_reads_each_chunk_as_alone() -> None:
+    from kharden.render.fastverify import _read_each
+
+    keep = "a: |+\n  x\n\n"  # a block scalar that keeps its trailing blank lines: the `---` after it ends it
+    assert _read_each(["a: 1\n", "--- {b: 2}\n", keep, "- 3\n", "x"]) == [{"a": 1}, {"b": 2}, {"a": "x\n\n"}, [3], "x"]
+    assert _read_each(["a: [1\n", "b: 2\n"]) is None  # one chunk cannot end the other's syntax
+    assert _read_each(["a: 1\n---\nb: 2\n", "c: 3\n"]) is None  # two documents in one chunk
+    assert _read_each(["# a comment only\n", "c: 3\n"]) is None  # no document
+    assert _read_each(["a: 1", "b: 2\n"]) is None  # a chunk but the last must end its line
+    assert _read_each(["a: !!python/name:os.system x\n"]) is None  # what SafeConstructor cannot build
+
+
+def test_one_pass_equals_the_reader_on_every_corpus_document(corpus: Path) -> None:
+    """Every document of every corpus file the reader reads, read back in one pass per file: the reader's values."""
+    from kharden.render.fastverify import _read_each, _span
+
+    for path in FILES:
+        try:
+            source = parse_text(path.read_text(encoding="utf-8"), str(path))
+        except KhardenError:
+            continue
+        spans = [_span(d, source.text) for d in source.docs]
+        chunks = [source.text[s[0]:s[1]] for s in spans if s is not None]
+        values = _read_each(chunks)
+        alone = [parse_text(c).docs for c in chunks]
+        assert values == ([d[0].data for d in alone] if all(len(d) == 1 for d in alone) else None), path
+
+
+def test_documents_the_reader_could_refuse_are_re_read_by_the_reader() -> None:
+    from kharden.model import Change, ObjectRef
+    from kharden.read import limits
+    from kharden.render.fastverify import _deeply_changed, _needs_reader
+
+    assert not _needs_reader("kind: Pod\nspec:\n  containers: []\n")
+    assert _needs_reader("a: &x [1]\nb: *x\n")  # aliases: cycles and bombs are the reader's to refuse
+    assert _needs_reader("a: " + "x" * (limits.MAX_SCALAR_CHARS + 1) + "\n")
+    assert _needs_reader("a: " + "[" * limits.COMPOSER_SAFE_DEPTH + "\n")
+    ref = ObjectRef("f", 3, 1, "v1", "Pod", "p", None)  # an item of a List: its path starts with items, 1
+    deep = ("x",) * (limits.MAX_DEPTH - 4)
+
+    def change(new: Any) -> Change:
+        return Change(ref, "add", deep, None, new, "m", "r")
+
+    assert _deeply_changed([change({"a": [1]})]) == set()  # innermost collection at depth MAX_DEPTH
+    assert _deeply_changed([change({"a": [[1]]})]) == {3}
+
+
+SAFE_DUMP: dict[str, Any] = dict(sort_keys=False, default_flow_style=False, width=1 << 16)
+
+
+def _generated_objects() -> list[Any]:
+    """Every object the restricted profile's generators make from each corpus file and each sample."""
+    paths = FILES + sorted(p for p in (Path(__file__).parents[1] / "samples").iterdir() if p.suffix in (".yaml", ".json"))
+    objects = []
+    for path in paths:
+        outcome = _faithful(path, path.read_text(encoding="utf-8"))
+        objects += outcome.result.generated if outcome else []
+    return objects
+
+
+def test_generated_objects_are_dumped_as_pyyaml_dumps_them(corpus: Path) -> None:
+    """fastdump.safe_dump (libyaml's emitter where it writes the same bytes) against yaml.safe_dump, on all of them."""
+    objects = _generated_objects()
+    plain = [o for o in objects if fastdump._plain(o)]
+    assert len(objects) > 1000 and len(plain) == len(objects)  # all of them take the C path: the proof is not empty
+    for obj in objects:
+        want = yaml.safe_dump(obj, **SAFE_DUMP)
+        assert yaml.dump(obj, Dumper=Dumper, **SAFE_DUMP) == want, obj
+        assert fastdump.safe_dump(obj) == want, obj
+
+
+@pytest.mark.parametrize("obj", [
+    {"": 1}, {"a\rb": 1}, {"k" * 125: 1}, {"k": "é " * 40_000}, {"k": "\ud800"}, {"k": 1.5}, {1: "a"},
+], ids=["empty-key", "cr-in-key", "long-key", "long-non-ascii", "surrogate", "float", "int-key"])
+def test_what_libyaml_would_write_otherwise_goes_to_pyyaml(obj: dict[Any, Any]) -> None:
+    assert not fastdump._plain(obj)
+    assert fastdump.safe_dump(obj) == yaml.safe_dump(obj, **SAFE_DUMP)
+
+
+_TEXT = st.text(st.sampled_from([chr(c) for c in range(0x20, 0x7F)] + ["\n", " ", "'", ":", "#", "-"]), max_size=12)
+_WORDS = st.sampled_from(["yes", "No", "null", "~", "0644", "1e3", "0x1F", "-", "---", "...", "- a", "a: b", "a #b",
+                          "=", "<<", "12:30", "2001-12-14", ".inf", "+1", "'", '"', "!x", "&a", "*a", "|", "> x",
+                          " lead", "trail ", "a\n", "\nb", "a\n\nb", "a \n b"])
+_STRINGS = _TEXT | _WORDS
+_KEYS = _STRINGS.filter(lambda s: fastdump._KEY.match(s) is not None)
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _STRINGS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(_KEYS, _VALUES, min_size=1, max_size=5))
+def test_libyaml_writes_what_pyyaml_writes_for_every_plain_object(obj: dict[str, Any]) -> None:
+    assert fastdump._plain(obj)
+    assert yaml.dump(obj, Dumper=Dumper, **SAFE_DUMP) == yaml.safe_dump(obj, **SAFE_DUMP)

@@ -7,6 +7,7 @@ else when plain ("yes", "0644", "1.10", "~") is double-quoted.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ def scalar(value: Any, json_mode: bool = False, quote: str | None = None) -> str
     """One scalar, as YAML 1.1 reads it back to the same value."""
     if json_mode:
         return json.dumps(value)
+    if quote is None and isinstance(value, str):
+        return _string(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -44,6 +47,13 @@ def scalar(value: Any, json_mode: bool = False, quote: str | None = None) -> str
     if quote is None and plain_ok(s):
         return s
     return json.dumps(s, ensure_ascii=False)
+
+
+# The same few strings (keys such as securityContext, values such as RuntimeDefault) are written again and again;
+# resolving each takes PyYAML's regular expressions. Bounded: at most this many strings are remembered.
+@functools.lru_cache(maxsize=4096)
+def _string(s: str) -> str:
+    return s if plain_ok(s) else json.dumps(s, ensure_ascii=False)
 
 
 def plain_ok(s: str) -> bool:

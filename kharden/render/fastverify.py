@@ -1,43 +1,54 @@
-"""Render a source and verify it by re-reading only the documents that changed.
+"""Render a source and verify it by re-reading only the documents that changed, all of them in one libyaml pass.
 
 `splice.verify` re-parses the whole output. But the splicer only edits inside the documents it changes: every other
 document, and everything between documents (`---`, `...`, directives, comments), is the input text, byte for byte,
-so it reads back as it read the first time. This module checks exactly that, then re-reads each changed document
-on its own (from the start of its first line to the end of its last line) and compares it with its intended value:
+so it reads back as it read the first time. This module checks exactly that, then re-reads the changed documents
+(each from the start of its first line to the end of its last line) and compares each with its intended value:
 
     ---            <- unchanged: not re-read
     kind: Service
     ---
-    kind: Deployment   <- changed: this span of the output is parsed alone and compared
+    kind: Deployment   <- changed: this span of the output is re-read and compared
     spec: ...
     ---
 
+The spans are joined into one stream, each after a `---` line of its own, and read in one pass (one libyaml parser
+instead of one per document: the per-document reader cost more than the reading itself). A `---` line at column
+0 ends whatever block content came before it, as the end of the text does, so each span reads as it would alone;
+and the pass must give exactly one document per span, lying inside that span, or the check fails.
+
 Whenever anything is not plainly so (an edit crossing a document's span, a span that does not read back as exactly
-one document, a document without a node tree), it falls back to `splice.verify` on the whole output, so the
-guarantee and the error are those of `splice.verify`.
+one document with its intended value, a document without a node tree), it falls back to `splice.verify` on the
+whole output, so the guarantee and the error are those of `splice.verify`.
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import Iterable
+import re
+from typing import Any, Collection, Iterable
 
 from kharden.errors import KhardenError
 from kharden.model import Change
 from kharden.read import Document, Source, parse_text
+from kharden.read import fastload, limits
 from kharden.render import splice
 
 Edit = splice.Edit
 
+_DOC_START = re.compile(r"---(?:[ \t\r\n]|\Z)")  # a span that starts with its own `---` line needs no other
+
 
 def render_verified(source: Source, changes: Iterable[Change]) -> str:
     """`splice.render(source, changes)`, verified as `splice.verify` verifies it, at the cost of the changed docs."""
+    changes = list(changes)
     text = source.text
     by_doc = splice.doc_edits(source, changes)
     edits = [e for doc_edits in by_doc.values() for e in doc_edits]
     out = splice._apply(text, edits)
     full = ("\ufeff" if source.bom else "") + out
-    if not _changed_docs_read_back(source, out, sorted(by_doc), splice._relocate_insertions(text, edits)):
+    edits = splice._relocate_insertions(text, edits)
+    if not _changed_docs_read_back(source, out, sorted(by_doc), edits, _deeply_changed(changes)):
         splice.verify(source, full)
     return full
 
@@ -53,8 +64,14 @@ def _span(doc: Document, text: str) -> tuple[int, int] | None:
     return start, end
 
 
-def _changed_docs_read_back(source: Source, out: str, changed: list[int], edits: list[Edit]) -> bool:
-    """True when every edit lies inside a changed document and each of those reads back alone as intended."""
+def _changed_docs_read_back(
+    source: Source, out: str, changed: list[int], edits: list[Edit], reader_only: Collection[int]
+) -> bool:
+    """True when every edit lies inside a changed document and each of those reads back as intended.
+
+    Documents in `reader_only`, and those `_needs_reader` picks, are re-read by the reader itself (`parse_text`,
+    with every hostile-input check), one at a time; the others together in one pass.
+    """
     spans = []
     for i in changed:
         span = _span(source.docs[i], source.text)
@@ -64,14 +81,98 @@ def _changed_docs_read_back(source: Source, out: str, changed: list[int], edits:
     shifted = _output_spans(spans, edits)
     if shifted is None:
         return False
+    alone: list[tuple[int, str]] = []
+    together: list[tuple[int, str]] = []
     for i, start, end in shifted:
+        chunk = out[start:end]
+        (alone if i in reader_only or _needs_reader(chunk) else together).append((i, chunk))
+    for i, chunk in alone:
         try:
-            again = parse_text(out[start:end], source.path)
+            again = parse_text(chunk, source.path)
         except KhardenError:
             return False
         if len(again.docs) != 1 or again.docs[0].data != source.docs[i].data:
             return False
-    return True
+    values = _read_each([chunk for _, chunk in together])
+    if values is None:
+        return False
+    try:
+        return all(value == source.docs[i].data for value, (i, _) in zip(values, together))
+    except RecursionError:  # a cyclic value (the reader refuses cycles): let splice.verify report it
+        return False
+
+
+def _needs_reader(chunk: str) -> bool:
+    """Whether the reader's hostile-input checks could refuse this span although it reads back as intended.
+
+    `_read_each` reads without them (`limits.check_text`, `limits.check_nodes`). The input passed them; a span
+    that reads back equal to its intended value differs from it only by the changes. What each check refuses, and
+    why it cannot happen to such a span unless this function (or `_deeply_changed`) sends it to the reader:
+    - tags other than plain YAML values: SafeConstructor cannot construct them either, so the read fails;
+    - a scalar over MAX_SCALAR_CHARS, a text over MAX_FILE_BYTES: not in a span shorter than the first;
+    - libyaml's composer recursing too deep (COMPOSER_SAFE_DEPTH): not below the reader's own cheap bound;
+    - alias cycles and bombs: aliases need an anchor, `&`; kharden never writes one;
+    - nesting deeper than MAX_DEPTH: a change can deepen a document; `_deeply_changed` names those documents.
+    """
+    return (
+        len(chunk) > limits.MAX_SCALAR_CHARS
+        or "&" in chunk
+        or limits.depth_bound(chunk) > limits.COMPOSER_SAFE_DEPTH
+    )
+
+
+def _deeply_changed(changes: list[Change]) -> set[int]:
+    """Documents where a change puts a mapping or sequence deeper than the reader's MAX_DEPTH allows.
+
+    The input's nesting is within it; a change at a path of length n puts its value's innermost collection at
+    depth n + its height (the reader counts the document's root collection as depth 1).
+    """
+    return {c.obj.doc for c in changes if len(c.obj.base) + len(c.path) + _height(c.new) > limits.MAX_DEPTH}
+
+
+def _height(value: Any) -> int:
+    """Levels of nested mappings and sequences in a value (0 for a scalar)."""
+    if isinstance(value, dict):
+        return 1 + max(map(_height, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_height, value), default=0)
+    return 0
+
+
+def _read_each(chunks: list[str]) -> list[Any] | None:
+    """Each chunk's value as libyaml reads it alone (YAML 1.1), all in one pass; None unless each is one document.
+
+    Every chunk but the last must end with a line break, so that the `---` put before the next starts a line.
+    """
+    if not chunks:
+        return []
+    if any(not c.endswith("\n") for c in chunks[:-1]):
+        return None
+    parts, bounds, at = [], [], 0
+    for chunk in chunks:
+        head = "" if _DOC_START.match(chunk) else "---\n"
+        parts += [head, chunk]
+        at += len(head)
+        bounds.append((at, at + len(chunk)))
+        at += len(chunk)
+    loader = fastload.Loader("".join(parts))
+    values: list[Any] = []
+    gc_was_on = fastload.pause_gc()  # as in the reader: the nodes are garbage-free while they are built
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None or len(values) == len(bounds):
+                return None
+            start, end = bounds[len(values)]
+            if not (start <= node.start_mark.index < node.end_mark.index <= end):
+                return None  # not wholly one chunk's, or empty (after `---`; the chunk alone holds no document)
+            values.append(loader.construct_document(node))
+    except Exception:  # a YAML error, or one the reader raises in its own way: splice.verify reports it
+        return None
+    finally:
+        loader.dispose()
+        fastload.resume_gc(gc_was_on)
+    return values if len(values) == len(bounds) else None
 
 
 def _output_spans(spans: list[tuple[int, int, int]], edits: list[Edit]) -> list[tuple[int, int, int]] | None:

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from kharden import fastdump
 from kharden.errors import KhardenError
 from kharden.model import Change, Path
 from kharden.read import Document, Source, parse_text
@@ -101,7 +102,7 @@ def _relocate_insertions(text: str, edits: list[Edit]) -> list[Edit]:
 def _append_documents(text: str, objects: list[dict[str, Any]], source: Source) -> str:
     nl = source.newline
     body = "".join(
-        "---" + nl + yaml.safe_dump(o, sort_keys=False, default_flow_style=False, width=1 << 16).replace("\n", nl)
+        "---" + nl + fastdump.safe_dump(o).replace("\n", nl)
         for o in objects
     )
     if text and not text.endswith(("\n", "\r")):
