@@ -77,6 +77,9 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], chang
     `collect(target, obj)`: no mutator edits skip annotations, kubeaudit labels or container names, so one reading
     serves every mutator of the target."""
     outs, problems = optouts.naming(mutator.ID)
+    if not outs and not problems:  # most targets opt out of nothing
+        mutator.apply(target, opts, Editor(obj, mutator.ID, changes))
+        return
     findings += [p for p in problems if p not in findings]  # a misspelt id is seen by every mutator: report it once
     for out in outs:
         findings.append(_finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
