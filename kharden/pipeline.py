@@ -29,13 +29,15 @@ class Result:
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
     from kharden.mutators import optouts
 
+    enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
+    per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
     for obj in objects:
-        targets = find_pod_targets(obj, profile.pod_templates)
-        for mid in profile.enabled_mutators():
-            mutator = MUTATORS[mid]
-            opts = profile.mutators[mid]
-            for target in targets if mutator.SCOPE == "pod" else [obj]:
-                optouts.run(mutator, target, obj, opts, changes, findings)
+        # Each target's opt-outs are read once and serve all its mutators.
+        pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
+        whole = [(obj, optouts.collect(obj, obj))] if per_object else []
+        for mutator, opts in enabled:
+            for target, outs in pods if mutator.SCOPE == "pod" else whole:
+                optouts.run(mutator, target, obj, opts, changes, findings, outs)
 
 
 def generate(result: Result, profile: Profile, enabled: bool | None, **gen_args: Any) -> None:

@@ -7,7 +7,8 @@ are declared in the profile under `podTemplates`. Kinds in neither pass through 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from functools import cached_property
+from typing import Any
 
 from kharden.model import Path
 from kharden.read import KObject
@@ -35,20 +36,25 @@ def _group(api_version: str) -> str:
 
 @dataclass
 class PodTarget:
-    """One pod spec inside an object. All paths are relative to the object."""
+    """One pod spec inside an object. All paths are relative to the object.
+
+    The spec mapping and the list of containers are read once, when first asked for, and kept: every stage edits
+    *inside* them (the Editor adds keys to existing mappings and never replaces a present mapping) and nothing adds
+    or removes a container, so they stay the live ones. A copy of the object (the opt-out trial runs) gets a
+    target of its own."""
 
     obj: KObject
     template: Path
 
-    @property
+    @cached_property
     def spec_path(self) -> Path:
         return self.template + ("spec",)
 
-    @property
+    @cached_property
     def meta_path(self) -> Path:
         return self.template + ("metadata",)
 
-    @property
+    @cached_property
     def spec(self) -> dict[str, Any]:
         value = get(self.obj.data, self.spec_path)
         return value if isinstance(value, dict) else {}
@@ -68,15 +74,20 @@ class PodTarget:
         os_ = self.spec.get("os")
         return isinstance(os_, dict) and os_.get("name") == "windows"
 
-    def containers(self) -> Iterator[tuple[Path, dict[str, Any]]]:
+    def containers(self) -> tuple[tuple[Path, dict[str, Any]], ...]:
         """(path, container) for every container of every list, init containers first."""
+        return self._containers
+
+    @cached_property
+    def _containers(self) -> tuple[tuple[Path, dict[str, Any]], ...]:
         spec = self.spec
-        for list_name in CONTAINER_LISTS:
-            items = spec.get(list_name)
-            if isinstance(items, list):
-                for i, c in enumerate(items):
-                    if isinstance(c, dict):
-                        yield self.spec_path + (list_name, i), c
+        return tuple(
+            (self.spec_path + (list_name, i), c)
+            for list_name in CONTAINER_LISTS
+            if isinstance(items := spec.get(list_name), list)
+            for i, c in enumerate(items)
+            if isinstance(c, dict)
+        )
 
 
 _MISSING = object()

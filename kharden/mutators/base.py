@@ -60,7 +60,6 @@ class Editor:
         """Set path to value if it is absent (or null); create missing parent mappings. True if it changed."""
         parent: Any = self.obj.data
         for i, key in enumerate(path):
-            here = path[: i + 1]
             if isinstance(key, int):  # an index along the way: the item must exist
                 if not isinstance(parent, list) or not 0 <= key < len(parent):
                     self._type_error(path[:i], parent, "a list")
@@ -73,7 +72,7 @@ class Editor:
                 new = _nest(path[i + 1 :], value)
                 op = "replace" if key in parent else "add"
                 parent[key] = new
-                self._record(op, here, None, copy.deepcopy(new), reason)
+                self._record(op, path[: i + 1], None, _copy(new), reason)
                 return True
             parent = current
         return False
@@ -104,7 +103,7 @@ class Editor:
         if not isinstance(current, list):
             self._type_error(list_path, current, "a list")
         current.append(value)
-        self._record("add", list_path + (len(current) - 1,), None, copy.deepcopy(value), reason)
+        self._record("add", list_path + (len(current) - 1,), None, _copy(value), reason)
 
     def _record(self, op: str, path: Path, old: Any, new: Any, reason: str) -> None:
         self.changes.append(Change(self.obj.ref, op, path, old, new, self.mutator, reason))  # type: ignore[arg-type]
@@ -122,3 +121,16 @@ def _nest(path: Path, value: Any) -> Any:
     for key in reversed(path):
         value = {key: value}
     return value
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _copy(value: Any) -> Any:
+    """`copy.deepcopy` of a value an edit adds (mappings, lists and scalars a mutator built), without its memo and
+    dispatch: an edit's record must not share the mappings later edits add to. Anything else goes to deepcopy."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    return value if isinstance(value, _SCALARS) else copy.deepcopy(value)

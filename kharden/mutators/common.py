@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Sequence
 
 from kharden.find.podspecs import PodTarget
 from kharden.model import Path
@@ -22,16 +22,16 @@ def mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def containers(target: PodTarget, edit: Editor) -> Iterator[tuple[Path, dict[str, Any]]]:
+def containers(target: PodTarget, edit: Editor) -> Sequence[tuple[Path, dict[str, Any]]]:
     """(path, container) for every container not opted out of this mutator."""
-    for path, container in target.containers():
-        if not edit.skipped(path):
-            yield path, container
+    if not edit.skip:  # the common case: nothing opted out
+        return target.containers()
+    return [(path, container) for path, container in target.containers() if not edit.skipped(path)]
 
 
 def any_skipped(target: PodTarget, edit: Editor) -> bool:
     """True when some container is opted out: pod-level defaults would reach it, so set fields per container."""
-    return any(edit.skipped(path) for path, _ in target.containers())
+    return bool(edit.skip) and any(edit.skipped(path) for path, _ in target.containers())
 
 
 def container_sc(container: dict[str, Any]) -> dict[str, Any]:

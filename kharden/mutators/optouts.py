@@ -58,10 +58,28 @@ class OptOut:
     container: str | None = None  # the container it names, if one (reports match it to that container's findings)
 
 
+@dataclass(frozen=True)
+class OptOuts:
+    """Every opt-out on one target, read once (`collect`); each mutator takes those naming it (`naming`)."""
+
+    outs: tuple[OptOut, ...] = ()
+    problems: tuple[tuple[str | None, Finding], ...] = ()  # (the mutator it concerns; None: all, a misspelt id)
+
+    def naming(self, mutator_id: str) -> tuple[list[OptOut], list[Finding]]:
+        """The opt-outs naming this mutator, and the problems its run reports, in the order they were written."""
+        outs = [out for out in self.outs if out.mutator == mutator_id]
+        return outs, [p for mid, p in self.problems if mid is None or mid == mutator_id]
+
+
 def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], changes: list[Change],
-        findings: list[Finding]) -> None:
-    """Apply one mutator to one target, honouring (and reporting) the opt-outs that name it."""
-    outs, problems = collect(target, obj, mutator.ID)
+        findings: list[Finding], optouts: OptOuts) -> None:
+    """Apply one mutator to one target, honouring (and reporting) the opt-outs that name it. `optouts` is
+    `collect(target, obj)`: no mutator edits skip annotations, kubeaudit labels or container names, so one reading
+    serves every mutator of the target."""
+    outs, problems = optouts.naming(mutator.ID)
+    if not outs and not problems:  # most targets opt out of nothing
+        mutator.apply(target, opts, Editor(obj, mutator.ID, changes))
+        return
     findings += [p for p in problems if p not in findings]  # a misspelt id is seen by every mutator: report it once
     for out in outs:
         findings.append(_finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
@@ -87,11 +105,11 @@ def _trial(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], sk
     return [(c.op, c.path, c.new) for c in scratch]
 
 
-def collect(target: Union[PodTarget, KObject], obj: KObject, mutator_id: str) -> tuple[list[OptOut], list[Finding]]:
-    """The opt-outs naming this mutator on this target, and findings for those that name no such container."""
+def collect(target: Union[PodTarget, KObject], obj: KObject) -> OptOuts:
+    """The opt-outs on this target, and findings for those that name no such mutator or container."""
     names = {str(c.get("name")): p for p, c in target.containers()} if isinstance(target, PodTarget) else {}
     outs: list[OptOut] = []
-    problems: list[Finding] = []
+    problems: list[tuple[str | None, Finding]] = []
     for meta in _metadata_paths(target):
         for key, value in mapping(mapping(get(obj.data, meta)).get("annotations")).items():
             where = meta + ("annotations", key)
@@ -99,21 +117,19 @@ def collect(target: Union[PodTarget, KObject], obj: KObject, mutator_id: str) ->
                 continue
             mid, _, container = str(key)[len(SKIP) :].partition(".")
             if mid not in MUTATORS:
-                problems.append(_unknown(obj, where, mid))
-            if mid != mutator_id:
-                continue
-            if not container:
+                problems.append((None, _unknown(obj, where, mid)))
+            elif not container:
                 outs.append(OptOut(mid, (), str(value), where, "the workload"))
             elif container in names:
                 outs.append(OptOut(mid, (names[container],), str(value), where, f"container {container}", container))
             else:
-                problems.append(_no_container(obj, where, container))
+                problems.append((mid, _no_container(obj, where, container)))
         for key, value in mapping(mapping(get(obj.data, meta)).get("labels")).items():
-            outs += _kubeaudit(str(key), str(value), meta + ("labels", key), target, names, mutator_id)
-    return outs, problems
+            outs += _kubeaudit(str(key), str(value), meta + ("labels", key), target, names)
+    return OptOuts(tuple(outs), tuple(problems))
 
 
-def _kubeaudit(key: str, value: str, where: Path, target: Any, names: dict[str, Path], mid: str) -> list[OptOut]:
+def _kubeaudit(key: str, value: str, where: Path, target: Any, names: dict[str, Path]) -> list[OptOut]:
     container, allow = _parse_label(key)
     if allow is None or not isinstance(target, PodTarget):
         return []
@@ -122,8 +138,6 @@ def _kubeaudit(key: str, value: str, where: Path, target: Any, names: dict[str, 
         entries.append(("capabilities", "container", (SC, "capabilities", "add", allow[11:].upper().replace("-", "_"))))
     outs = []
     for mutator, level, field in entries:
-        if mutator != mid:
-            continue
         if container is not None and (level == "pod" or container not in names):
             continue
         if level == "pod":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 from kharden.errors import UsageError
@@ -71,6 +72,9 @@ class Violation:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+# Checks only read, so a view keeps what most checks ask for (the security contexts, the containers) once worked out.
+
+
 @dataclass(frozen=True)
 class Container:
     """One container of any list (init, regular, ephemeral), with where it sits in the object."""
@@ -82,7 +86,7 @@ class Container:
     def name(self) -> str:
         return str(self.data.get("name", ""))
 
-    @property
+    @cached_property
     def sc(self) -> dict[str, Any]:
         return mapping(self.data.get("securityContext"))
 
@@ -105,7 +109,7 @@ class PodView:
     def spec_path(self) -> Path:
         return self.target.spec_path
 
-    @property
+    @cached_property
     def sc(self) -> dict[str, Any]:
         return mapping(self.spec.get("securityContext"))
 
@@ -122,9 +126,13 @@ class PodView:
         """The pod's own annotations: for a workload, those of its template (the object's do not reach the pod)."""
         return mapping(get(self.target.obj.data, self.annotations_path))
 
-    def containers(self) -> list[Container]:
+    def containers(self) -> tuple[Container, ...]:
         """Init containers, containers, ephemeral containers: the admission controller visits all three."""
-        return [Container(path, c) for path, c in self.target.containers()]
+        return self._containers
+
+    @cached_property
+    def _containers(self) -> tuple[Container, ...]:
+        return tuple(Container(path, c) for path, c in self.target.containers())
 
     @property
     def windows(self) -> bool:

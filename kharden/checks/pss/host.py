@@ -59,8 +59,10 @@ def host_probes_and_host_lifecycle(pod: PodView) -> list[Violation]:
         lifecycle = mapping(c.data.get("lifecycle"))
         handlers += [(("lifecycle", h), lifecycle.get(h)) for h in LIFECYCLE_HANDLERS]
         for where, handler in handlers:
+            if not isinstance(handler, dict):
+                continue  # absent (or not a handler): no host to judge
             for action in HANDLER_ACTIONS:
-                host = mapping(mapping(handler).get(action)).get("host")
+                host = mapping(handler.get(action)).get("host")
                 if host not in (None, ""):
                     field = ".".join(where + (action, "host"))
                     msg = f'container "{c.name}" must not set {field} (uses host "{host}")'

@@ -6,6 +6,8 @@ At the restricted level every baseline check runs too, except those a restricted
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from kharden.checks.pss import confinement, host, restricted
 from kharden.checks.pss.base import (
     Check,
@@ -52,19 +54,24 @@ REGISTRY: tuple[Check, ...] = tuple(_BY_ID[i] for i in ORDER)
 
 def active_checks(level: str, version: str = "latest") -> list[tuple[Check, VersionedCheck]]:
     """The checks in force at a level and policy version, each in the form of that version."""
+    return list(_active(level, version))
+
+
+@lru_cache(maxsize=64)  # asked for every pod; the answer depends only on (level, version)
+def _active(level: str, version: str) -> tuple[tuple[Check, VersionedCheck], ...]:
     check_level(level)
     v: Version = parse_version(version)
     found = [(c, c.at(v)) for c in REGISTRY if c.level == "baseline" or level == "restricted"]
     active = [(c, vc) for c, vc in found if vc is not None]
     overridden = {o for c, vc in active if c.level == "restricted" for o in vc.overrides}
-    return [(c, vc) for c, vc in active if c.id not in overridden]
+    return tuple((c, vc) for c, vc in active if c.id not in overridden)
 
 
 def check_pod(target: PodTarget, level: str, version: str = "latest") -> list[Finding]:
     """Findings for one pod spec at a level (restricted includes baseline) and policy version."""
     pod = PodView(target)
     findings = []
-    for check, versioned in active_checks(level, version):
+    for check, versioned in _active(level, version):
         findings += [_finding(target, check, v) for v in versioned.fn(pod)]
     return findings
 
