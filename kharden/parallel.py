@@ -336,32 +336,32 @@ def fix_files(
     """`run.fix` over files in `jobs` processes; returns the same FixOutcome the serial run returns."""
     prof = profile.only_generator(only_generator)
     whole = generators_on(prof, generate)
+    dumped = None
     with _Pool(workers(jobs, len(paths)), prof) as pool:
         parts = pool.harden(paths, finish=not whole)
         _raise_first(parts)
-        sources = [p.source for p in parts if p.source is not None]
-        result = Result(sources, [o for p in parts for o in p.objects])
-        result.changes = [c for p in parts for c in p.changes]
-        result.findings = [f for p in parts for f in p.notes]
-        if whole:
-            for i, p in enumerate(parts):
-                for doc in p.source.docs:  # type: ignore[union-attr]  # no errors: every part has its source
-                    doc.__class__ = _LinesFromWorker
-                    doc.__dict__["_kept"] = (pool, i)
-            dumped = _generate(pool, parts, result, prof, generate, gen_args)
+        with frozen():  # the input's values live to the end: collections need not walk them
+            sources = [p.source for p in parts if p.source is not None]
+            result = Result(sources, [o for p in parts for o in p.objects])
+            result.changes = [c for p in parts for c in p.changes]
+            result.findings = [f for p in parts for f in p.notes]
+            if whole:
+                dumped = _generate(pool, parts, result, prof, generate, gen_args)
     result.findings += [f for p in parts for f in p.unfixed]
     outputs = {p.source.path: p.output for p in parts if p.source is not None and p.output is not None}
-    return FixOutcome(result, {s.path: outputs[s.path] for s in sources if s.path in outputs},
-                      dumped if whole else None)
+    return FixOutcome(result, {s.path: outputs[s.path] for s in sources if s.path in outputs}, dumped)
 
 
 def _generate(pool: _Pool, parts: list[FileFix], result: Result, prof: Profile, enabled: bool | None,
               gen_args: dict[str, Any]) -> list[str]:
-    """The whole-input stage: generators here, then each file's second half in its worker. Returns the generated
-    objects dumped."""
+    """The whole-input stage: generators here (asking the workers for lines), then each file's second half in its
+    worker. Returns the generated objects dumped."""
+    for i, p in enumerate(parts):
+        for doc in p.source.docs:  # type: ignore[union-attr]  # no errors: every part has its source
+            doc.__class__ = _LinesFromWorker
+            doc.__dict__["_kept"] = (pool, i)
     mutated = len(result.changes)
-    with frozen():  # the input's values live to the end: collections need not walk them
-        generate(result, prof, enabled, **gen_args)
+    generate(result, prof, enabled, **gen_args)
     dumped = pool.finish(parts, result.changes[mutated:], result.findings, result.generated)
     _raise_first(parts)
     return dumped
