@@ -25,6 +25,7 @@ GENERATED_FILE = "kharden-generated.yaml"
 class FixOutcome:
     result: Result
     outputs: dict[str, str]  # source path -> new text (only sources that changed)
+    dumped: list[str] | None = None  # each generated object as YAML, when `fix -j`'s workers dumped them already
 
     @property
     def changed(self) -> bool:
@@ -54,9 +55,8 @@ class FixOutcome:
         return "".join(parts) + generated
 
     def generated_stream(self, separator: bool = True) -> str:
-        return "".join(
-            ("---\n" if separator or i else "") + _dump(o) for i, o in enumerate(self.result.generated)
-        )
+        dumped = self.dumped if self.dumped is not None else map(dump, self.result.generated)
+        return "".join(("---\n" if separator or i else "") + text for i, text in enumerate(dumped))
 
     def diff(self) -> str:
         out = "".join(diff_render.unified(s.path, s.text, self.text_of(s).lstrip("\ufeff")) for s in self.result.sources)
@@ -127,8 +127,10 @@ def _relative(path: str) -> str:
     return os.path.basename(path) if rel.startswith("..") else rel
 
 
-def _dump(obj: dict[str, Any]) -> str:
-    return fastdump.safe_dump(obj)  # yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=1 << 16)
+def dump(obj: dict[str, Any]) -> str:
+    """A generated object as YAML, as every output of `fix` writes it: the bytes of
+    yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=1 << 16), by libyaml where it can."""
+    return fastdump.safe_dump(obj)
 
 
 def resolve_profile(profile: str | Profile) -> Profile:
@@ -164,7 +166,7 @@ def fix(paths: list[str], profile: str | Profile, *, jobs: int = 1, **kw: Any) -
     if jobs != 1 and "-" not in paths and len(files := expand_paths(paths)) > 1:
         from kharden.parallel import fix_files
 
-        return fix_files(files, prof, jobs, **kw)  # type: ignore[no-any-return]
+        return fix_files(files, prof, jobs, **kw)
     return fix_sources(paused(read_paths)(paths), prof, **kw)
 
 

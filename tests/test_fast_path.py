@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import re
 import shutil
 from pathlib import Path
@@ -151,6 +152,52 @@ def test_parallel_reports_the_serial_runs_first_error(readable: list[str], tmp_p
         with pytest.raises(KhardenError) as e:
             run.fix(files, PROFILE, jobs=jobs)
         errors.append(str(e.value))
+    assert errors[0] == errors[1]
+
+
+NETPOL_CASES = Path(__file__).parent / "golden_netpol"
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in NETPOL_CASES.iterdir() if p.is_dir()))
+def test_generators_in_parallel_across_files(case: str, tmp_path: Path) -> None:
+    """Each document in a file of its own: a NetworkPolicy for one file's Deployment answers a Service in another,
+    the generators' `file:line` citations and findings ask workers for lines, and the RBAC generator edits files the
+    workers hold. Lines asked after the run (the workers gone) are read from the text again."""
+    text = (NETPOL_CASES / case / "in.yaml").read_text(encoding="utf-8")
+    docs = [d for d in re.split(r"(?m)^---[ \t]*\n", text) if d.strip()]
+    files = []
+    for i, doc in enumerate(docs):
+        files.append(str(tmp_path / f"{i:02}.yaml"))
+        Path(files[-1]).write_text(doc, encoding="utf-8")
+    serial = run.fix(files, PROFILE)
+    parallel = run.fix(files, PROFILE, jobs=2)
+    assert serial.result.generated  # the case exercises the generators
+    assert _fix_views(parallel) == _fix_views(serial)
+    assert parallel.result.changes == serial.result.changes
+    assert [(f, f.line) for f in parallel.result.findings] == [(f, f.line) for f in serial.result.findings]
+    paths = [("spec", "template", "spec", "containers"), ("metadata",), ("nowhere",)]
+    assert [o.line(p) for o in parallel.result.objects for p in paths] == [
+        o.line(p) for o in serial.result.objects for p in paths]
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the workers must inherit the monkeypatch")
+def test_parallel_reports_the_serial_runs_first_render_error(
+    readable: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that does not render, after every file mutated and the generators ran: the same error either way."""
+    files = []
+    for i, src in enumerate(readable[:8]):
+        files.append(str(tmp_path / f"{i}.yaml"))
+        shutil.copy(src, files[-1])
+    (tmp_path / "5.yaml").write_text(STREAM, encoding="utf-8")
+    (tmp_path / "6.yaml").write_text(STREAM, encoding="utf-8")
+    _bad_edits(monkeypatch, lambda t: (t.index("nginx"), t.index("nginx") + 5, "apache") if "nginx" in t else (0, 0, ""))
+    errors = []
+    for jobs in (1, 2):
+        with pytest.raises(KhardenError) as e:
+            run.fix(files, PROFILE, jobs=jobs)
+        errors.append(str(e.value))
+    assert "5.yaml" in errors[0]
     assert errors[0] == errors[1]
 
 
