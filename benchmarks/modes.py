@@ -56,18 +56,25 @@ def ruamel_rt(files: list[str], job: dict[str, Any]) -> None:
             job["failed"] = job.get("failed", 0) + 1
 
 
+def _texts(outcome: Any) -> list[str]:
+    """Every output text `kharden fix -o DIR FILES` writes: each file's text (changed or not) and the generated
+    objects. (Not one joined stream: a corpus file ends in a block scalar without a final newline, which cannot be
+    joined with the files after it, so `kharden fix` to stdout refuses the corpus as one stream.)"""
+    return [outcome.text_of(s) for s in outcome.result.sources] + [outcome.generated_stream(separator=False)]
+
+
 def fix(files: list[str], job: dict[str, Any]) -> None:
-    """`kharden fix FILES` writing to stdout: read, harden, splice, verify, one output stream."""
+    """`kharden fix -o DIR FILES`: read, harden, splice, verify; every output text in memory."""
     from kharden import run
 
-    run.fix(files, job["profile_obj"]).stream()
+    _texts(run.fix(files, job["profile_obj"]))
 
 
 def fix_no_generate(files: list[str], job: dict[str, Any]) -> None:
     """`kharden fix --no-generate FILES [-j N]`: mutators only, every file on its own."""
     from kharden import run
 
-    run.fix(files, job["profile_obj"], generate=False, jobs=job.get("jobs_here", 1)).stream()
+    _texts(run.fix(files, job["profile_obj"], generate=False, jobs=job.get("jobs_here", 1)))
 
 
 def fix_no_generate_parallel(files: list[str], job: dict[str, Any]) -> None:
@@ -77,7 +84,7 @@ def fix_no_generate_parallel(files: list[str], job: dict[str, Any]) -> None:
 def fix_parallel(files: list[str], job: dict[str, Any]) -> None:
     from kharden import run
 
-    run.fix(files, job["profile_obj"], jobs=job["jobs"]).stream()
+    _texts(run.fix(files, job["profile_obj"], jobs=job["jobs"]))
 
 
 def stream(files: list[str], job: dict[str, Any]) -> None:
