@@ -178,3 +178,18 @@ def test_check_reports_broken_objects_and_checks_the_rest(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert f"{f}:5:15" in proc.stderr and "spec.containers must be a list" in proc.stderr
     assert "Pod/web" in proc.stdout and "Pod/bad" not in proc.stdout
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_named_twice_is_hardened_once(tmp_path: Path, jobs: str) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "pod.yaml").write_text(POD)
+    (app / "other.yaml").write_text(POD.replace("name: web", "name: api"))
+    once = kharden("fix", "-j", jobs, "app", cwd=tmp_path)
+    twice = kharden("fix", "-j", jobs, "app/pod.yaml", "app", "./app/pod.yaml", cwd=tmp_path)
+    assert once.returncode == twice.returncode == 0, twice.stderr
+    assert twice.stdout.count("name: web  # keep me") == 1
+    assert sorted(twice.stdout.split("---\n")) == sorted(once.stdout.split("---\n"))
+    checked = kharden("check", "-j", jobs, "--format", "json", "app", "app/pod.yaml", cwd=tmp_path)
+    assert checked.stdout == kharden("check", "-j", jobs, "--format", "json", "app", cwd=tmp_path).stdout

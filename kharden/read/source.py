@@ -207,17 +207,26 @@ def read_text_file(path: str) -> str:
 
 
 def expand_paths(paths: list[str]) -> list[str]:
-    """Files as given; directories walked recursively for manifests, in sorted (deterministic) order."""
+    """Files as given; directories walked recursively for manifests, in sorted (deterministic) order.
+
+    A file named twice (`fix a.yaml a.yaml`, or a file inside a directory also given) is read once, where it first
+    appears: two copies would each be hardened and written, and their findings reported twice."""
     out: list[str] = []
+    seen: set[str] = set()
     for p in paths:
         if p != "-" and os.path.isdir(p):
             found = []
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found += [os.path.join(root, f) for f in files if f.endswith(MANIFEST_SUFFIXES)]
-            out += sorted(found)
+            candidates = sorted(found)
         else:
-            out.append(p)
+            candidates = [p]
+        for f in candidates:
+            key = f if f == "-" else os.path.realpath(f)
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
     return out
 
 
