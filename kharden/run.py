@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,13 +46,13 @@ class FixOutcome:
         for s in self.result.sources:
             text = self.text_of(s)
             if parts and not parts[-1].endswith("\n"):
-                parts.append(_line_break(parts[-1], s.path))  # between files only: a last line stays as it is
+                parts[-1] = _end_line(parts[-1], s.path)  # between files only: a last line stays as it is
             if parts and text.strip() and not text.lstrip("\ufeff").startswith("---"):
                 parts.append("---\n")
             parts.append(text)
         generated = self.generated_stream(separator=bool(parts))
         if generated and parts and not parts[-1].endswith("\n"):
-            parts.append(_line_break(parts[-1], "the generated objects"))
+            parts[-1] = _end_line(parts[-1], "the generated objects")
         return "".join(parts) + generated
 
     def generated_stream(self, separator: bool = True) -> str:
@@ -107,19 +108,48 @@ def earlier_generated(paths: list[str], generated_file: str | None) -> list[str]
     return [] if os.path.realpath(target) in known else [target]
 
 
-def _line_break(text: str, before: str) -> str:
-    """The line break a text without a final one needs before more documents follow, unless that would change a
-    value: a block scalar that ends the text would gain a newline, and nothing should mean something else."""
+def _end_line(text: str, before: str) -> str:
+    """`text`, ending in a line break, meaning the same: more documents follow it in one stream.
+
+    A line break appended changes no value unless the text ends in a block scalar (`|`, `>`) whose clip or keep
+    chomping would take the new line break into the value. Then that scalar's header is made to strip instead
+    (`|` -> `|-`, `>2+` -> `>2-`): with the line break added, the value is exactly what it was. Either way both
+    texts are read and compared; if they still differ, the join is refused.
+    """
+    for candidate in (text + "\n", _stripping_last_block_scalar(text) + "\n"):
+        try:
+            same = list(yaml.load_all(text, Loader=yaml.CSafeLoader)) == list(
+                yaml.load_all(candidate, Loader=yaml.CSafeLoader))
+        except yaml.YAMLError:
+            same = candidate == text + "\n"  # not YAML kharden reads: nothing to keep but the bytes
+        if same:
+            return candidate
+    raise KhardenError(
+        f"cannot put {before} after a text whose last value is a block scalar without a final line break "
+        "(the value would gain a newline); end that file with a line break, or process it on its own"
+    )
+
+
+_BLOCK_HEADER = re.compile(r"([|>])([1-9]?)[+-]?([1-9]?)")
+
+
+def _stripping_last_block_scalar(text: str) -> str:
+    """`text` with the header of its last value, when that is a block scalar, set to strip chomping."""
     try:
-        same = list(yaml.load_all(text, Loader=yaml.CSafeLoader)) == list(yaml.load_all(text + "\n", Loader=yaml.CSafeLoader))
+        docs = [d for d in yaml.compose_all(text, Loader=yaml.CSafeLoader) if d is not None]
     except yaml.YAMLError:
-        same = True
-    if not same:
-        raise KhardenError(
-            f"cannot put {before} after a text whose last value is a block scalar without a final line break "
-            "(the value would gain a newline); end that file with a line break, or process it on its own"
-        )
-    return "\n"
+        return text
+    node = docs[-1] if docs else None
+    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value:
+        node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
+    if not isinstance(node, yaml.ScalarNode) or node.style not in ("|", ">"):
+        return text
+    at = text.find(node.style, node.start_mark.index)  # after any tag or anchor before the indicator
+    header = _BLOCK_HEADER.match(text, at) if at >= 0 else None
+    if header is None:
+        return text
+    indicator, indent_a, indent_b = header.groups()
+    return text[:at] + indicator + (indent_a or indent_b) + "-" + text[header.end():]
 
 
 def _relative(path: str) -> str:
