@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,26 +129,16 @@ def _end_line(text: str, before: str) -> str:
     )
 
 
-_BLOCK_HEADER = re.compile(r"([|>])([1-9]?)[+-]?([1-9]?)")
-
-
 def _stripping_last_block_scalar(text: str) -> str:
     """`text` with the header of its last value, when that is a block scalar, set to strip chomping."""
+    from kharden.render.splice import last_scalar, strip_chomping
+
     try:
         docs = [d for d in yaml.compose_all(text, Loader=yaml.CSafeLoader) if d is not None]
     except yaml.YAMLError:
         return text
-    node = docs[-1] if docs else None
-    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value:
-        node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
-    if not isinstance(node, yaml.ScalarNode) or node.style not in ("|", ">"):
-        return text
-    at = text.find(node.style, node.start_mark.index)  # after any tag or anchor before the indicator
-    header = _BLOCK_HEADER.match(text, at) if at >= 0 else None
-    if header is None:
-        return text
-    indicator, indent_a, indent_b = header.groups()
-    return text[:at] + indicator + (indent_a or indent_b) + "-" + text[header.end():]
+    edit = strip_chomping(last_scalar(docs[-1]), text) if docs else None
+    return text if edit is None else text[: edit[0]] + edit[2] + text[edit[1]:]
 
 
 def _relative(path: str) -> str:

@@ -144,3 +144,19 @@ def test_insertion_after_a_removed_last_entry() -> None:
     text = "c:\n  ports:\n  - containerPort: 80\n    hostPort: 80\nz: 1\n"
     out = edit(text, lambda e: (e.remove(("c", "ports", 0, "hostPort"), "r"), e.ensure(("c", "sc"), {"a": 1}, "r")))
     assert out == "c:\n  ports:\n  - containerPort: 80\n  sc:\n    a: 1\nz: 1\n"
+
+
+@pytest.mark.parametrize("header, stripped", [("|", "|-"), ("|+", "|-"), (">", ">-"), ("|2", "|2-"), ("|-", "|-"),
+                                              ("!!str |", "!!str |-")])
+def test_keys_added_after_a_block_scalar_that_ends_the_text_without_a_line_break(header: str, stripped: str) -> None:
+    """The new lines start with a line break, which the scalar would take in: its header strips instead."""
+    from kharden.run import fix_sources
+
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: i\n"
+           f"    args:\n    - sh\n    - {header}\n      echo hi")
+    outcome = fix_sources([parse_text(pod, "p.yaml")], "restricted", generate=False)
+    out = outcome.text_of(outcome.result.sources[0])
+    assert out.startswith(pod.replace(f"- {header}\n", f"- {stripped}\n") + "\n    securityContext:")
+    assert yaml.safe_load(out)["spec"]["containers"][0]["args"] == ["sh", "echo hi"]
+    again = fix_sources([parse_text(out, "p.yaml")], "restricted", generate=False)
+    assert not again.result.changes
