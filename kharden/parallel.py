@@ -14,6 +14,11 @@
 
 With no generator on, a worker finishes each file in the first half: no second half, nothing kept.
 
+Workers are forked with the parent's heap frozen, and pause the collector while they work on a chunk of files: a
+collection in a forked child walks (and so copies, page by page) everything it inherited, and the garbage of the
+files it finished: measured on 100 files of the 10k corpus, the workers of `fix --no-generate -j 2` spent 9.3 s of
+CPU where the serial run took 3.4-4.0 s; now 4.7-5.0 s.
+
 This replaced a design in which the parent read again and rendered again every file a generator edited (the RBAC
 generator edits every workload file), so `fix -j 2` did most of the work twice and ran about 2x slower than `fix`.
 
@@ -146,13 +151,7 @@ def _serve(conn: Connection, profile: Profile) -> None:
         try:
             if verb == "harden":
                 jobs, finish = args
-                parts = [(i, _harden(path, not finish)) for i, path in jobs]
-                for i, part in parts:
-                    if part.error is None and finish:
-                        _finish(part, [], _opted(part.notes))
-                    elif part.error is None:
-                        held[i] = part
-                reply = _without_trees([p for _, p in parts], parts)
+                reply = _harden_chunk(jobs, finish, held)
             elif verb == "line":
                 i, doc, path = args
                 reply = pickle.dumps(held[i].source.docs[doc].line_of(path))  # type: ignore[union-attr]
@@ -167,6 +166,18 @@ def _serve(conn: Connection, profile: Profile) -> None:
         except Exception as e:  # a bug, not bad input: the parent raises it, as the serial run would
             reply = _pickled_error(e)
         conn.send_bytes(reply)
+
+
+@paused  # collections would walk the chunk's files (and, unfrozen, those of earlier chunks) again and again
+def _harden_chunk(jobs: list[tuple[int, str]], finish: bool, held: dict[int, FileFix]) -> bytes:
+    """The first half of each file of a chunk; with no generator on, the second half too (nothing kept)."""
+    parts = [(i, _harden(path, not finish)) for i, path in jobs]
+    for i, part in parts:
+        if part.error is None and finish:
+            _finish(part, [], _opted(part.notes))
+        elif part.error is None:
+            held[i] = part
+    return _without_trees([p for _, p in parts], parts)
 
 
 def _without_trees(parts: list[FileFix], reply: Any) -> bytes:
@@ -236,8 +247,9 @@ class _Pool:
         self.owner: dict[int, _Worker] = {}  # file index -> the worker holding it
         self.open = True
         try:
-            for _ in range(n):
-                self.workers.append(_Worker(profile))
+            with frozen():  # forked workers inherit this heap: their collections need not walk (and so copy) it
+                for _ in range(n):
+                    self.workers.append(_Worker(profile))
         except BaseException:
             self.__exit__(Exception)
             raise
