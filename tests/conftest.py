@@ -11,6 +11,21 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("KHARDEN_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
+# The smallest Deployment kharden hardens: one container, no security settings.
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: nginx
+"""
+
+
 def corpus_files() -> list[Path]:
     """Every manifest of the corpus (YAML and JSON), sorted."""
     if not CORPUS.is_dir():

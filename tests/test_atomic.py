@@ -16,6 +16,7 @@ import yaml
 from kharden import write
 from kharden.errors import KhardenError
 from kharden.write import TEMP_PATTERN, sweep_stale_temps, write_atomic
+from tests.conftest import DEPLOYMENT
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -171,19 +172,7 @@ def test_temp_names_match_the_sweep_pattern(tmp_path: Path, monkeypatch: pytest.
 
 
 # -- kill -9 in the middle of a run over many files --------------------------------------------------------------
-OLD = """\
-# a comment that must survive
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-      - name: app
-        image: nginx
-"""
+OLD = "# a comment that must survive\n" + DEPLOYMENT
 # A driver that writes like `fix --in-place` does: every new text computed first, then one write_atomic per file.
 # os.fsync is slowed so that SIGKILL lands while the writes are under way.
 DRIVER = """\

@@ -15,22 +15,9 @@ from kharden.errors import InputError, KhardenError
 from kharden.read.source import parse_text, read_text_file
 from kharden.read.validate import TEMPLATE_ADVICE, split_objects, validate_source
 
-from tests.conftest import CORPUS, corpus_files as _corpus_paths
+from tests.conftest import CORPUS, DEPLOYMENT, corpus_files as _corpus_paths
 
 REPO = Path(__file__).resolve().parents[1]
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-      - name: app
-        image: nginx
-"""
 
 
 def parse_error(text: str) -> InputError:

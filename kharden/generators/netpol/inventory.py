@@ -27,17 +27,10 @@ class Port:
     port: int
 
 
-@dataclass(eq=False)
-class Workload:
-    """One object that runs pods, with the selector that picks its pods in a NetworkPolicy."""
+class _OfObject:
+    """Namespace and name of the input object a record stands for."""
 
-    target: PodTarget
-    selector: dict[str, Any]  # a LabelSelector: {matchLabels: ..., matchExpressions: ...}
-    labels: Labels  # the pod template's labels (what Service selectors and existing policies match)
-
-    @property
-    def obj(self) -> KObject:
-        return self.target.obj
+    obj: KObject
 
     @property
     def ns(self) -> Namespace:
@@ -46,6 +39,19 @@ class Workload:
     @property
     def name(self) -> str:
         return self.obj.ref.name
+
+
+@dataclass(eq=False)
+class Workload(_OfObject):
+    """One object that runs pods, with the selector that picks its pods in a NetworkPolicy."""
+
+    target: PodTarget
+    selector: dict[str, Any]  # a LabelSelector: {matchLabels: ..., matchExpressions: ...}
+    labels: Labels  # the pod template's labels (what Service selectors and existing policies match)
+
+    @property
+    def obj(self) -> KObject:  # type: ignore[override]
+        return self.target.obj
 
     @property
     def label(self) -> str:
@@ -70,20 +76,12 @@ class Workload:
 
 
 @dataclass(eq=False)
-class Service:
+class Service(_OfObject):
     """A Service of the input and the workloads whose pods it selects."""
 
     obj: KObject
     selector: Labels
     servers: list[Workload] = field(default_factory=list)
-
-    @property
-    def ns(self) -> Namespace:
-        return self.obj.ref.namespace
-
-    @property
-    def name(self) -> str:
-        return self.obj.ref.name
 
     @property
     def spec(self) -> dict[str, Any]:
