@@ -112,10 +112,14 @@ def _end_line(text: str, before: str) -> str:
 
     A line break appended changes no value unless the text ends in a block scalar (`|`, `>`) whose clip or keep
     chomping would take the new line break into the value. Then that scalar's header is made to strip instead
-    (`|` -> `|-`, `>2+` -> `>2-`): with the line break added, the value is exactly what it was. Either way both
-    texts are read and compared; if they still differ, the join is refused.
+    (`|` -> `|-`, `>2+` -> `>2-`): with the line break added, the value is exactly what it was. When the text ends
+    in such a scalar, both texts are read and compared (plain text first: comments may follow the scalar); if they
+    still differ, the join is refused.
     """
-    for candidate in (text + "\n", _stripping_last_block_scalar(text) + "\n"):
+    stripped = _stripping_last_block_scalar(text)
+    if stripped == text:  # the last value is no block scalar that clips or keeps: a line break changes nothing
+        return text + "\n"
+    for candidate in (text + "\n", stripped + "\n"):
         try:
             same = list(yaml.load_all(text, Loader=yaml.CSafeLoader)) == list(
                 yaml.load_all(candidate, Loader=yaml.CSafeLoader))
