@@ -6,7 +6,7 @@ Pure: takes parsed sources and a profile, edits the live objects, returns the re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from kharden.find import find_pod_targets
 from kharden.generators import GENERATORS
@@ -56,11 +56,29 @@ def generate(result: Result, profile: Profile, enabled: bool | None, **gen_args:
             result.findings += out.findings
 
 
-def harden(sources: list[Source], profile: Profile, *, generate_: bool | None = None, **gen_args: Any) -> Result:
-    """Mutate and generate; then report what is still wrong at the profile's PSS level as `unfixed`."""
-    result = Result(sources, [o for s in sources for o in s.objects()])
+def harden(
+    sources: list[Source],
+    profile: Profile,
+    *,
+    generate_: bool | None = None,
+    objects: list[KObject] | None = None,
+    hidden_from_generators: Callable[[KObject], bool] | None = None,
+    **gen_args: Any,
+) -> Result:
+    """Mutate and generate; then report what is still wrong at the profile's PSS level as `unfixed`.
+
+    `objects`: only these are hardened (default: every object of the sources), for edges whose input holds objects
+    that are never deployed (kpt's Kptfile, local-config). `hidden_from_generators`: objects hardened but not shown
+    to the generators (Helm hooks: a policy or account derived from a hook would outlive it).
+    """
+    result = Result(sources, [o for s in sources for o in s.objects()] if objects is None else objects)
     mutate(result.objects, profile, result.changes, result.findings)
-    generate(result, profile, generate_, **gen_args)
+    if hidden_from_generators is None:
+        generate(result, profile, generate_, **gen_args)
+    else:
+        visible = [o for o in result.objects if not hidden_from_generators(o)]
+        generate(Result(sources, visible, result.changes, result.findings, result.generated), profile, generate_,
+                 **gen_args)
     result.findings += unfixed(result.objects, profile, result.findings)
     return result
 

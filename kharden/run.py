@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -45,13 +45,13 @@ class FixOutcome:
         for s in self.result.sources:
             text = self.text_of(s)
             if parts and not parts[-1].endswith("\n"):
-                parts[-1] = _end_line(parts[-1], s.path)  # between files only: a last line stays as it is
+                parts[-1] = end_line(parts[-1], s.path)  # between files only: a last line stays as it is
             if parts and text.strip() and not text.lstrip("\ufeff").startswith("---"):
                 parts.append("---\n")
             parts.append(text)
         generated = self.generated_stream(separator=bool(parts))
         if generated and parts and not parts[-1].endswith("\n"):
-            parts[-1] = _end_line(parts[-1], "the generated objects")
+            parts[-1] = end_line(parts[-1], "the generated objects")
         return "".join(parts) + generated
 
     def generated_stream(self, separator: bool = True) -> str:
@@ -82,8 +82,9 @@ class FixOutcome:
             same = [s for s in self.result.sources if os.path.realpath(s.path) == os.path.realpath(target)]
             if same and output_dir is None:  # the file of earlier runs: keep it, append the new objects
                 before = self.text_of(same[0])
-                sep = "" if not before or before.endswith("\n") else "\n"
-                write_atomic(target, before + sep + self.generated_stream(separator=bool(before.strip())))
+                if before and not before.endswith("\n"):
+                    before = end_line(before, "the generated objects")
+                write_atomic(target, before + self.generated_stream(separator=bool(before.strip())))
             else:
                 write_atomic(target, self.generated_stream(False))
 
@@ -107,7 +108,7 @@ def earlier_generated(paths: list[str], generated_file: str | None) -> list[str]
     return [] if os.path.realpath(target) in known else [target]
 
 
-def _end_line(text: str, before: str) -> str:
+def end_line(text: str, before: str) -> str:
     """`text`, ending in a line break, meaning the same: more documents follow it in one stream.
 
     A line break appended changes no value unless the text ends in a block scalar (`|`, `>`) whose clip or keep
@@ -167,6 +168,7 @@ def fix_sources(
     generate: bool | None = None,
     audit_log: str | None = None,
     only_generator: str | None = None,
+    hidden_from_generators: Callable[[KObject], bool] | None = None,
 ) -> FixOutcome:
     prof = resolve_profile(profile)
     prof = prof.only_generator(only_generator)
@@ -174,7 +176,8 @@ def fix_sources(
     # (unfrozen for rendering, collections walked the whole heap again: render of 10k objects 6.8 s -> 4.3 s).
     with frozen():
         validate(sources, prof)
-        result = harden(sources, prof, generate_=generate, audit_log=audit_log)
+        result = harden(sources, prof, generate_=generate, audit_log=audit_log,
+                        hidden_from_generators=hidden_from_generators)
         by_file: dict[str, list[Change]] = {}
         for c in result.changes:
             by_file.setdefault(c.obj.file, []).append(c)

@@ -141,6 +141,15 @@ def test_in_place_keeps_and_extends_earlier_generated_objects(tmp_path: Path) ->
     other.write_text(POD.replace("name: web  # keep me", "name: api\n  namespace: shop"))
     assert kharden("fix", "-i", "-q", "--fail-on-change", str(app), str(other)).returncode == 1
     assert generated.read_text().startswith(first) and "name: api" in generated.read_text()
+    # Kept by hand to end in a block scalar without a line break: the objects appended after it leave its value.
+    generated.write_text(generated.read_text() + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"
+                         "data:\n  run.sh: |\n    echo hi")
+    third = tmp_path / "third.yaml"
+    third.write_text(POD.replace("name: web  # keep me", "name: db\n  namespace: shop"))
+    assert kharden("fix", "-i", "-q", str(app), str(other), str(third)).returncode == 0
+    docs = [d for d in yaml.safe_load_all(generated.read_text()) if d]
+    assert "name: db" in generated.read_text()
+    assert [d["data"]["run.sh"] for d in docs if d["kind"] == "ConfigMap"] == ["echo hi"]
 
 
 def test_a_block_scalar_ending_a_file_without_newline_is_not_changed_by_what_follows() -> None:

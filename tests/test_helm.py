@@ -109,7 +109,7 @@ def test_real_generators_leave_hooks_alone() -> None:
 
 
 def test_without_hooks_it_is_exactly_fix_with_generation(tmp_path: str) -> None:
-    """helm.harden mirrors pipeline.harden (minus hooks for generators): this catches the two drifting apart."""
+    """The post-renderer is `fix` of the stream (minus hooks for generators): this catches the two drifting apart."""
     text = _text().split("---\n# Source: shop/templates/tests/")[0]
     text = text.replace("  annotations:\n    postrenderer.helm.sh/postrender-filename", "  x-helm4-filename")  # Helm 3
     path = os.path.join(str(tmp_path), "release.yaml")
@@ -118,3 +118,14 @@ def test_without_hooks_it_is_exactly_fix_with_generation(tmp_path: str) -> None:
     out, _ = helm.post_render(text, run.resolve_profile("restricted"), generate_=True)
     want = run.fix([path], "restricted", generate=True)
     assert objects(out) == objects(want.stream()) and want.result.generated
+
+
+def test_a_stream_ending_in_a_block_scalar_without_a_line_break_keeps_its_value() -> None:
+    """Generated objects follow the last document: its `|` scalar must not take their line break into its value."""
+    deployment = _text().split("---\n# Source: shop/templates/tests/")[0]
+    text = deployment + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: script\ndata:\n  run.sh: |\n    echo hi"
+    out, result = helm.post_render(text, run.resolve_profile("restricted"), generate_=True)
+    assert result.generated, "nothing generated: nothing follows the scalar, the test proves nothing"
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    assert [d for d in docs if d["kind"] == "ConfigMap"][0]["data"]["run.sh"] == "echo hi"
+    assert len(docs) == len([d for d in yaml.safe_load_all(text) if d]) + len(result.generated)

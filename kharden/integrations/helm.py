@@ -20,14 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
+from kharden import run
 from kharden.errors import InputError, KhardenError
-from kharden.integrations.subset import annotation, harden
 from kharden.pipeline import Result
 from kharden.profile import Profile
 from kharden.read import KObject, parse_text
-from kharden.render import splice
 
 HOOK = "helm.sh/hook"
 FILENAME = "postrenderer.helm.sh/postrender-filename"
@@ -36,31 +33,34 @@ GENERATED_FILENAME = "kharden-generated.yaml"
 
 
 def is_hook(obj: KObject) -> bool:
-    return annotation(obj, HOOK) is not None
+    return obj.annotation(HOOK) is not None
 
 
 def post_render(text: str, profile: Profile, generate_: bool | None = None) -> tuple[str, Result]:
-    """Hardened stream for Helm's rendered stream. Raises KhardenError; returns text only when complete."""
+    """Hardened stream for Helm's rendered stream: `kharden fix` of it, generated objects under Helm's `# Source:`
+    comment. Raises KhardenError; returns text only when complete."""
     source = parse_text(text, "<helm>")
     objects = list(source.objects())
     if not objects:
         raise InputError("no Kubernetes objects on stdin: Helm sends the rendered chart there", file="-")
-    result = harden([source], objects, profile, generate_, hidden_from_generators=is_hook)
-    out = splice.render(source, result.changes) if result.changes else ("\ufeff" if source.bom else "") + text
-    if result.changes:
-        splice.verify(source, out)
-    helm4 = any(FILENAME in ((o.data.get("metadata") or {}).get("annotations") or {}) for o in objects)
-    out += generated_stream(result.generated, helm4, out)
+    outcome = run.fix_sources([source], profile, generate=generate_, hidden_from_generators=is_hook)
+    out = outcome.text_of(source)
+    helm4 = any(o.annotation(FILENAME) is not None for o in objects)
+    generated = generated_stream(outcome.result.generated, helm4)
+    if generated and out.strip():
+        out = (out if out.endswith("\n") else run.end_line(out, "the generated objects")) + generated
+    else:
+        out += generated
     if not out.strip():
         raise KhardenError("internal error: empty output")
-    return out, result
+    return out, outcome.result
 
 
-def generated_stream(generated: list[dict[str, Any]], helm4: bool, before: str) -> str:
+def generated_stream(generated: list[dict[str, Any]], helm4: bool) -> str:
+    """Each generated object as `kharden fix` writes it, after a `---` and Helm's `# Source:` comment."""
     parts = []
     for obj in generated:
         if helm4:
             obj.setdefault("metadata", {}).setdefault("annotations", {})[FILENAME] = GENERATED_FILENAME
-        parts.append(f"---\n# Source: {GENERATED_SOURCE}\n" + yaml.safe_dump(obj, sort_keys=False, width=1 << 16))
-    lead = "" if not parts or before.endswith("\n") or not before else "\n"
-    return lead + "".join(parts)
+        parts.append(f"---\n# Source: {GENERATED_SOURCE}\n" + run.dump(obj))
+    return "".join(parts)

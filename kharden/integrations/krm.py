@@ -66,12 +66,14 @@ _Dumper.add_representer(datetime.datetime, _timestamp)
 
 def _harden(source: Any, rl: dict[str, Any], config: HardeningConfig) -> list[dict[str, Any]]:
     """Harden the items in place, except the ones never deployed: local-config, and kpt's own (the Kptfile)."""
-    from kharden.integrations.subset import annotation, harden
-    from kharden.run import resolve_profile
+    from kharden.pipeline import harden
+    from kharden.run import resolve_profile, validate
 
-    deployed = [o for o in source.objects() if str(annotation(o, LOCAL_CONFIG)).lower() != "true"
+    deployed = [o for o in source.objects() if str(o.annotation(LOCAL_CONFIG)).lower() != "true"
                 and not o.ref.api_version.split("/")[0].endswith("kpt.dev")]
-    result = harden([source], deployed, resolve_profile(config.profile), config.generate)
+    profile = resolve_profile(config.profile)
+    validate([source], profile)  # ill-shaped input is refused here as in `kharden fix`
+    result = harden([source], profile, generate_=config.generate, objects=deployed)
     items: list[Any] = rl["items"]
     out = [change_result(c, items) for c in result.changes]
     out += [finding_result(f, items, config.enforce) for f in result.findings]

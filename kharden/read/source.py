@@ -79,6 +79,12 @@ class KObject:
     def line(self, path: Path = ()) -> int | None:
         return self.doc.line_of(self.ref.base + tuple(path))
 
+    def annotation(self, key: str) -> Any:
+        """The value of one of the object's annotations; None when it has none (or no annotations mapping)."""
+        meta = self.data.get("metadata")
+        annotations = meta.get("annotations") if isinstance(meta, dict) else None
+        return annotations.get(key) if isinstance(annotations, dict) else None
+
     def where(self, path: Path = ()) -> str:
         """`file:line` of a field for messages and annotations; just `file` where positions are not kept."""
         line = self.line(path)
