@@ -28,6 +28,7 @@ from hypothesis import given, settings, strategies as st
 
 from kharden import fastdump, run
 from kharden.errors import KhardenError
+from kharden.model import Change
 from kharden.fastdump import Dumper
 from kharden.pipeline import harden
 from kharden.read import parse_text
@@ -258,7 +259,7 @@ def test_the_one_pass_read_back_itself_catches_bad_edits(
     assert sorted(by_doc) == [0, 1]  # both pods change
     edits = splice._relocate_insertions(source.text, [e for d in by_doc.values() for e in d])
     out = splice._apply(source.text, edits)
-    assert fastverify._changed_docs_read_back(source, out, [0, 1], edits, set()) is reads_back
+    assert fastverify._changed_docs_read_back(source, out, [0, 1], edits) is reads_back
 
 
 def test_one_pass_reads_each_chunk_as_alone() -> None:
@@ -289,23 +290,42 @@ def test_one_pass_equals_the_reader_on_every_corpus_document(corpus: Path) -> No
         assert values == ([d[0].data for d in alone] if all(len(d) == 1 for d in alone) else None), path
 
 
-def test_documents_the_reader_could_refuse_are_re_read_by_the_reader() -> None:
-    from kharden.model import Change, ObjectRef
+def test_what_the_reader_refuses_does_not_read_back_in_one_pass() -> None:
+    """The one pass builds values with the reader's limits: what the reader refuses, it does not accept."""
     from kharden.read import limits
-    from kharden.render.fastverify import _deeply_changed, _needs_reader
+    from kharden.render.fastverify import _read_each
 
-    assert not _needs_reader("kind: Pod\nspec:\n  containers: []\n")
-    assert _needs_reader("a: &x [1]\nb: *x\n")  # aliases: cycles and bombs are the reader's to refuse
-    assert _needs_reader("a: " + "x" * (limits.MAX_SCALAR_CHARS + 1) + "\n")
-    assert _needs_reader("a: " + "[" * limits.COMPOSER_SAFE_DEPTH + "\n")
-    ref = ObjectRef("f", 3, 1, "v1", "Pod", "p", None)  # an item of a List: its path starts with items, 1
-    deep = ("x",) * (limits.MAX_DEPTH - 4)
+    assert _read_each(["a: &x [1]\nb: *x\n"]) == [{"a": [1], "b": [1]}]  # aliases are legal YAML
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    assert _read_each([laughs]) is None  # a billion laughs
+    assert _read_each(["a: &a [*a]\n"]) is None  # a cycle
+    assert _read_each(["a: " + "x" * (limits.MAX_SCALAR_CHARS + 1) + "\n"]) is None
+    assert _read_each(["a: " + "[" * limits.MAX_DEPTH + "]" * limits.MAX_DEPTH + "\n"]) is None
+    assert _read_each(["a: " + "[" * (limits.MAX_DEPTH - 1) + "]" * (limits.MAX_DEPTH - 1) + "\n"]) is not None
 
-    def change(new: Any) -> Change:
-        return Change(ref, "add", deep, None, new, "m", "r")
 
-    assert _deeply_changed([change({"a": [1]})]) == set()  # innermost collection at depth MAX_DEPTH
-    assert _deeply_changed([change({"a": [[1]]})]) == {3}
+def test_a_change_nesting_past_the_readers_limit_is_refused_with_the_readers_error() -> None:
+    from kharden.model import ObjectRef
+    from kharden.read import limits
+    from kharden.render.fastverify import render_verified
+
+    depth = limits.MAX_DEPTH - 2
+    text = "kind: ConfigMap\nmetadata: {name: c}\ndata:\n" + "".join("  " * i + "k:\n" for i in range(1, depth - 1))
+    text += "  " * (depth - 1) + "leaf: 1\n"
+    path = ("data",) + ("k",) * (depth - 2) + ("x",)
+    for new, refused in (({"a": [1]}, False), ({"a": [[1]]}, True)):  # the inner list one level past the limit
+        source = parse_text(text, "d.yaml")
+        parent = source.docs[0].data
+        for key in path[:-1]:
+            parent = parent[key]
+        parent["x"] = new
+        change = Change(ObjectRef("d.yaml", 0, None, "v1", "ConfigMap", "c", None), "add", path, None, new, "m", "r")
+        if refused:
+            with pytest.raises(KhardenError, match="nesting deeper than 200 levels"):
+                render_verified(source, [change])
+        else:
+            assert parse_text(render_verified(source, [change])).docs[0].data == source.docs[0].data
 
 
 SAFE_DUMP: dict[str, Any] = dict(sort_keys=False, default_flow_style=False, width=1 << 16)

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Any, Collection, Iterable
+from typing import Any, Iterable
 
-from kharden.errors import KhardenError
 from kharden.model import Change
-from kharden.read import Document, Source, parse_text
+from kharden.read import Document, Source
 from kharden.read import fastload, limits
 from kharden.render import splice
 
@@ -48,7 +47,7 @@ def render_verified(source: Source, changes: Iterable[Change]) -> str:
     out = splice._apply(text, edits)
     full = ("\ufeff" if source.bom else "") + out
     edits = splice._relocate_insertions(text, edits)
-    if not _changed_docs_read_back(source, out, sorted(by_doc), edits, _deeply_changed(changes)):
+    if not _changed_docs_read_back(source, out, sorted(by_doc), edits):
         splice.verify(source, full)
     return full
 
@@ -64,14 +63,17 @@ def _span(doc: Document, text: str) -> tuple[int, int] | None:
     return start, end
 
 
-def _changed_docs_read_back(
-    source: Source, out: str, changed: list[int], edits: list[Edit], reader_only: Collection[int]
-) -> bool:
+def _changed_docs_read_back(source: Source, out: str, changed: list[int], edits: list[Edit]) -> bool:
     """True when every edit lies inside a changed document and each of those reads back as intended.
 
-    Documents in `reader_only`, and those `_needs_reader` picks, are re-read by the reader itself (`parse_text`,
-    with every hostile-input check), one at a time; the others together in one pass.
+    The spans are read with the reader's own limits (kharden.read.fastload.read_document: huge scalars, deep
+    nesting, unsafe tags, alias bombs and cycles), so a span the reader would refuse does not read back, and
+    `splice.verify` (the reader itself) reports it. Only the nesting pre-scan the reader runs before libyaml's
+    recursive composer (`limits.check_text`) is not part of building values: a span that could nest that deep is
+    left to `splice.verify` too, as is an output the reader would refuse as too large.
     """
+    if len(out) > limits.MAX_FILE_BYTES:
+        return False
     spans = []
     for i in changed:
         span = _span(source.docs[i], source.text)
@@ -81,62 +83,16 @@ def _changed_docs_read_back(
     shifted = _output_spans(spans, edits)
     if shifted is None:
         return False
-    alone: list[tuple[int, str]] = []
-    together: list[tuple[int, str]] = []
-    for i, start, end in shifted:
-        chunk = out[start:end]
-        (alone if i in reader_only or _needs_reader(chunk) else together).append((i, chunk))
-    for i, chunk in alone:
-        try:
-            again = parse_text(chunk, source.path)
-        except KhardenError:
-            return False
-        if len(again.docs) != 1 or again.docs[0].data != source.docs[i].data:
-            return False
-    values = _read_each([chunk for _, chunk in together])
+    chunks = [out[start:end] for _, start, end in shifted]
+    if any(limits.depth_bound(chunk) > limits.COMPOSER_SAFE_DEPTH for chunk in chunks):
+        return False
+    values = _read_each(chunks)
     if values is None:
         return False
     try:
-        return all(value == source.docs[i].data for value, (i, _) in zip(values, together))
+        return all(value == source.docs[i].data for value, (i, _, _) in zip(values, shifted))
     except RecursionError:  # a cyclic value (the reader refuses cycles): let splice.verify report it
         return False
-
-
-def _needs_reader(chunk: str) -> bool:
-    """Whether the reader's hostile-input checks could refuse this span although it reads back as intended.
-
-    `_read_each` reads without them (`limits.check_text`, `limits.check_nodes`). The input passed them; a span
-    that reads back equal to its intended value differs from it only by the changes. What each check refuses, and
-    why it cannot happen to such a span unless this function (or `_deeply_changed`) sends it to the reader:
-    - tags other than plain YAML values: SafeConstructor cannot construct them either, so the read fails;
-    - a scalar over MAX_SCALAR_CHARS, a text over MAX_FILE_BYTES: not in a span shorter than the first;
-    - libyaml's composer recursing too deep (COMPOSER_SAFE_DEPTH): not below the reader's own cheap bound;
-    - alias cycles and bombs: aliases need an anchor, `&`; kharden never writes one;
-    - nesting deeper than MAX_DEPTH: a change can deepen a document; `_deeply_changed` names those documents.
-    """
-    return (
-        len(chunk) > limits.MAX_SCALAR_CHARS
-        or "&" in chunk
-        or limits.depth_bound(chunk) > limits.COMPOSER_SAFE_DEPTH
-    )
-
-
-def _deeply_changed(changes: list[Change]) -> set[int]:
-    """Documents where a change puts a mapping or sequence deeper than the reader's MAX_DEPTH allows.
-
-    The input's nesting is within it; a change at a path of length n puts its value's innermost collection at
-    depth n + its height (the reader counts the document's root collection as depth 1).
-    """
-    return {c.obj.doc for c in changes if len(c.obj.base) + len(c.path) + _height(c.new) > limits.MAX_DEPTH}
-
-
-def _height(value: Any) -> int:
-    """Levels of nested mappings and sequences in a value (0 for a scalar)."""
-    if isinstance(value, dict):
-        return 1 + max(map(_height, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(_height, value), default=0)
-    return 0
 
 
 def _read_each(chunks: list[str]) -> list[Any] | None:
