@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kharden.tagcache import TagCache
+
 try:
     from yaml import CSafeDumper as _BaseDumper
 except ImportError:  # pragma: no cover
@@ -30,41 +32,15 @@ _SEQ = "tag:yaml.org,2002:seq"
 _BOOL = "tag:yaml.org,2002:bool"
 _INT = "tag:yaml.org,2002:int"
 _NULL = "tag:yaml.org,2002:null"
-_CACHE_LIMIT = 100_000
 
 
-# (value, implicit) -> resolved tag, shared by every dump of the process: the Helm post-renderer and the KRM function
-# dump one stream, but `fix --stream` over many small files dumps each on its own, and a per-dump table starts empty.
-# The tags depend only on the resolver's implicit table, which kharden never changes; bounded, starts over when full.
-_TAGS: dict[tuple[Any, Any], str] = {}
-
-
-class Dumper(_BaseDumper):
+class Dumper(TagCache, _BaseDumper):
     """CSafeDumper with plain values represented directly and scalar tags resolved once per process."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The direct path reproduces SafeRepresenter for these settings only.
         self._direct = self.default_style is None and self.default_flow_style is False and not self.sort_keys
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is not ScalarNode:
-            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return, no-untyped-call]
-        tag = _TAGS.get((value, implicit))
-        if tag is None:
-            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-            if len(_TAGS) >= _CACHE_LIMIT:
-                _TAGS.clear()
-            _TAGS[(value, implicit)] = tag
-        return tag
-
-    if not _BaseDumper.yaml_path_resolvers:  # none: these only look at that empty table, twice per node
-
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
 
     def represent_data(self, data: Any) -> Node:
         if not self._direct:

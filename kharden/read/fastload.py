@@ -9,8 +9,7 @@ Three measured costs, each removed without changing a single value read:
   saved about 6% more time but, with the garbage cycles of mutators and generators left uncollected, raised the
   peak memory of 10k objects from 593 MB to 1,062 MB; so only reading pauses it.)
 - **The resolver.** libyaml's composer calls the pure-Python `Resolver.resolve` for every node, which runs regular
-  expressions on every plain scalar. Without path resolvers (SafeLoader has none) a scalar's tag depends only on
-  (value, implicit), so `Loader` remembers it: keys such as `name` or `image` resolve once.
+  expressions on every plain scalar; `Loader` resolves each scalar's tag once per process (kharden.tagcache).
 - **The constructor.** `SafeConstructor` builds values through generators and deferred state. `Constructor`
   builds plain mappings, sequences and scalars directly from the composed nodes (anchors and cycles shared exactly
   as SafeConstructor shares them) and hands any document with anything else (merge keys, `!!set`, `!!omap`,
@@ -28,6 +27,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from kharden.errors import InputError
 from kharden.read import limits
 from kharden.read.limits import MAX_DEPTH, MAX_SCALAR_CHARS
+from kharden.tagcache import TagCache
 
 try:
     from yaml import CSafeLoader as _BaseLoader
@@ -43,7 +43,6 @@ _SCALARS = {
     for tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
                 "tag:yaml.org,2002:float", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp")
 }
-_CACHE_LIMIT = 100_000  # scalar tags remembered; bounds memory on huge, varied input
 
 
 def pause_gc() -> bool:
@@ -153,35 +152,8 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
     raise _Fallback
 
 
-# (value, implicit) -> tag of a plain or quoted scalar. Shared by all loaders: verifying re-reads one document at
-# a time, and a per-stream table would start empty for each. Tags depend on the implicit resolvers of the class,
-# which kharden never changes; the table is bounded and starts over when full.
-_TAGS: dict[tuple[Any, Any], str] = {}
-
-
-class Loader(_BaseLoader):
-    """libyaml's safe loader with the tag of each scalar (value, implicit) resolved once."""
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is not ScalarNode:
-            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return, no-untyped-call]
-        tag = _TAGS.get((value, implicit))
-        if tag is None:
-            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-            if len(_TAGS) >= _CACHE_LIMIT:
-                _TAGS.clear()
-            _TAGS[(value, implicit)] = tag
-        return tag
-
-    # Path resolvers are what makes the tag depend on more than (kind, value, implicit); SafeLoader has none,
-    # and with none these two only look at that empty table, once per node.
-    if not _BaseLoader.yaml_path_resolvers:
-
-        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
+class Loader(TagCache, _BaseLoader):
+    """libyaml's safe loader with the tag of each scalar (value, implicit) resolved once per process."""
 
     construct_document = construct_document  # stream mode: yaml.load_all(text, Loader=Loader)
 
