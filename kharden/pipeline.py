@@ -40,12 +40,16 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
                 optouts.run(mutator, target, obj, opts, changes, findings, outs)
 
 
-def generate(result: Result, profile: Profile, enabled: bool | None, **gen_args: Any) -> None:
+Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this object from that generator
+
+
+def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
+             **gen_args: Any) -> None:
     for gid, opts in profile.generators.items():
         on = opts.get("enabled") if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
-                result.objects,
+                result.objects if hidden is None else [o for o in result.objects if not hidden(gid, o)],
                 opts,
                 lambda o, g=gid: Editor(o, g, result.changes),
                 pod_templates=profile.pod_templates,
@@ -62,23 +66,18 @@ def harden(
     *,
     generate_: bool | None = None,
     objects: list[KObject] | None = None,
-    hidden_from_generators: Callable[[KObject], bool] | None = None,
+    hidden_from_generators: Hidden | None = None,
     **gen_args: Any,
 ) -> Result:
     """Mutate and generate; then report what is still wrong at the profile's PSS level as `unfixed`.
 
     `objects`: only these are hardened (default: every object of the sources), for edges whose input holds objects
-    that are never deployed (kpt's Kptfile, local-config). `hidden_from_generators`: objects hardened but not shown
-    to the generators (Helm hooks: a policy or account derived from a hook would outlive it).
+    that are never deployed (kpt's Kptfile, local-config). `hidden_from_generators(generator id, object)`: objects
+    hardened but kept from a generator (Helm hooks and the RBAC generator: kharden.integrations.helm).
     """
     result = Result(sources, [o for s in sources for o in s.objects()] if objects is None else objects)
     mutate(result.objects, profile, result.changes, result.findings)
-    if hidden_from_generators is None:
-        generate(result, profile, generate_, **gen_args)
-    else:
-        visible = [o for o in result.objects if not hidden_from_generators(o)]
-        generate(Result(sources, visible, result.changes, result.findings, result.generated), profile, generate_,
-                 **gen_args)
+    generate(result, profile, generate_, hidden_from_generators, **gen_args)
     result.findings += unfixed(result.objects, profile, result.findings)
     return result
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -12,7 +12,7 @@ from kharden import fastdump
 from kharden.errors import KhardenError
 from kharden.gcpause import frozen, paused
 from kharden.model import Change, Finding
-from kharden.pipeline import Result, check_groups, harden
+from kharden.pipeline import Hidden, Result, check_groups, harden
 from kharden.profile import Profile, load_profile
 from kharden.read import KObject, Source, read_paths
 from kharden.read.source import expand_paths, parse_text, read_text_file
@@ -168,7 +168,7 @@ def fix_sources(
     generate: bool | None = None,
     audit_log: str | None = None,
     only_generator: str | None = None,
-    hidden_from_generators: Callable[[KObject], bool] | None = None,
+    hidden_from_generators: Hidden | None = None,
 ) -> FixOutcome:
     prof = resolve_profile(profile)
     prof = prof.only_generator(only_generator)

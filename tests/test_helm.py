@@ -57,16 +57,25 @@ def _fake_generator(seen: list[str]) -> types.SimpleNamespace:
     return types.SimpleNamespace(ID="fake", DEFAULTS={}, generate=generate)
 
 
-def test_generators_never_see_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_the_networkpolicy_generator_sees_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
+    seen_by_netpol: list[str] = []
     monkeypatch.setitem(GENERATORS, "fake", _fake_generator(seen))
-    profile = dataclasses.replace(run.resolve_profile("restricted"), generators={"fake": {"enabled": True}})
+    monkeypatch.setitem(GENERATORS, helm.NETPOL, _fake_generator(seen_by_netpol))
+    profile = dataclasses.replace(run.resolve_profile("restricted"),
+                                  generators={"fake": {"enabled": True}, helm.NETPOL: {"enabled": True}})
     out, result = helm.post_render(_text(), profile)
     assert seen == ["shop", "shop-web"]
-    tail = out.split("# Source: kharden/generated.yaml\n")
-    assert len(tail) == 3 and out.startswith(_text().split("\n", 1)[0])
+    assert seen_by_netpol == ["shop", "shop-web", "shop-test-connection"]
+    assert out.startswith(_text().split("\n", 1)[0]) and len(result.generated) == 5
+    # Helm 4 input: Helm files each generated object by its annotation and writes its `# Source:` line itself.
+    assert "# Source: kharden" not in out
     generated = [d for d in yaml.safe_load_all(out) if d and d["kind"] == "ConfigMap"]
-    assert [g["metadata"]["annotations"][helm.FILENAME] for g in generated] == ["kharden-generated.yaml"] * 2
+    assert [g["metadata"]["annotations"][helm.FILENAME] for g in generated] == ["kharden-generated.yaml"] * 5
+    helm3 = _text().replace("    postrenderer.helm.sh/postrender-filename", "    x-filename")
+    out, result = helm.post_render(helm3, profile)
+    assert out.count("---\n# Source: kharden/generated.yaml\n") == len(result.generated) == 5
+    assert helm.FILENAME not in out
 
 
 @pytest.mark.parametrize("stdin, message", [
@@ -98,14 +107,39 @@ def test_helm4_plugin_runs_kharden_with_the_post_renderer_args() -> None:
     assert objects(done.stdout) == objects(run.fix([RENDERED], "baseline").stream())
 
 
-def test_real_generators_leave_hooks_alone() -> None:
-    out, result = helm.post_render(_text(), run.resolve_profile("restricted"), generate_=True)
-    assert result.generated, "no generator ran: the test proves nothing"
+SERVICE = """---
+# Source: shop/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop-web
+spec:
+  selector:
+    app.kubernetes.io/name: shop
+  ports:
+    - port: 80
+      targetPort: http
+"""
+
+
+def test_real_generators_allow_a_hooks_traffic_and_leave_its_service_account_alone() -> None:
+    """The test hook calls shop-web:80: under the generated default-deny it is allowed, as fix would allow it."""
+    text = _text().replace("---\n# Source: shop/templates/tests/", SERVICE + "---\n# Source: shop/templates/tests/")
+    out, result = helm.post_render(text, run.resolve_profile("restricted"), generate_=True)
     mutators = set(run.resolve_profile("restricted").mutators)
     hook_changes = [c for c in result.changes if c.obj.name == "shop-test-connection"]
-    assert hook_changes and all(c.mutator in mutators for c in hook_changes)
-    assert "shop-test-connection" not in yaml.safe_dump_all(result.generated)
-    assert out.count("# Source: kharden/generated.yaml") == len(result.generated)
+    assert hook_changes and all(c.mutator in mutators for c in hook_changes)  # hardened, no RBAC edit
+    hook = [d for d in yaml.safe_load_all(out) if d and d["metadata"]["name"] == "shop-test-connection"][0]
+    assert "serviceAccountName" not in hook["spec"]
+    policies = {g["metadata"]["name"]: g for g in result.generated if g["kind"] == "NetworkPolicy"}
+    assert "default-deny" in policies
+    egress = policies["shop-test-connection-egress"]["spec"]["egress"]
+    assert egress == [{"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "shop"}}}],
+                       "ports": [{"protocol": "TCP", "port": 80}]}]
+    ingress = policies["shop-web-ingress"]["spec"]["ingress"]
+    assert ingress == [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/managed-by": "Helm"}}}],
+                        "ports": [{"protocol": "TCP", "port": 80}]}]
+    assert not [g for g in result.generated if g["kind"] != "NetworkPolicy" and "test-connection" in str(g)]
 
 
 def test_without_hooks_it_is_exactly_fix_with_generation(tmp_path: str) -> None:

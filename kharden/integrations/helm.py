@@ -10,10 +10,10 @@ The contract Helm sets (3: `--post-renderer kharden --post-renderer-args helm-po
   - never empty output on success: an input with no objects is an error.
 
 Hooks (`helm.sh/hook` annotation: tests, pre-install Jobs, ...) are hardened like everything else: they run pods
-too. But generators never see them: a NetworkPolicy or ServiceAccount derived from a hook would be a regular release
-object that outlives the hook, and a pre-install hook pod pointed at a generated ServiceAccount would start before
-that account exists. Generated objects are appended at the end under `# Source: kharden/generated.yaml` (and, when
-the input carries Helm 4's filename annotation, with that annotation set to `kharden-generated.yaml`).
+too. The NetworkPolicy generator sees them (the default-deny it makes applies to hook pods as well, so their traffic
+must be allowed); the other generators do not (`hidden_from`). Generated objects are appended at the end: for Helm 3
+under `# Source: kharden/generated.yaml`; for Helm 4 (the input carries its filename annotation) with that
+annotation set to `kharden-generated.yaml`, from which Helm writes the `# Source:` comment itself.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 from kharden import run
 from kharden.errors import InputError, KhardenError
+from kharden.generators.networkpolicies import ID as NETPOL
 from kharden.pipeline import Result
 from kharden.profile import Profile
 from kharden.read import KObject, parse_text
@@ -36,6 +37,18 @@ def is_hook(obj: KObject) -> bool:
     return obj.annotation(HOOK) is not None
 
 
+def hidden_from(generator: str, obj: KObject) -> bool:
+    """Hooks are kept from every generator but the NetworkPolicy one.
+
+    A generated ServiceAccount is an ordinary release object: a pre-install hook pointed at it would start before it
+    exists, so the RBAC generator never sees hooks. But the generated default-deny NetworkPolicy applies to every
+    pod of the namespace, hooks included: a post-install Job or a `helm test` pod that calls the release is cut off
+    unless its traffic is allowed like any workload's. Those allowances outlive the hook; they allow only what the
+    hook did.
+    """
+    return generator != NETPOL and is_hook(obj)
+
+
 def post_render(text: str, profile: Profile, generate_: bool | None = None) -> tuple[str, Result]:
     """Hardened stream for Helm's rendered stream: `kharden fix` of it, generated objects under Helm's `# Source:`
     comment. Raises KhardenError; returns text only when complete."""
@@ -43,7 +56,7 @@ def post_render(text: str, profile: Profile, generate_: bool | None = None) -> t
     objects = list(source.objects())
     if not objects:
         raise InputError("no Kubernetes objects on stdin: Helm sends the rendered chart there", file="-")
-    outcome = run.fix_sources([source], profile, generate=generate_, hidden_from_generators=is_hook)
+    outcome = run.fix_sources([source], profile, generate=generate_, hidden_from_generators=hidden_from)
     out = outcome.text_of(source)
     helm4 = any(o.annotation(FILENAME) is not None for o in objects)
     generated = generated_stream(outcome.result.generated, helm4)
@@ -57,10 +70,11 @@ def post_render(text: str, profile: Profile, generate_: bool | None = None) -> t
 
 
 def generated_stream(generated: list[dict[str, Any]], helm4: bool) -> str:
-    """Each generated object as `kharden fix` writes it, after a `---` and Helm's `# Source:` comment."""
+    """Each generated object as `kharden fix` writes it, after a `---` and, for Helm 3, a `# Source:` comment as
+    Helm writes them. Helm 4 writes that comment itself, from the filename annotation it files each object by."""
     parts = []
     for obj in generated:
         if helm4:
             obj.setdefault("metadata", {}).setdefault("annotations", {})[FILENAME] = GENERATED_FILENAME
-        parts.append(f"---\n# Source: {GENERATED_SOURCE}\n" + run.dump(obj))
+        parts.append("---\n" + ("" if helm4 else f"# Source: {GENERATED_SOURCE}\n") + run.dump(obj))
     return "".join(parts)
