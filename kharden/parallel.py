@@ -325,14 +325,12 @@ class _LinesFromWorker(Document):
     the file's text again (once) after the run."""
 
     def line_of(self, path: Path) -> int | None:
-        pool, file = self.__dict__["_kept"]
+        pool, file, text = self.__dict__["_kept"]
         if pool.open:
             return pool.line(file, self.index, path)  # type: ignore[no-any-return]
-        if "_again" not in self.__dict__:
-            again = parse_text(self.source.text, self.source.path)
-            for doc, fresh in zip(self.source.docs, again.docs):
-                doc.__dict__["_again"] = fresh
-        return self.__dict__["_again"].line_of(path)  # type: ignore[no-any-return]
+        if not text[1:]:  # the file's documents share this list: the first to need a line reads the text again
+            text.append(parse_text(text[0], self.path))
+        return text[1].docs[self.index].line_of(path)  # type: ignore[no-any-return]
 
 
 def _raise_first(parts: list[FileFix]) -> None:
@@ -374,9 +372,10 @@ def _generate(pool: _Pool, parts: list[FileFix], result: Result, prof: Profile, 
     """The whole-input stage: generators here (asking the workers for lines), then each file's second half in its
     worker. Returns the generated objects dumped."""
     for i, p in enumerate(parts):
-        for doc in p.source.docs:  # type: ignore[union-attr]  # no errors: every part has its source
+        text: list[Any] = [p.source.text]  # type: ignore[union-attr]  # no errors: every part has its source
+        for doc in p.source.docs:  # type: ignore[union-attr]
             doc.__class__ = _LinesFromWorker
-            doc.__dict__["_kept"] = (pool, i)
+            doc.__dict__["_kept"] = (pool, i, text)
     mutated = len(result.changes)
     generate(result, prof, enabled, **gen_args)
     dumped = pool.finish(parts, result.changes[mutated:], result.findings, result.generated)

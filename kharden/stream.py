@@ -50,9 +50,10 @@ def load(text: str, path: str = "-", pod_templates: dict[tuple[str, str], Path] 
     from kharden.read.validate import validate_source
 
     problems: list[KhardenError] = []
+    source_text = text[1:] if text.startswith("\ufeff") else text  # as parse_text keeps it
 
     def validate_and_drop(doc: Document) -> None:
-        one = Source(doc.source.path, doc.source.text, docs=[doc])
+        one = Source(doc.path, source_text, docs=[doc])
         problems.extend(validate_source(one, pod_templates=pod_templates))
         doc.node = None
 

@@ -25,9 +25,14 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 @dataclass
 class Document:
-    """One YAML document of a source, with its node tree (positions) and its live value."""
+    """One YAML document of a source, with its node tree (positions) and its live value.
 
-    source: Source
+    It names its source's path, not the Source: a back-reference would make every Source a reference cycle, which
+    only the cyclic collector frees, and kharden keeps that collector off the parsed heap (kharden.gcpause). A
+    program that runs kharden many times would then keep every run's sources until a full collection.
+    """
+
+    path: str  # its source's path, as given by the user ("-": stdin)
     index: int
     node: yaml.Node | None
     data: Any
@@ -124,7 +129,7 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
     meta = meta if isinstance(meta, dict) else {}
     ns = meta.get("namespace")
     return ObjectRef(
-        file=doc.source.path,
+        file=doc.path,
         doc=doc.index,
         item=item,
         api_version=str(obj.get("apiVersion", "")),
@@ -164,7 +169,7 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
         while loader.check_node():
             node = loader.get_node()
             data, repeated = constructor.read_document(node, path, index) if node is not None else (None, False)
-            source.docs.append(Document(source, index, node, data, repeated))
+            source.docs.append(Document(path, index, node, data, repeated))
             if each is not None:  # stream mode: validate the document, then drop its node tree
                 each(source.docs[-1])
             index += 1

@@ -352,7 +352,7 @@ def _doc_error(doc: Document, path: Path, message: str) -> InputError:
 def _node_error(doc: Document, node: yaml.Node | None, message: str) -> InputError:
     mark = node.start_mark if node is not None else None
     return InputError(
-        message, file=doc.source.path, doc=doc.index,
+        message, file=doc.path, doc=doc.index,
         line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None,
     )
 

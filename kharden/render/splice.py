@@ -124,7 +124,7 @@ class _DocSplicer:
 
     def edits(self) -> list[Edit]:
         if self.doc.node is None:
-            raise KhardenError("internal error: cannot edit an empty document", file=self.doc.source.path)
+            raise KhardenError("internal error: cannot edit an empty document", file=self.doc.path)
         self._visit(self.doc.node, self.doc.data, (), None, self.style.json)
         return self.out
 
