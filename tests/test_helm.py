@@ -48,6 +48,20 @@ def test_hooks_are_hardened_too() -> None:
     assert hook["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalation"] is False
 
 
+HOOK_POLICY = """---
+# Source: shop/templates/tests/isolation.yaml
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: test-isolation
+  annotations:
+    "helm.sh/hook": test
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+"""
+
+
 def _fake_generator(seen: list[str]) -> types.SimpleNamespace:
     def generate(objects: list[Any], opts: dict[str, Any], editor_for: Any, **kw: Any) -> Generated:
         seen.extend(o.ref.name for o in objects)
@@ -64,9 +78,9 @@ def test_only_the_networkpolicy_generator_sees_hooks(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(GENERATORS, helm.NETPOL, _fake_generator(seen_by_netpol))
     profile = dataclasses.replace(run.resolve_profile("restricted"),
                                   generators={"fake": {"enabled": True}, helm.NETPOL: {"enabled": True}})
-    out, result = helm.post_render(_text(), profile)
+    out, result = helm.post_render(_text() + HOOK_POLICY, profile)
     assert seen == ["shop", "shop-web"]
-    assert seen_by_netpol == ["shop", "shop-web", "shop-test-connection"]
+    assert seen_by_netpol == ["shop", "shop-web", "shop-test-connection"]  # hook workloads, not other hooks
     assert out.startswith(_text().split("\n", 1)[0]) and len(result.generated) == 5
     # Helm 4 input: Helm files each generated object by its annotation and writes its `# Source:` line itself.
     assert "# Source: kharden" not in out
@@ -125,14 +139,14 @@ spec:
 def test_real_generators_allow_a_hooks_traffic_and_leave_its_service_account_alone() -> None:
     """The test hook calls shop-web:80: under the generated default-deny it is allowed, as fix would allow it."""
     text = _text().replace("---\n# Source: shop/templates/tests/", SERVICE + "---\n# Source: shop/templates/tests/")
-    out, result = helm.post_render(text, run.resolve_profile("restricted"), generate_=True)
+    out, result = helm.post_render(text + HOOK_POLICY, run.resolve_profile("restricted"), generate_=True)
     mutators = set(run.resolve_profile("restricted").mutators)
     hook_changes = [c for c in result.changes if c.obj.name == "shop-test-connection"]
     assert hook_changes and all(c.mutator in mutators for c in hook_changes)  # hardened, no RBAC edit
     hook = [d for d in yaml.safe_load_all(out) if d and d["metadata"]["name"] == "shop-test-connection"][0]
     assert "serviceAccountName" not in hook["spec"]
     policies = {g["metadata"]["name"]: g for g in result.generated if g["kind"] == "NetworkPolicy"}
-    assert "default-deny" in policies
+    assert "default-deny" in policies  # a hook's own NetworkPolicy (installed for `helm test` only) is not isolation
     egress = policies["shop-test-connection-egress"]["spec"]["egress"]
     assert egress == [{"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "shop"}}}],
                        "ports": [{"protocol": "TCP", "port": 80}]}]

@@ -10,8 +10,8 @@ The contract Helm sets (3: `--post-renderer kharden --post-renderer-args helm-po
   - never empty output on success: an input with no objects is an error.
 
 Hooks (`helm.sh/hook` annotation: tests, pre-install Jobs, ...) are hardened like everything else: they run pods
-too. The NetworkPolicy generator sees them (the default-deny it makes applies to hook pods as well, so their traffic
-must be allowed); the other generators do not (`hidden_from`). Generated objects are appended at the end: for Helm 3
+too. The NetworkPolicy generator sees hook workloads (the default-deny it makes applies to hook pods as well, so
+their traffic must be allowed); no generator sees other hooks (`hidden_from`). Generated objects are appended at the end: for Helm 3
 under `# Source: kharden/generated.yaml`; for Helm 4 (the input carries its filename annotation) with that
 annotation set to `kharden-generated.yaml`, from which Helm writes the `# Source:` comment itself.
 """
@@ -23,7 +23,8 @@ from typing import Any
 from kharden import run
 from kharden.errors import InputError, KhardenError
 from kharden.generators.networkpolicies import ID as NETPOL
-from kharden.pipeline import Result
+from kharden.find import find_pod_targets
+from kharden.pipeline import Hidden, Result
 from kharden.profile import Profile
 from kharden.read import KObject, parse_text
 
@@ -37,16 +38,24 @@ def is_hook(obj: KObject) -> bool:
     return obj.annotation(HOOK) is not None
 
 
-def hidden_from(generator: str, obj: KObject) -> bool:
-    """Hooks are kept from every generator but the NetworkPolicy one.
+def hidden_from(profile: Profile) -> Hidden:
+    """Which objects each generator must not see: hooks, except hook workloads for the NetworkPolicy generator.
 
     A generated ServiceAccount is an ordinary release object: a pre-install hook pointed at it would start before it
     exists, so the RBAC generator never sees hooks. But the generated default-deny NetworkPolicy applies to every
     pod of the namespace, hooks included: a post-install Job or a `helm test` pod that calls the release is cut off
-    unless its traffic is allowed like any workload's. Those allowances outlive the hook; they allow only what the
-    hook did.
+    unless its traffic is allowed like any workload's, so the NetworkPolicy generator sees hook workloads (those
+    allowances outlive the hook; they allow only what the hook did). It does not see other hook objects: a hook
+    NetworkPolicy (a `helm test` one, say) must not count as the namespace's isolation, nor a hook Service's ports
+    be allowed after it is gone.
     """
-    return generator != NETPOL and is_hook(obj)
+
+    def hidden(generator: str, obj: KObject) -> bool:
+        if not is_hook(obj):
+            return False
+        return generator != NETPOL or not find_pod_targets(obj, profile.pod_templates)
+
+    return hidden
 
 
 def post_render(text: str, profile: Profile, generate_: bool | None = None) -> tuple[str, Result]:
@@ -56,7 +65,7 @@ def post_render(text: str, profile: Profile, generate_: bool | None = None) -> t
     objects = list(source.objects())
     if not objects:
         raise InputError("no Kubernetes objects on stdin: Helm sends the rendered chart there", file="-")
-    outcome = run.fix_sources([source], profile, generate=generate_, hidden_from_generators=hidden_from)
+    outcome = run.fix_sources([source], profile, generate=generate_, hidden_from_generators=hidden_from(profile))
     out = outcome.text_of(source)
     helm4 = any(o.annotation(FILENAME) is not None for o in objects)
     generated = generated_stream(outcome.result.generated, helm4)
