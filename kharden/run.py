@@ -68,15 +68,16 @@ class FixOutcome:
         return {"patches": patch.patches(self.result.changes), "generated": self.result.generated}
 
     def write(self, output_dir: str | None = None, generated_file: str | None = None) -> None:
+        """Write every changed file (with -o: every file) and the generated objects, each atomically. All texts are
+        made first: a text that cannot be made (a join `end_line` refuses) fails the run before any file is written.
+        """
         from kharden.write import write_atomic
 
+        texts: dict[str, str] = {}
         for s in self.result.sources:
             if output_dir is None and s.path not in self.outputs:
                 continue  # unchanged files are not touched at all
-            target = s.path if output_dir is None else os.path.join(output_dir, _relative(s.path))
-            if output_dir is not None:
-                os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-            write_atomic(target, self.text_of(s))
+            texts[s.path if output_dir is None else os.path.join(output_dir, _relative(s.path))] = self.text_of(s)
         if self.result.generated:
             target = generated_target([s.path for s in self.result.sources], output_dir, generated_file)
             same = [s for s in self.result.sources if os.path.realpath(s.path) == os.path.realpath(target)]
@@ -84,9 +85,13 @@ class FixOutcome:
                 before = self.text_of(same[0])
                 if before and not before.endswith("\n"):
                     before = end_line(before, "the generated objects")
-                write_atomic(target, before + self.generated_stream(separator=bool(before.strip())))
+                texts[same[0].path] = before + self.generated_stream(separator=bool(before.strip()))
             else:
-                write_atomic(target, self.generated_stream(False))
+                texts[target] = self.generated_stream(False)
+        for target, text in texts.items():
+            if output_dir is not None:
+                os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+            write_atomic(target, text)
 
 
 def generated_target(paths: list[str], output_dir: str | None, generated_file: str | None) -> str:

@@ -152,6 +152,20 @@ def test_in_place_keeps_and_extends_earlier_generated_objects(tmp_path: Path) ->
     assert [d["data"]["run.sh"] for d in docs if d["kind"] == "ConfigMap"] == ["echo hi"]
 
 
+def test_a_join_kharden_must_refuse_fails_the_run_before_any_file_is_written(tmp_path: Path) -> None:
+    """The generated objects cannot follow this earlier file's last value (a kept block scalar ending in a blank
+    line without a line break: no header keeps its value): exit 2, and the input is not half written."""
+    app = tmp_path / "app.yaml"
+    app.write_text(POD.replace("name: web  # keep me", "name: web\n  namespace: shop"))
+    original = app.read_text()
+    generated = tmp_path / "kharden-generated.yaml"
+    kept = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s, namespace: shop}\ndata:\n  run.sh: |+\n    echo hi\n  "
+    generated.write_text(kept)
+    proc = kharden("fix", "-i", "-q", str(app))
+    assert proc.returncode == 2 and "block scalar" in proc.stderr, proc.stderr
+    assert app.read_text() == original and generated.read_text() == kept
+
+
 def test_a_block_scalar_ending_a_file_without_newline_is_not_changed_by_what_follows() -> None:
     from kharden.read import parse_text
     from kharden.run import fix_sources
