@@ -160,3 +160,16 @@ def test_keys_added_after_a_block_scalar_that_ends_the_text_without_a_line_break
     assert yaml.safe_load(out)["spec"]["containers"][0]["args"] == ["sh", "echo hi"]
     again = fix_sources([parse_text(out, "p.yaml")], "restricted", generate=False)
     assert not again.result.changes
+
+
+def test_an_output_kharden_could_not_read_back_is_refused_with_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hardening adds lines: an input just under the reader's size limit can come out over it. Such an output is
+    refused (a second run could not read it), saying so, not claiming the input is too large."""
+    from kharden import run
+    from kharden.errors import InputError
+    from kharden.read import limits
+
+    text = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: i}\n"
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", len(text) + 10)
+    with pytest.raises(InputError, match="hardened, this file would be larger than"):
+        run.fix_sources([parse_text(text, "p.yaml")], "restricted", generate=False)
