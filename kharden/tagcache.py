@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from yaml.nodes import ScalarNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 CACHE_LIMIT = 100_000  # scalar tags remembered; bounds memory on huge, varied input
 _TAGS: dict[tuple[Any, Any], str] = {}
+_COLLECTIONS: dict[Any, str] = {} if Resolver.yaml_path_resolvers else {
+    MappingNode: Resolver.DEFAULT_MAPPING_TAG, SequenceNode: Resolver.DEFAULT_SEQUENCE_TAG}
 
 
 class TagCache:
@@ -24,7 +26,8 @@ class TagCache:
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is not ScalarNode:
-            return super().resolve(kind, value, implicit)  # type: ignore[misc, no-any-return]
+            tag = _COLLECTIONS.get(kind)  # without path resolvers, Resolver.resolve's answer for each kind
+            return tag if tag is not None else super().resolve(kind, value, implicit)  # type: ignore[misc]
         tag = _TAGS.get((value, implicit))
         if tag is None:
             tag = super().resolve(kind, value, implicit)  # type: ignore[misc]
