@@ -23,30 +23,61 @@ from typing import Any, Callable, Iterator, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def pause() -> bool:
+    """Pause automatic garbage collection; returns whether it was on (pass that to `resume`)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    return was_on
+
+
+def resume(was_on: bool) -> None:
+    """Let automatic collection run again, if it ran before `pause`.
+
+    Everything allocated while paused still counts as young: the first allocation after `gc.enable()` would start a
+    collection that walks all of it (after reading 1,000 objects, one collection of 0.075 s, 8% of a `fix` of them).
+    What survives a pause is what the pause was for (node trees, values) and lives on, so it goes straight to the
+    oldest generation instead (`gc.freeze()` then `gc.unfreeze()`: two list moves, no walk), unless the caller keeps
+    objects frozen itself, whom unfreezing would disturb.
+    """
+    if was_on:
+        if not _frozen_by_someone():
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
+
+
 def paused(fn: F) -> F:
     """Decorator: run `fn` with automatic garbage collection paused."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        was_on = gc.isenabled()
-        gc.disable()
+        was_on = pause()
         try:
             return fn(*args, **kwargs)
         finally:
-            if was_on:
-                gc.enable()
+            resume(was_on)
 
     return wrapper  # type: ignore[return-value]
+
+
+_freezing = 0  # how many `frozen` blocks are open: gc.get_freeze_count() walks every frozen object to count them
+
+
+def _frozen_by_someone() -> bool:
+    return _freezing > 0 or gc.get_freeze_count() > 0  # the count is cheap while nothing is frozen
 
 
 @contextmanager
 def frozen() -> Iterator[None]:
     """Everything alive now is left out of automatic collections until the block ends."""
-    if gc.get_freeze_count():  # the caller manages frozen objects itself: do not undo its work
+    global _freezing
+    if _frozen_by_someone():  # an outer block, or a caller who manages frozen objects itself: leave them be
         yield
         return
     gc.freeze()
+    _freezing += 1
     try:
         yield
     finally:
+        _freezing -= 1
         gc.unfreeze()

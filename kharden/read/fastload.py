@@ -5,7 +5,7 @@ Three measured costs, each removed without changing a single value read:
 - **The cyclic garbage collector.** Reading keeps every node tree alive (splicing needs them), so each automatic
   collection walks an ever larger heap: on 1,000 objects, reading took 1.0 s with the collector on and 0.38 s with
   it paused. A node tree has no garbage cycles to find while it is being built, so reading pauses the collector
-  (`pause_gc` / `resume_gc`) and lets it run as usual afterwards. (Pausing it for a whole `fix` run as well
+  (kharden.gcpause) and lets it run as usual afterwards. (Pausing it for a whole `fix` run as well
   saved about 6% more time but, with the garbage cycles of mutators and generators left uncollected, raised the
   peak memory of 10k objects from 593 MB to 1,062 MB; so only reading pauses it.)
 - **The resolver.** libyaml's composer calls the pure-Python `Resolver.resolve` for every node, which runs regular
@@ -18,7 +18,7 @@ Three measured costs, each removed without changing a single value read:
 
 from __future__ import annotations
 
-import gc
+
 from typing import Any
 
 from yaml.constructor import SafeConstructor
@@ -43,18 +43,6 @@ _SCALARS = {
     for tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
                 "tag:yaml.org,2002:float", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp")
 }
-
-
-def pause_gc() -> bool:
-    """Pause automatic garbage collection; returns whether it was on (pass that to `resume_gc`)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    return was_on
-
-
-def resume_gc(was_on: bool) -> None:
-    if was_on:
-        gc.enable()
 
 
 class _Fallback(Exception):

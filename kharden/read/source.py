@@ -17,6 +17,7 @@ import yaml
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
 
+from kharden import gcpause
 from kharden.read import fastload
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per stream
 
@@ -164,7 +165,7 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
         raise surrogate_error(text, e.start, path) from None
     constructor = fastload.Constructor()  # SafeConstructor's values, built directly
     index = 0
-    gc_was_on = fastload.pause_gc()  # node trees stay alive: collecting while they grow only costs time
+    gc_was_on = gcpause.pause()  # node trees stay alive: collecting while they grow only costs time
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -186,7 +187,7 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
         raise InputError("nesting too deep", file=path, doc=index) from None
     finally:
         loader.dispose()
-        fastload.resume_gc(gc_was_on)
+        gcpause.resume(gc_was_on)
     return source
 
 

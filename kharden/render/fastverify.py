@@ -30,6 +30,7 @@ from typing import Any, Iterable
 
 from kharden.model import Change
 from kharden.read import Document, Source
+from kharden import gcpause
 from kharden.read import fastload, limits
 from kharden.render import splice
 
@@ -113,7 +114,7 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
         at += len(chunk)
     loader = fastload.Loader("".join(parts))
     values: list[Any] = []
-    gc_was_on = fastload.pause_gc()  # as in the reader: the nodes are garbage-free while they are built
+    gc_was_on = gcpause.pause()  # as in the reader: the nodes are garbage-free while they are built
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -127,7 +128,7 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
         return None
     finally:
         loader.dispose()
-        fastload.resume_gc(gc_was_on)
+        gcpause.resume(gc_was_on)
     return values if len(values) == len(bounds) else None
 
 
