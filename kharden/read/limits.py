@@ -66,7 +66,7 @@ def depth_bound(text: str) -> int:
     mapping key's column, a mapping inside a sequence item may not). So the depth is at most the number of
     flow openers plus twice the longest line plus two.
     """
-    longest = max((len(line) for line in text.splitlines()), default=0)
+    longest = max(map(len, text.splitlines()), default=0)
     return text.count("[") + text.count("{") + 2 * longest + 2
 
 
