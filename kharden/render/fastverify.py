@@ -44,10 +44,9 @@ def render_verified(source: Source, changes: Iterable[Change]) -> str:
     changes = list(changes)
     text = source.text
     by_doc = splice.doc_edits(source, changes)
-    edits = [e for doc_edits in by_doc.values() for e in doc_edits]
+    edits = splice._relocate_insertions(text, [e for doc_edits in by_doc.values() for e in doc_edits])
     out = splice._apply(text, edits)
     full = ("\ufeff" if source.bom else "") + out
-    edits = splice._relocate_insertions(text, edits)
     if not _changed_docs_read_back(source, out, sorted(by_doc), edits):
         splice.verify(source, full)
     return full

@@ -34,7 +34,8 @@ Edit = tuple[int, int, str]  # replace text[start:end] with the string
 def render(source: Source, changes: Iterable[Change], generated: list[dict[str, Any]] | None = None) -> str:
     """The source's text with the changes applied (and generated objects appended as new documents)."""
     text = source.text
-    out = _apply(text, [e for edits in doc_edits(source, changes).values() for e in edits])
+    edits = [e for doc in doc_edits(source, changes).values() for e in doc]
+    out = _apply(text, _relocate_insertions(text, edits))
     if generated:
         out = _append_documents(out, generated, source)
     return ("\ufeff" if source.bom else "") + out
@@ -70,7 +71,7 @@ def verify(source: Source, text: str, generated: list[dict[str, Any]] | None = N
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
-    edits = _relocate_insertions(text, edits)
+    """The text with the edits made (edits as `_relocate_insertions` leaves them)."""
     # Stable sort: edits at the same position keep the order they were made in.
     parts: list[str] = []
     pos = 0
