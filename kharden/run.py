@@ -44,13 +44,13 @@ class FixOutcome:
         parts: list[str] = []
         for s in self.result.sources:
             text = self.text_of(s)
-            if parts and not parts[-1].endswith("\n"):
-                parts[-1] = end_line(parts[-1], s.path)  # between files only: a last line stays as it is
+            if parts:  # between files only: a last line stays as it is
+                parts[-1] = end_line(parts[-1], s.path)
             if parts and text.strip() and not text.lstrip("\ufeff").startswith("---"):
                 parts.append("---\n")
             parts.append(text)
         generated = self.generated_stream(separator=bool(parts))
-        if generated and parts and not parts[-1].endswith("\n"):
+        if generated and parts:
             parts[-1] = end_line(parts[-1], "the generated objects")
         return "".join(parts) + generated
 
@@ -83,7 +83,7 @@ class FixOutcome:
             same = [s for s in self.result.sources if os.path.realpath(s.path) == os.path.realpath(target)]
             if same and output_dir is None:  # the file of earlier runs: keep it, append the new objects
                 before = self.text_of(same[0])
-                if before and not before.endswith("\n"):
+                if before:
                     before = end_line(before, "the generated objects")
                 texts[same[0].path] = before + self.generated_stream(separator=bool(before.strip()))
             else:
@@ -116,12 +116,14 @@ def earlier_generated(paths: list[str], generated_file: str | None) -> list[str]
 def end_line(text: str, before: str) -> str:
     """`text`, ending in a line break, meaning the same: more documents follow it in one stream.
 
-    A line break appended changes no value unless the text ends in a block scalar (`|`, `>`) whose clip or keep
-    chomping would take the new line break into the value. Then that scalar's header is made to strip instead
-    (`|` -> `|-`, `>2+` -> `>2-`): with the line break added, the value is exactly what it was. When the text ends
-    in such a scalar, both texts are read and compared (plain text first: comments may follow the scalar); if they
-    still differ, the join is refused.
+    A text that ends in a line break already is returned as it is. A line break appended changes no value unless
+    the text ends in a block scalar (`|`, `>`) whose clip or keep chomping would take the new line break into the
+    value. Then that scalar's header is made to strip instead (`|` -> `|-`, `>2+` -> `>2-`): with the line break
+    added, the value is exactly what it was. When the text ends in such a scalar, both texts are read and compared
+    (plain text first: comments may follow the scalar); if they still differ, the join is refused.
     """
+    if text.endswith("\n"):
+        return text
     stripped = _stripping_last_block_scalar(text)
     if stripped == text:  # the last value is no block scalar that clips or keeps: a line break changes nothing
         return text + "\n"

@@ -70,9 +70,8 @@ def post_render(text: str, profile: Profile, generate_: bool | None = None) -> t
     helm4 = any(o.annotation(FILENAME) is not None for o in objects)
     generated = generated_stream(outcome.result.generated, helm4)
     if generated and out.strip():
-        out = (out if out.endswith("\n") else run.end_line(out, "the generated objects")) + generated
-    else:
-        out += generated
+        out = run.end_line(out, "the generated objects")
+    out += generated
     if not out.strip():
         raise KhardenError("internal error: empty output")
     return out, outcome.result
