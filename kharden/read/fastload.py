@@ -18,7 +18,6 @@ Three measured costs, each removed without changing a single value read:
 
 from __future__ import annotations
 
-
 from typing import Any
 
 from yaml.constructor import SafeConstructor

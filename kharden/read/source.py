@@ -14,12 +14,11 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
+from kharden import gcpause
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-
-from kharden import gcpause
 from kharden.read import fastload
-from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per stream
+from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 

@@ -72,12 +72,12 @@ class Violation:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-# Checks only read, so a view keeps what most checks ask for (the security contexts, the containers) once worked out.
-
-
 @dataclass(frozen=True)
 class Container:
-    """One container of any list (init, regular, ephemeral), with where it sits in the object."""
+    """One container of any list (init, regular, ephemeral), with where it sits in the object.
+
+    Checks only read, so a container (and a PodView) keeps what most checks ask for (the security contexts, the
+    containers) once worked out."""
 
     path: Path
     data: dict[str, Any]
