@@ -127,12 +127,15 @@ def end_line(text: str, before: str) -> str:
     stripped = _stripping_last_block_scalar(text)
     if stripped == text:  # the last value is no block scalar that clips or keeps: a line break changes nothing
         return text + "\n"
+    try:
+        want = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
+    except yaml.YAMLError:
+        return text + "\n"  # not YAML kharden reads: nothing to keep but the bytes
     for candidate in (text + "\n", stripped + "\n"):
         try:
-            same = list(yaml.load_all(text, Loader=yaml.CSafeLoader)) == list(
-                yaml.load_all(candidate, Loader=yaml.CSafeLoader))
+            same = list(yaml.load_all(candidate, Loader=yaml.CSafeLoader)) == want
         except yaml.YAMLError:
-            same = candidate == text + "\n"  # not YAML kharden reads: nothing to keep but the bytes
+            same = candidate == text + "\n"
         if same:
             return candidate
     raise KhardenError(
