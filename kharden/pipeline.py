@@ -86,7 +86,7 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
     """PSS violations left after mutation, each with the reason kharden did not fix it."""
     from dataclasses import replace
 
-    from kharden.checks.pss import NOT_FIXABLE, check_objects
+    from kharden.checks.pss import check_objects, left_because
 
     if profile.pss not in ("baseline", "restricted"):
         return []
@@ -95,14 +95,14 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 
     opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
     opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
+    enabled = set(profile.enabled_mutators())
     out = []
     for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
         reason = (
             opted.get((f.obj, f.extra.get("container")))
             or opted.get((f.obj, None))
             or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
-            or NOT_FIXABLE.get(f.rule)
-            or "an explicit value kharden does not overwrite unless the profile enforces it"
+            or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
     return out

@@ -354,3 +354,47 @@ def test_ill_typed_fields_do_not_crash_the_checker() -> None:
     assert ("pss.capabilities_restricted", "a") in found  # a string is not a list that holds ALL
     assert ("pss.allowPrivilegeEscalation", "a") in found
     assert not {r for r, _ in found} & {"pss.hostPathVolumes", "pss.hostPorts", "pss.hostProbesAndHostLifecycle"}
+
+
+def test_every_control_is_fixed_by_a_mutator_or_says_why_not() -> None:
+    from kharden.checks.pss import FIXED_BY
+    from kharden.mutators import MUTATORS
+
+    rules = {f"pss.{c.id}" for c in REGISTRY}
+    assert set(FIXED_BY) | set(NOT_FIXABLE) == rules and not set(FIXED_BY) & set(NOT_FIXABLE)
+    assert set(FIXED_BY.values()) <= set(MUTATORS)
+
+
+def _left(text: str, prof: object) -> dict[str, str]:
+    """rule -> the reason `fix` gives for leaving that violation."""
+    from kharden import run
+
+    outcome = run.fix_sources([parse_text(textwrap.dedent(text), "t.yaml")], prof, generate=False)  # type: ignore[arg-type]
+    return {f.rule: f.reason or "" for f in outcome.result.findings if f.status == "unfixed"}
+
+
+BARE_POD = """\
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: p}
+    spec:
+      containers:
+      - name: a
+        image: b
+"""
+
+
+def test_a_violation_left_because_the_profile_turns_its_mutator_off_says_so() -> None:
+    from tests.mutating import profile
+
+    off = profile("restricted", only=["privileged", "capabilities", "allowPrivilegeEscalation", "runAsUser"])
+    left = _left(BARE_POD, off)
+    assert left["pss.seccompProfile_restricted"] == "the profile turns the seccompProfile mutator off"
+    assert left["pss.runAsNonRoot"] == "the profile turns the runAsNonRoot mutator off"
+    assert not any("explicit value" in reason for reason in left.values())
+
+
+def test_run_as_non_root_left_beside_a_root_user_names_the_root_user() -> None:
+    left = _left(BARE_POD + "      securityContext: {runAsUser: 0}\n", "restricted")
+    assert "runAsUser: 0" in left["pss.runAsNonRoot"] and "strict" in left["pss.runAsNonRoot"]
+    assert left["pss.runAsUser"].startswith("an explicit value kharden does not overwrite")

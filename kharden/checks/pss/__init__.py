@@ -10,10 +10,11 @@ versions where it was added or changed. The ordered registry is in `registry.py`
 from __future__ import annotations
 
 from kharden.checks.pss.base import LATEST, LEVELS, parse_version
-from kharden.checks.pss.fixability import NOT_FIXABLE
+from kharden.checks.pss.fixability import FIXED_BY, NOT_FIXABLE, left_because
 from kharden.checks.pss.registry import REGISTRY, active_checks, check_objects, check_pod
 
 __all__ = [
+    "FIXED_BY",
     "LATEST",
     "LEVELS",
     "NOT_FIXABLE",
@@ -21,5 +22,6 @@ __all__ = [
     "active_checks",
     "check_objects",
     "check_pod",
+    "left_because",
     "parse_version",
 ]
