@@ -26,7 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from kharden.errors import InputError
 from kharden.read import limits
 from kharden.read.limits import MAX_DEPTH, MAX_SCALAR_CHARS
-from kharden.tagcache import TagCache
+from kharden.tagcache import LoaderTags
 
 try:
     from yaml import CSafeLoader as _BaseLoader
@@ -139,7 +139,7 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
     raise _Fallback
 
 
-class Loader(TagCache, _BaseLoader):
+class Loader(LoaderTags, _BaseLoader):
     """libyaml's safe loader with the tag of each scalar (value, implicit) resolved once per process."""
 
     construct_document = construct_document  # stream mode: yaml.load_all(text, Loader=Loader)
