@@ -95,7 +95,9 @@ _MISSING = object()
 
 def get(data: Any, path: Path, default: Any = None) -> Any:
     for key in path:
-        if isinstance(data, dict) and isinstance(key, str):
+        if data.__class__ is dict and key.__class__ is str:  # the common step first: exact types, no isinstance
+            data = data.get(key, _MISSING)
+        elif isinstance(data, dict) and isinstance(key, str):
             data = data.get(key, _MISSING)
         elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
             data = data[key]

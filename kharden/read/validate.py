@@ -305,28 +305,37 @@ def _template_problems(doc: Document, base: Path, label: str, obj: Any, template
 
 def _shape(doc: Document, base: Path, label: str, path: Path, value: Any, shape: Shape) -> Iterator[InputError]:
     """Check `value` at `path` against `shape`; recursion follows the (small, fixed) shape tables only."""
+    wrong: list[tuple[Path, Any, str]] = []
+    _mismatches(path, value, shape, wrong)
+    for at, bad, expected in wrong:
+        yield _type_error(doc, base, label, at, bad, expected)
+
+
+def _mismatches(path: Path, value: Any, shape: Shape, wrong: list[tuple[Path, Any, str]]) -> None:
+    """(path, value, what was expected) of each value not of its shape, in document order (a plain recursion:
+    generators nested as deep as the shape cost more than the check itself)."""
     if shape is None:
         return
     if isinstance(shape, dict):
         if not isinstance(value, dict):
-            yield _type_error(doc, base, label, path, value, "a mapping")
+            wrong.append((path, value, "a mapping"))
             return
         for key, sub in shape.items():
             if value.get(key) is not None:
-                yield from _shape(doc, base, label, path + (key,), value[key], sub)
+                _mismatches(path + (key,), value[key], sub, wrong)
     elif isinstance(shape, list):
         if not isinstance(value, list):
-            yield _type_error(doc, base, label, path, value, "a list")
+            wrong.append((path, value, "a list"))
             return
         if shape[0] is None:
             return
         for i, item in enumerate(value):
             if item is None:
-                yield _type_error(doc, base, label, path + (i,), item, _expected(shape[0]))
+                wrong.append((path + (i,), item, _expected(shape[0])))
             else:
-                yield from _shape(doc, base, label, path + (i,), item, shape[0])
+                _mismatches(path + (i,), item, shape[0], wrong)
     elif not isinstance(value, shape) or (isinstance(value, bool) and shape is INT):
-        yield _type_error(doc, base, label, path, value, _expected(shape))
+        wrong.append((path, value, _expected(shape)))
 
 
 def _expected(shape: Shape) -> str:
