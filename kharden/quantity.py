@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
@@ -18,6 +19,8 @@ _QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTP
 
 def parse_quantity(value: Any) -> Decimal | None:
     """The quantity's value, or None if it is not a quantity (a template placeholder, a typo, a bool)."""
+    if value.__class__ is str:  # the same few strings ("100m", "512Mi") again and again: parsed once each
+        return _parse_text(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -27,6 +30,11 @@ def parse_quantity(value: Any) -> Decimal | None:
             return None
     if not isinstance(value, str):
         return None
+    return _parse_text(str(value))
+
+
+@lru_cache(maxsize=4096)  # a Decimal is immutable: one may serve every caller
+def _parse_text(value: str) -> Decimal | None:
     m = _QUANTITY.match(value.strip())
     if not m:
         return None
