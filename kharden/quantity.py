@@ -19,8 +19,6 @@ _QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTP
 
 def parse_quantity(value: Any) -> Decimal | None:
     """The quantity's value, or None if it is not a quantity (a template placeholder, a typo, a bool)."""
-    if value.__class__ is str:  # the same few strings ("100m", "512Mi") again and again: parsed once each
-        return _parse_text(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -33,7 +31,9 @@ def parse_quantity(value: Any) -> Decimal | None:
     return _parse_text(str(value))
 
 
-@lru_cache(maxsize=4096)  # a Decimal is immutable: one may serve every caller
+# The same few strings ("100m", "512Mi") come again and again: each is parsed once. A Decimal is immutable, so one
+# may serve every caller.
+@lru_cache(maxsize=4096)
 def _parse_text(value: str) -> Decimal | None:
     m = _QUANTITY.match(value.strip())
     if not m:

@@ -60,18 +60,14 @@ class Editor:
         """Set path to value if it is absent (or null); create missing parent mappings. True if it changed."""
         parent: Any = self.obj.data
         for i, key in enumerate(path):
-            if parent.__class__ is dict and key.__class__ is str:  # the common step, without the checks below
-                current = parent.get(key)
-                if current is not None:
-                    parent = current
+            if not (parent.__class__ is dict and key.__class__ is str):  # the common step needs no checks
+                if isinstance(key, int):  # an index along the way: the item must exist
+                    if not isinstance(parent, list) or not 0 <= key < len(parent):
+                        self._type_error(path[:i], parent, "a list")
+                    parent = parent[key]
                     continue
-            elif isinstance(key, int):  # an index along the way: the item must exist
-                if not isinstance(parent, list) or not 0 <= key < len(parent):
-                    self._type_error(path[:i], parent, "a list")
-                parent = parent[key]
-                continue
-            if not isinstance(parent, dict):
-                self._type_error(path[:i], parent, "a mapping")
+                if not isinstance(parent, dict):
+                    self._type_error(path[:i], parent, "a mapping")
             current = parent.get(key)
             if current is None:
                 new = _nest(path[i + 1 :], value)
