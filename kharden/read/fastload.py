@@ -18,6 +18,7 @@ Three measured costs, each removed without changing a single value read:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from yaml.constructor import SafeConstructor
@@ -42,6 +43,19 @@ _SCALARS = {
     for tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
                 "tag:yaml.org,2002:float", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp")
 }
+
+
+_PLAIN = SafeConstructor()
+
+
+@lru_cache(maxsize=4096)
+def _plain_scalar(tag: str, text: str) -> Any:
+    """The value of a null, bool, int or float scalar, which depends on its text alone (and is immutable, so one
+    object serves every node with that text: ports, replicas and booleans repeat throughout a stream)."""
+    return _SCALARS[tag](_PLAIN, ScalarNode(tag, text))
+
+
+_CACHED = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
 
 class _Fallback(Exception):
@@ -103,6 +117,8 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
             raise limits.scalar_error(node, d.path, d.index)
         if node.tag == _STR:
             return node.value
+        if node.tag in _CACHED:
+            return _plain_scalar(node.tag, node.value)
         fn = _SCALARS.get(node.tag)
         if fn is None:
             raise _Fallback
@@ -123,18 +139,24 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
                 raise limits.scalar_error(k, d.path, d.index)
             if k.tag == _STR:
                 key = k.value
+            elif k.tag in _CACHED:
+                key = _plain_scalar(k.tag, k.value)
             elif k.tag in _SCALARS:
                 key = _SCALARS[k.tag](d.c, k)
             else:
                 raise _Fallback  # merge keys `<<`, `=` value keys, custom tags
-            mapping[key] = _build(v, d, depth + 1)
+            if v.__class__ is ScalarNode and v.tag == _STR and len(v.value) <= MAX_SCALAR_CHARS:
+                mapping[key] = v.value  # the most common value, a string: no call for it
+            else:
+                mapping[key] = _build(v, d, depth + 1)
         if len(mapping) != len(node.value):
             d.repeated_keys = True
         return mapping
     if cls is SequenceNode and node.tag == _SEQ:
         items: list[Any] = []
         d.memo[id(node)] = items
-        items.extend([_build(v, d, depth + 1) for v in node.value])
+        items.extend([v.value if v.__class__ is ScalarNode and v.tag == _STR and len(v.value) <= MAX_SCALAR_CHARS
+                      else _build(v, d, depth + 1) for v in node.value])
         return items
     raise _Fallback
 

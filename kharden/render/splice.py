@@ -29,6 +29,8 @@ from kharden.render import emit
 from kharden.render.emit import Style
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
+Touched = dict[Any, "Touched"]  # paths as a tree of their keys
+_STR = "tag:yaml.org,2002:str"
 
 
 def render(source: Source, changes: Iterable[Change], generated: list[dict[str, Any]] | None = None) -> str:
@@ -125,50 +127,56 @@ class _DocSplicer:
         self.doc = doc
         self.text = text
         self.nl = newline
-        self.prefixes: set[Path] = {p[:i] for p in paths for i in range(len(p) + 1)}
+        self.touched: Touched = {}  # the touched paths as a tree: each key of a path -> the keys under it
+        for p in paths:
+            t = self.touched
+            for k in p:
+                t = t.setdefault(k, {})
         self.style = _detect_style(doc, text)
         self.out: list[Edit] = []
 
     def edits(self) -> list[Edit]:
         if self.doc.node is None:
             raise KhardenError("internal error: cannot edit an empty document", file=self.doc.path)
-        self._visit(self.doc.node, self.doc.data, (), None, self.style.json)
+        self._visit(self.doc.node, self.doc.data, self.touched, None, self.style.json)
         return self.out
 
     # -- walking ---------------------------------------------------------------------------------------------
-    def _visit(self, node: yaml.Node, value: Any, path: Path, key_node: yaml.Node | None, flow: bool) -> None:
+    def _visit(self, node: yaml.Node, value: Any, touched: Touched, key_node: yaml.Node | None, flow: bool) -> None:
         if isinstance(node, yaml.MappingNode) and isinstance(value, dict) and (node.value or not value or flow):
-            self._mapping(node, value, path, key_node, flow)
+            self._mapping(node, value, touched, key_node, flow)
         elif isinstance(node, yaml.SequenceNode) and isinstance(value, list) and (node.value or not value or flow):
-            self._sequence(node, value, path, key_node, flow)
+            self._sequence(node, value, touched, key_node, flow)
         elif not (isinstance(node, yaml.ScalarNode) and _same_scalar(node, value)):
             self._replace(node, value, key_node, flow)
 
-    def _mapping(self, node: yaml.MappingNode, value: dict[Any, Any], path: Path, key_node: Any, flow: bool) -> None:
+    def _mapping(self, node: yaml.MappingNode, value: dict[Any, Any], touched: Touched, key_node: Any, flow: bool) -> None:
         inner_flow = flow or _is_flow(node) or self.style.json
-        present = {_key(k): (k, v) for k, v in node.value}
-        gone = [k for k in present if k not in value and path + (k,) in self.prefixes]
+        present = {(k.value if k.__class__ is yaml.ScalarNode and k.tag == _STR else _key(k)): (k, v)
+                   for k, v in node.value}
+        gone = [k for k in present if k not in value and k in touched]
         if gone and (inner_flow or len(gone) == len(present) or any(_after_dash(self.text, present[k][0]) for k in gone)):
             self._replace(node, value, key_node, inner_flow)  # not whole lines of their own: rewrite the mapping
             return
         for k in gone:
             self._delete_entry(*present[k])
-        for k, (k_node, v_node) in present.items():
-            if k in value and path + (k,) in self.prefixes:
-                self._visit(v_node, value[k], path + (k,), k_node, inner_flow)
+        for k, under in touched.items():
+            if k in value and k in present:
+                k_node, v_node = present[k]
+                self._visit(v_node, value[k], under, k_node, inner_flow)
         new = {k: v for k, v in value.items() if k not in present}
         if new:
             self._insert_entries(node, new, inner_flow)
 
-    def _sequence(self, node: yaml.SequenceNode, value: list[Any], path: Path, key_node: Any, flow: bool) -> None:
+    def _sequence(self, node: yaml.SequenceNode, value: list[Any], touched: Touched, key_node: Any, flow: bool) -> None:
         inner_flow = flow or _is_flow(node) or self.style.json
         n = len(node.value)
         if len(value) < n:  # items removed (rare: enforced removals): rewrite the sequence as a whole
             self._replace(node, value, key_node, inner_flow)
             return
-        for i, item_node in enumerate(node.value):
-            if path + (i,) in self.prefixes:
-                self._visit(item_node, value[i], path + (i,), None, inner_flow)
+        for i, under in touched.items():
+            if i.__class__ is int and 0 <= i < n:
+                self._visit(node.value[i], value[i], under, None, inner_flow)
         if len(value) > n:
             self._insert_items(node, value[n:], inner_flow)
 
