@@ -13,6 +13,7 @@ wherever it is known to write the same bytes as PyYAML's pure-Python one.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -98,6 +99,33 @@ def safe_dump(obj: Any) -> str:
     if _plain(obj):
         return yaml.dump(obj, Dumper=Dumper, **_SETTINGS)  # type: ignore[no-any-return]
     return yaml.safe_dump(obj, **_SETTINGS)  # type: ignore[no-any-return]
+
+
+def safe_dump_each(objs: list[Any]) -> list[str]:
+    """`[safe_dump(o) for o in objs]`, the same texts, by one libyaml emitter for all of them.
+
+    Making an emitter per object cost a third of dumping the objects the generators make. One emitter writes them
+    as one stream of documents, each after its `---` (libyaml writes out a document when it ends, so each one's
+    text is where the stream stood before and after it); anything but plain values goes to `safe_dump` as before.
+    """
+    if not objs or not all(_plain(o) for o in objs):
+        return [safe_dump(o) for o in objs]
+    buf = io.StringIO()
+    dumper = Dumper(buf, explicit_start=True, **_SETTINGS)
+    ends = [0]
+    try:
+        dumper.open()
+        for o in objs:
+            dumper.represent(o)
+            ends.append(buf.tell())
+        dumper.close()
+    finally:
+        dumper.dispose()
+    text = buf.getvalue()
+    docs = [text[a:b] for a, b in zip(ends, ends[1:])]
+    if len(text) != ends[-1] or not all(d.startswith("---\n") for d in docs):  # not as described above: one by one
+        return [safe_dump(o) for o in objs]
+    return [d[4:] for d in docs]
 
 
 def _plain(value: Any) -> bool:

@@ -48,7 +48,7 @@ from kharden.profile import Profile
 from kharden.read import Document, KObject, Source
 from kharden.read.source import parse_text, read_text_file
 from kharden.render import fastverify
-from kharden.run import FixOutcome, checkable, dump, validate
+from kharden.run import FixOutcome, checkable, dump_each, validate
 
 READ, VALIDATE, MUTATE, GENERATE, UNFIXED, RENDER = range(6)  # the serial run's stages, in its order
 
@@ -162,7 +162,7 @@ def _serve(conn: Connection, profile: Profile) -> None:
                     part = held.pop(i)
                     _finish(part, generated, opted)
                     done.append((i, part.unfixed, part.output, part.error))
-                reply = pickle.dumps((done, [dump(o) for o in objects]), pickle.HIGHEST_PROTOCOL)
+                reply = pickle.dumps((done, dump_each(objects)), pickle.HIGHEST_PROTOCOL)
         except Exception as e:  # a bug, not bad input: the parent raises it, as the serial run would
             reply = _pickled_error(e)
         conn.send_bytes(reply)

@@ -55,7 +55,7 @@ class FixOutcome:
         return "".join(parts) + generated
 
     def generated_stream(self, separator: bool = True) -> str:
-        dumped = self.dumped if self.dumped is not None else map(dump, self.result.generated)
+        dumped = self.dumped if self.dumped is not None else dump_each(self.result.generated)
         return "".join(("---\n" if separator or i else "") + text for i, text in enumerate(dumped))
 
     def diff(self) -> str:
@@ -165,6 +165,11 @@ def dump(obj: dict[str, Any]) -> str:
     """A generated object as YAML, as every output of `fix` writes it: the bytes of
     yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=1 << 16), by libyaml where it can."""
     return fastdump.safe_dump(obj)
+
+
+def dump_each(objs: list[dict[str, Any]]) -> list[str]:
+    """`[dump(o) for o in objs]`, the same texts, faster."""
+    return fastdump.safe_dump_each(objs)
 
 
 def resolve_profile(profile: str | Profile) -> Profile:

@@ -350,6 +350,21 @@ def test_generated_objects_are_dumped_as_pyyaml_dumps_them(corpus: Path) -> None
         want = yaml.safe_dump(obj, **SAFE_DUMP)
         assert yaml.dump(obj, Dumper=Dumper, **SAFE_DUMP) == want, obj
         assert fastdump.safe_dump(obj) == want, obj
+    assert fastdump.safe_dump_each(objects) == [yaml.safe_dump(o, **SAFE_DUMP) for o in objects]
+
+
+def test_dumping_many_at_once_gives_each_ones_own_text() -> None:
+    """safe_dump_each: one emitter for all, the texts of one safe_dump each: anchors restart in every document, and
+    a list with anything but plain values is dumped one by one."""
+    shared = {"app": "web"}
+    objs: list[Any] = [{"a": shared, "b": shared}, {"c": shared}, {"d": [1, "yes", None]}, {"e": "x\ny"}]
+    want = [yaml.safe_dump(o, **SAFE_DUMP) for o in objs]
+    assert "&id001" in want[0] and "&" not in want[1]
+    assert fastdump.safe_dump_each(objs) == want
+    mixed = objs + [{"f": 1.5}]
+    assert not fastdump._plain(mixed[-1])
+    assert fastdump.safe_dump_each(mixed) == [yaml.safe_dump(o, **SAFE_DUMP) for o in mixed]
+    assert fastdump.safe_dump_each([]) == []
 
 
 @pytest.mark.parametrize("obj", [
@@ -378,6 +393,7 @@ _VALUES = st.recursive(
 def test_libyaml_writes_what_pyyaml_writes_for_every_plain_object(obj: dict[str, Any]) -> None:
     assert fastdump._plain(obj)
     assert yaml.dump(obj, Dumper=Dumper, **SAFE_DUMP) == yaml.safe_dump(obj, **SAFE_DUMP)
+    assert fastdump.safe_dump_each([obj, obj]) == [yaml.safe_dump(obj, **SAFE_DUMP)] * 2
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

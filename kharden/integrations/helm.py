@@ -80,9 +80,8 @@ def post_render(text: str, profile: Profile, generate_: bool | None = None) -> t
 def generated_stream(generated: list[dict[str, Any]], helm4: bool) -> str:
     """Each generated object as `kharden fix` writes it, after a `---` and, for Helm 3, a `# Source:` comment as
     Helm writes them. Helm 4 writes that comment itself, from the filename annotation it files each object by."""
-    parts = []
-    for obj in generated:
-        if helm4:
+    if helm4:
+        for obj in generated:
             obj.setdefault("metadata", {}).setdefault("annotations", {})[FILENAME] = GENERATED_FILENAME
-        parts.append("---\n" + ("" if helm4 else f"# Source: {GENERATED_SOURCE}\n") + run.dump(obj))
-    return "".join(parts)
+    head = "---\n" + ("" if helm4 else f"# Source: {GENERATED_SOURCE}\n")
+    return "".join(head + text for text in run.dump_each(generated))

@@ -68,35 +68,40 @@ def key(k: Any, json_mode: bool = False) -> str:
 
 def block(value: Any, col: int, style: Style) -> list[str]:
     """Lines (without newlines) for a mapping or sequence whose entries start at column `col`."""
-    pad = " " * col
     lines: list[str] = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            head = f"{pad}{key(k)}:"
-            lines += _entry(head, v, col, style, in_seq=False)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, (dict, list)) and item:
-                sub = block(item, col + 2, style)
-                lines.append(f"{pad}- {sub[0][col + 2:]}")
-                lines += sub[1:]
-            else:
-                lines.append(f"{pad}- {inline(item, style)}")
-    else:
-        lines.append(pad + inline(value, style))
+    _block(value, col, style, lines)
     return lines
 
 
-def _entry(head: str, v: Any, col: int, style: Style, in_seq: bool) -> list[str]:
-    if isinstance(v, dict) and v:
-        return [head] + block(v, col + style.indent, style)
-    if isinstance(v, list) and v:
-        return [head] + block(v, col + style.seq_indent, style)
-    return [f"{head} {inline(v, style)}"]
+def _block(value: Any, col: int, style: Style, out: list[str]) -> None:
+    pad = " " * col
+    if isinstance(value, dict):
+        for k, v in value.items():
+            head = pad + (_string(k) if k.__class__ is str else key(k)) + ":"
+            if isinstance(v, dict) and v:
+                out.append(head)
+                _block(v, col + style.indent, style, out)
+            elif isinstance(v, list) and v:
+                out.append(head)
+                _block(v, col + style.seq_indent, style, out)
+            else:
+                out.append(head + " " + inline(v, style))
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                first = len(out)
+                _block(item, col + 2, style, out)
+                out[first] = pad + "- " + out[first][col + 2 :]
+            else:
+                out.append(pad + "- " + inline(item, style))
+    else:
+        out.append(pad + inline(value, style))
 
 
 def inline(value: Any, style: Style) -> str:
     """A scalar, or an empty / small collection written in flow style."""
+    if value.__class__ is str and not style.json:  # the common case first
+        return _string(value)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key(k, style.json)}: {inline(v, style)}" for k, v in value.items()) + "}"
     if isinstance(value, list):

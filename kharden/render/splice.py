@@ -308,9 +308,11 @@ def _detect_style(doc: Document, text: str) -> Style:
         node = stack.pop()
         if isinstance(node, yaml.MappingNode) and not _is_flow(node):
             for k, v in node.value:
-                if isinstance(v, yaml.MappingNode) and v.value and not _is_flow(v) and indent is None:
+                if v.__class__ is yaml.ScalarNode:
+                    continue
+                if indent is None and isinstance(v, yaml.MappingNode) and v.value and not _is_flow(v):
                     indent = v.value[0][0].start_mark.column - k.start_mark.column
-                if isinstance(v, yaml.SequenceNode) and v.value and not _is_flow(v) and seq is None:
+                if seq is None and isinstance(v, yaml.SequenceNode) and v.value and not _is_flow(v):
                     dash = text.rindex("-", 0, v.value[0].start_mark.index)
                     seq = dash - text.rfind("\n", 0, dash) - 1 - k.start_mark.column
                 stack.append(v)
