@@ -14,7 +14,7 @@ present value; `replace` exists for values a profile chose to enforce; every edi
 from __future__ import annotations
 
 import copy
-from typing import Any, Protocol, Union
+from typing import AbstractSet, Any, Protocol, Union
 
 from kharden.errors import InputError
 from kharden.find.podspecs import PodTarget, get
@@ -39,11 +39,11 @@ _MISSING = object()
 class Editor:
     """Edits one object on behalf of one mutator, recording each edit as a Change."""
 
-    def __init__(self, obj: KObject, mutator: str, changes: list[Change], skip: set[Path] | None = None) -> None:
+    def __init__(self, obj: KObject, mutator: str, changes: list[Change], skip: AbstractSet[Path] = frozenset()) -> None:
         self.obj = obj
         self.mutator = mutator
         self.changes = changes
-        self.skip = skip or set()  # container paths opted out of this mutator
+        self.skip = skip  # container paths opted out of this mutator
 
     # -- reading ---------------------------------------------------------------------------------------------
     def get(self, path: Path, default: Any = None) -> Any:

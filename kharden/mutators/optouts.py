@@ -76,7 +76,7 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], chang
     """Apply one mutator to one target, honouring (and reporting) the opt-outs that name it. `optouts` is
     `collect(target, obj)`: no mutator edits skip annotations, kubeaudit labels or container names, so one reading
     serves every mutator of the target."""
-    outs, problems = optouts.naming(mutator.ID)
+    outs, problems = optouts.naming(mutator.ID) if optouts.outs or optouts.problems else ((), ())
     if not outs and not problems:  # most targets opt out of nothing
         mutator.apply(target, opts, Editor(obj, mutator.ID, changes))
         return
@@ -125,8 +125,13 @@ def collect(target: Union[PodTarget, KObject], obj: KObject) -> OptOuts:
             else:
                 problems.append((mid, _no_container(obj, where, container)))
         for key, value in mapping(mapping(get(obj.data, meta)).get("labels")).items():
-            outs += _kubeaudit(str(key), str(value), meta + ("labels", key), target, names)
-    return OptOuts(tuple(outs), tuple(problems))
+            if str(key).startswith(_KUBEAUDIT_PREFIXES):
+                outs += _kubeaudit(str(key), str(value), meta + ("labels", key), target, names)
+    return OptOuts(tuple(outs), tuple(problems)) if outs or problems else _NONE
+
+
+_NONE = OptOuts()  # what most targets have
+_KUBEAUDIT_PREFIXES = POD_LABELS + CONTAINER_LABELS
 
 
 def _kubeaudit(key: str, value: str, where: Path, target: Any, names: dict[str, Path]) -> list[OptOut]:
