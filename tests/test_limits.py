@@ -10,6 +10,8 @@ import textwrap
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kharden.errors import InputError
 from kharden.read import limits
@@ -96,6 +98,14 @@ def test_depth_bound_is_an_upper_bound() -> None:
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
         assert limits.depth_bound(text) >= real
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.integers(0, 60), max_size=40), st.text("[{ab\r\x85", max_size=30), st.integers(0, 120))
+def test_depth_within_is_the_bound_compared(lengths: list[int], extra: str, limit: int) -> None:
+    """depth_within(text, limit) is exactly depth_bound(text) <= limit, whatever the lines and line breaks."""
+    text = "\n".join("x" * n for n in lengths) + extra
+    assert limits.depth_within(text, limit) == (limits.depth_bound(text) <= limit)
 
 
 def test_huge_scalar_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,7 +84,7 @@ def _changed_docs_read_back(source: Source, out: str, changed: list[int], edits:
     if shifted is None:
         return False
     chunks = [out[start:end] for _, start, end in shifted]
-    if any(limits.depth_bound(chunk) > limits.COMPOSER_SAFE_DEPTH for chunk in chunks):
+    if not all(limits.depth_within(chunk, limits.COMPOSER_SAFE_DEPTH) for chunk in chunks):
         return False
     values = _read_each(chunks)
     if values is None:
