@@ -6,7 +6,7 @@ are declared in the profile under `podTemplates`. Kinds in neither pass through 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -45,14 +45,12 @@ class PodTarget:
 
     obj: KObject
     template: Path
+    spec_path: Path = field(init=False, repr=False, compare=False)
+    meta_path: Path = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def spec_path(self) -> Path:
-        return self.template + ("spec",)
-
-    @cached_property
-    def meta_path(self) -> Path:
-        return self.template + ("metadata",)
+    def __post_init__(self) -> None:
+        self.spec_path = self.template + ("spec",)
+        self.meta_path = self.template + ("metadata",)
 
     @cached_property
     def spec(self) -> dict[str, Any]:

@@ -321,19 +321,29 @@ def _mismatches(path: Path, value: Any, shape: Shape, wrong: list[tuple[Path, An
             wrong.append((path, value, "a mapping"))
             return
         for key, sub in shape.items():
-            if value.get(key) is not None:
-                _mismatches(path + (key,), value[key], sub, wrong)
+            v = value.get(key)
+            if v is None or sub is None:
+                continue
+            if sub is str:  # the most common leaf, checked here rather than in a call of its own
+                if not isinstance(v, str):
+                    wrong.append((path + (key,), v, "a string"))
+                continue
+            _mismatches(path + (key,), v, sub, wrong)
     elif isinstance(shape, list):
         if not isinstance(value, list):
             wrong.append((path, value, "a list"))
             return
         if shape[0] is None:
             return
+        item_shape = shape[0]
         for i, item in enumerate(value):
             if item is None:
-                wrong.append((path + (i,), item, _expected(shape[0])))
+                wrong.append((path + (i,), item, _expected(item_shape)))
+            elif item_shape is str:
+                if not isinstance(item, str):
+                    wrong.append((path + (i,), item, "a string"))
             else:
-                _mismatches(path + (i,), item, shape[0], wrong)
+                _mismatches(path + (i,), item, item_shape, wrong)
     elif not isinstance(value, shape) or (isinstance(value, bool) and shape is INT):
         wrong.append((path, value, _expected(shape)))
 
