@@ -68,17 +68,32 @@ def _frozen_by_someone() -> bool:
     return _freezing > 0 or gc.get_freeze_count() > 0  # the count is cheap while nothing is frozen
 
 
+# Inside a `frozen` block, automatic full collections wait for this many collections of the middle generation
+# (Python's default: 10). What a run makes and keeps (changes, findings, generated objects) piles up in the oldest
+# generation, and every full collection walks all of it and finds nothing: at 10k objects, 7 full collections took
+# 0.48 s (5 while mutating, 2 while generating), each freeing nothing. Where one is overdue when the block ends,
+# it runs then, over what the block made (the frozen heap still out of its sight): it frees any garbage cycle that
+# outlived the young collections, and leaves no overdue full collection to walk the whole heap once unfrozen.
+FULL_COLLECTION_EVERY = 1000
+
+
 @contextmanager
 def frozen() -> Iterator[None]:
-    """Everything alive now is left out of automatic collections until the block ends."""
+    """Everything alive now is left out of automatic collections until the block ends (and full collections wait
+    for its end: FULL_COLLECTION_EVERY)."""
     global _freezing
     if _frozen_by_someone():  # an outer block, or a caller who manages frozen objects itself: leave them be
         yield
         return
     gc.freeze()
     _freezing += 1
+    thresholds = gc.get_threshold()
+    gc.set_threshold(thresholds[0], thresholds[1], max(thresholds[2], FULL_COLLECTION_EVERY))
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
+        if gc.isenabled() and gc.get_count()[2] > thresholds[2]:  # a full collection is overdue: now, not later
+            gc.collect()
         _freezing -= 1
         gc.unfreeze()

@@ -418,3 +418,35 @@ def test_a_run_frees_its_sources_without_the_cyclic_collector(jobs: int) -> None
     finally:
         if was_on:
             gc.enable()
+
+
+def test_a_frozen_block_defers_full_collections_and_leaves_none_overdue() -> None:
+    """gcpause.frozen: full collections wait for the block's end (the run's survivors would be walked by each for
+    nothing), the thresholds come back as they were, and a full collection that fell due runs before the heap is
+    unfrozen, not after (when it would walk the whole heap)."""
+    import gc
+
+    from kharden import gcpause
+
+    was_on, before = gc.isenabled(), gc.get_threshold()
+    gc.enable()
+    fulls: list[int] = []
+
+    def count(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            fulls.append(1)
+
+    gc.callbacks.append(count)
+    try:
+        with gcpause.frozen():
+            assert gc.get_threshold()[2] >= gcpause.FULL_COLLECTION_EVERY
+            keep = [[i] for i in range(300_000)]  # survivors: many collections of the middle generation
+            during = len(fulls)
+        assert during == 0 and len(fulls) == 1  # none inside; the overdue one as the block ended
+        assert gc.get_threshold() == before and gc.get_count()[2] <= before[2]
+        del keep
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*before)
+        if not was_on:
+            gc.disable()
