@@ -46,6 +46,7 @@ KUBEAUDIT: dict[str, list[tuple[str, str, Path]]] = {
 }
 POD_LABELS = ("kubeaudit.io/allow-", "audit.kubernetes.io/pod.allow-")
 CONTAINER_LABELS = ("container.kubeaudit.io/", "container.audit.kubernetes.io/")
+_KUBEAUDIT_PREFIXES = POD_LABELS + CONTAINER_LABELS  # a label that starts otherwise is no kubeaudit override
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class OptOuts:
         """The opt-outs naming this mutator, and the problems its run reports, in the order they were written."""
         outs = [out for out in self.outs if out.mutator == mutator_id]
         return outs, [p for mid, p in self.problems if mid is None or mid == mutator_id]
+
+
+_NONE = OptOuts()  # what almost every target has: collect hands out this one
 
 
 def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], changes: list[Change],
@@ -128,10 +132,6 @@ def collect(target: Union[PodTarget, KObject], obj: KObject) -> OptOuts:
             if str(key).startswith(_KUBEAUDIT_PREFIXES):
                 outs += _kubeaudit(str(key), str(value), meta + ("labels", key), target, names)
     return OptOuts(tuple(outs), tuple(problems)) if outs or problems else _NONE
-
-
-_NONE = OptOuts()  # what most targets have
-_KUBEAUDIT_PREFIXES = POD_LABELS + CONTAINER_LABELS
 
 
 def _kubeaudit(key: str, value: str, where: Path, target: Any, names: dict[str, Path]) -> list[OptOut]:

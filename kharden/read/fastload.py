@@ -55,7 +55,7 @@ def _plain_scalar(tag: str, text: str) -> Any:
     return _SCALARS[tag](_PLAIN, ScalarNode(tag, text))
 
 
-_CACHED = {"tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_CACHED = _SCALARS.keys() - {"tag:yaml.org,2002:binary", "tag:yaml.org,2002:timestamp"}  # those two are rare
 
 
 class _Fallback(Exception):
@@ -113,16 +113,7 @@ class Constructor(SafeConstructor):
 def _build(node: Node, d: _Doc, depth: int) -> Any:
     cls = node.__class__
     if cls is ScalarNode:
-        if len(node.value) > MAX_SCALAR_CHARS:
-            raise limits.scalar_error(node, d.path, d.index)
-        if node.tag == _STR:
-            return node.value
-        if node.tag in _CACHED:
-            return _plain_scalar(node.tag, node.value)
-        fn = _SCALARS.get(node.tag)
-        if fn is None:
-            raise _Fallback
-        return fn(d.c, node)
+        return _scalar(node, d)
     done = d.memo.get(id(node))
     if done is not None:  # an alias: the very same object, as SafeConstructor gives it
         d.aliased = True
@@ -135,16 +126,8 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
         for k, v in node.value:
             if k.__class__ is not ScalarNode:
                 raise _Fallback  # complex keys, and SafeConstructor's "unhashable key" error
-            if len(k.value) > MAX_SCALAR_CHARS:
-                raise limits.scalar_error(k, d.path, d.index)
-            if k.tag == _STR:
-                key = k.value
-            elif k.tag in _CACHED:
-                key = _plain_scalar(k.tag, k.value)
-            elif k.tag in _SCALARS:
-                key = _SCALARS[k.tag](d.c, k)
-            else:
-                raise _Fallback  # merge keys `<<`, `=` value keys, custom tags
+            # a plain string without a call, as for values below; merge keys `<<`, `=` and custom tags fall back
+            key = k.value if k.tag == _STR and len(k.value) <= MAX_SCALAR_CHARS else _scalar(k, d)
             if v.__class__ is ScalarNode and v.tag == _STR and len(v.value) <= MAX_SCALAR_CHARS:
                 mapping[key] = v.value  # the most common value, a string: no call for it
             else:
@@ -159,6 +142,21 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
                       else _build(v, d, depth + 1) for v in node.value])
         return items
     raise _Fallback
+
+
+def _scalar(node: Node, d: _Doc) -> Any:
+    """A scalar's value (a mapping key's too), or _Fallback for a tag that is not plain YAML."""
+    if len(node.value) > MAX_SCALAR_CHARS:
+        raise limits.scalar_error(node, d.path, d.index)
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if tag in _CACHED:
+        return _plain_scalar(tag, node.value)
+    fn = _SCALARS.get(tag)
+    if fn is None:
+        raise _Fallback
+    return fn(d.c, node)
 
 
 class Loader(LoaderTags, _BaseLoader):

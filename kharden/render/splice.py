@@ -30,7 +30,6 @@ from kharden.render.emit import Style
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
 Touched = dict[Any, "Touched"]  # paths as a tree of their keys
-_STR = "tag:yaml.org,2002:str"
 
 
 def render(source: Source, changes: Iterable[Change], generated: list[dict[str, Any]] | None = None) -> str:
@@ -152,8 +151,7 @@ class _DocSplicer:
 
     def _mapping(self, node: yaml.MappingNode, value: dict[Any, Any], touched: Touched, key_node: Any, flow: bool) -> None:
         inner_flow = flow or _is_flow(node) or self.style.json
-        present = {(k.value if k.__class__ is yaml.ScalarNode and k.tag == _STR else _key(k)): (k, v)
-                   for k, v in node.value}
+        present = {_key(k): (k, v) for k, v in node.value}
         gone = [k for k in present if k not in value and k in touched]
         if gone and (inner_flow or len(gone) == len(present) or any(_after_dash(self.text, present[k][0]) for k in gone)):
             self._replace(node, value, key_node, inner_flow)  # not whole lines of their own: rewrite the mapping
@@ -324,7 +322,7 @@ def _detect_style(doc: Document, text: str) -> Style:
 
 
 def _key(node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
+    if node.__class__ is yaml.ScalarNode and node.tag == "tag:yaml.org,2002:str":  # nearly every key
         return node.value
     return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
