@@ -67,14 +67,17 @@ class _Doc:
 
     __slots__ = ("c", "path", "index", "memo", "aliased", "repeated_keys")
 
-    def __init__(self, c: SafeConstructor, path: str, index: int) -> None:
+    def __init__(self, c: SafeConstructor, path: str, index: int, anchors: bool) -> None:
         self.c, self.path, self.index = c, path, index
-        self.memo: dict[int, Any] = {}
+        # what was built, by node: an alias is the very node of its anchor. None where the text has no `&`: no
+        # anchor, so no node is met twice, and no collection is remembered (two dict calls saved on each)
+        self.memo: dict[int, Any] | None = {} if anchors else None
         self.aliased = False  # a collection met twice: the alias checks of kharden.read.limits must run
         self.repeated_keys = False  # a mapping built with fewer keys than it has in the text
 
 
-def read_document(c: SafeConstructor, node: Node, path: str = "-", index: int = 0) -> tuple[Any, bool]:
+def read_document(c: SafeConstructor, node: Node, path: str = "-", index: int = 0,
+                  anchors: bool = True) -> tuple[Any, bool]:
     """(value, whether a mapping may repeat a key) of one composed document, with the reader's limits applied.
 
     The limits of kharden.read.limits (huge scalars, deep nesting, unsafe tags, alias bombs and cycles) are checked
@@ -85,7 +88,7 @@ def read_document(c: SafeConstructor, node: Node, path: str = "-", index: int = 
     mapping shorter than its node: reported as a flag, so duplicate keys are searched for (kharden.read.validate)
     only in the documents that have them.
     """
-    d = _Doc(c, path, index)
+    d = _Doc(c, path, index, anchors)
     try:
         value = _build(node, d, 1)
     except (RecursionError, InputError):
@@ -114,15 +117,16 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
     cls = node.__class__
     if cls is ScalarNode:
         return _scalar(node, d)
-    done = d.memo.get(id(node))
-    if done is not None:  # an alias: the very same object, as SafeConstructor gives it
-        d.aliased = True
+    memo = d.memo
+    if memo is not None and (done := memo.get(id(node))) is not None:  # an alias: the very same object, as
+        d.aliased = True                                                # SafeConstructor gives it
         return done
     if depth > MAX_DEPTH:
         raise limits.depth_error(node, d.path, d.index)
     if cls is MappingNode and node.tag == _MAP:
         mapping: dict[Any, Any] = {}
-        d.memo[id(node)] = mapping
+        if memo is not None:
+            memo[id(node)] = mapping
         for k, v in node.value:
             if k.__class__ is not ScalarNode:
                 raise _Fallback  # complex keys, and SafeConstructor's "unhashable key" error
@@ -137,7 +141,8 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
         return mapping
     if cls is SequenceNode and node.tag == _SEQ:
         items: list[Any] = []
-        d.memo[id(node)] = items
+        if memo is not None:
+            memo[id(node)] = items
         items.extend([v.value if v.__class__ is ScalarNode and v.tag == _STR and len(v.value) <= MAX_SCALAR_CHARS
                       else _build(v, d, depth + 1) for v in node.value])
         return items
