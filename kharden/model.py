@@ -8,13 +8,40 @@ changed: a violation, a warning, an opt-out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, Union
+from typing import Any, Callable, Generic, Literal, NamedTuple, TypeVar, Union, overload
 
 Key = Union[str, int]
 Path = tuple[Key, ...]
 
 Op = Literal["add", "replace", "remove"]
 Severity = Literal["error", "warning", "info"]
+
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):  # noqa: N801 (named as the functools one it stands in for)
+    """`functools.cached_property` without its lock: Python 3.11 takes an RLock on every first access (3.12 dropped
+    it), and pod targets, pod views and containers are made by the thousand, each property read once or twice.
+    Kept in the instance's `__dict__` like the functools one, so it works on frozen dataclasses too."""
+
+    def __init__(self, fn: Callable[[Any], T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> cached_property[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> T | cached_property[T]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 def pointer(path: Path) -> str:

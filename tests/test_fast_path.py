@@ -450,3 +450,26 @@ def test_a_frozen_block_defers_full_collections_and_leaves_none_overdue() -> Non
         gc.set_threshold(*before)
         if not was_on:
             gc.disable()
+
+
+def test_cached_property_computes_once_and_works_on_frozen_dataclasses():
+    from dataclasses import dataclass
+
+    from kharden.model import cached_property
+
+    calls = []
+
+    @dataclass(frozen=True)
+    class Box:
+        items: tuple[int, ...]
+
+        @cached_property
+        def total(self) -> int:
+            """The sum."""
+            calls.append(1)
+            return sum(self.items)
+
+    box = Box((1, 2, 3))
+    assert box.total == 6 and box.total == 6 and len(calls) == 1
+    assert Box((4,)).total == 4 and len(calls) == 2  # each instance its own
+    assert Box.total.__doc__ == "The sum."

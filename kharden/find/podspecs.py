@@ -7,10 +7,9 @@ are declared in the profile under `podTemplates`. Kinds in neither pass through 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from kharden.model import Path
+from kharden.model import Path, cached_property
 from kharden.read import KObject
 
 # kind -> path of the pod *template* (the mapping holding metadata + spec); () means the object is the pod.

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Callable
 
 from kharden.errors import UsageError
 from kharden.find.podspecs import PodTarget, get
-from kharden.model import Path
+from kharden.model import Path, cached_property
 
 Version = tuple[int, int]
 
