@@ -165,3 +165,45 @@ def test_stream_mode_refuses_deep_nesting_without_crashing() -> None:
     run = subprocess.run([sys.executable, "-c", program], input="[" * 100_000 + "]" * 100_000, capture_output=True,
                          text=True, timeout=60, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert run.returncode == 1 and "nesting deeper than" in run.stderr.splitlines()[-1], run.returncode
+
+
+# The reader skips the scalar-size check in texts no longer than the limit (kharden.read.fastload.StreamFacts):
+# sound only because a scalar's value is never longer than the text it is written in.
+_ESCAPES = ["\\x41", "\\u00e9", "\\U0001F600", "\\n", "\\t", "\\\\", '\\"', "\\ ", "\\N", "\\_", "\\L", "\\P", "\\0"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    st.sampled_from([None, "'", '"', "|", ">"]),
+)
+def test_a_scalar_is_never_longer_than_its_text(value: str, style: str | None) -> None:
+    import yaml
+
+    text = yaml.safe_dump(value, default_style=style, allow_unicode=True, width=8)
+    assert len(yaml.safe_load(text)) <= len(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ESCAPES + ["a", " ", "\n", "\n\n"]), max_size=30),
+       st.sampled_from(["|+", ">+", "|-", "|2", '"']))
+def test_escapes_folding_and_kept_breaks_only_shrink_a_scalar(parts: list[str], style: str) -> None:
+    import yaml
+
+    body = "".join(parts)
+    if style == '"':
+        text = 'k: "' + body.replace("\n", "\n  ") + '"\n'
+    else:  # a block scalar: escapes are plain characters there, line breaks kept or folded
+        text = "k: " + style + "\n" + "".join("  " + line + "\n" for line in body.replace("\\", "x").split("\n"))
+    try:
+        value = yaml.load(text, Loader=yaml.CSafeLoader)["k"]
+    except yaml.YAMLError:
+        return
+    assert len(str(value)) <= len(text)
+
+
+def test_a_huge_scalar_is_refused_in_a_text_just_over_the_limit() -> None:
+    big = "x" * (limits.MAX_SCALAR_CHARS + 1)
+    for text in (f"a: {big}\n", f"- {big}\n", f"? {big}\n: a\n"):  # a value, an item, a key
+        with pytest.raises(InputError, match="value longer than 2 MiB"):
+            parse_text(text)

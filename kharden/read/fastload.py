@@ -19,7 +19,7 @@ Three measured costs, each removed without changing a single value read:
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -62,22 +62,36 @@ class _Fallback(Exception):
     """Something the direct construction does not handle: SafeConstructor builds the document instead."""
 
 
+class StreamFacts(NamedTuple):
+    """What a stream's text tells before a value is built: whether it can hold an anchor (it has a `&`), and
+    whether it is too short for any scalar to pass MAX_SCALAR_CHARS (a scalar's value is never longer than its
+    text: escapes, folding and indentation only take characters away). Worked out once per stream (`stream_facts`)."""
+
+    anchors: bool = True
+    short: bool = False
+
+
+def stream_facts(text: str) -> StreamFacts:
+    return StreamFacts("&" in text, len(text) <= MAX_SCALAR_CHARS)
+
+
 class _Doc:
     """One document's construction: where errors point, what was built (aliases share it), what was seen."""
 
-    __slots__ = ("c", "path", "index", "memo", "aliased", "repeated_keys")
+    __slots__ = ("c", "path", "index", "memo", "short", "aliased", "repeated_keys")
 
-    def __init__(self, c: SafeConstructor, path: str, index: int, anchors: bool) -> None:
+    def __init__(self, c: SafeConstructor, path: str, index: int, facts: StreamFacts) -> None:
         self.c, self.path, self.index = c, path, index
         # what was built, by node: an alias is the very node of its anchor. None where the text has no `&`: no
         # anchor, so no node is met twice, and no collection is remembered (two dict calls saved on each)
-        self.memo: dict[int, Any] | None = {} if anchors else None
+        self.memo: dict[int, Any] | None = {} if facts.anchors else None
+        self.short = facts.short  # no scalar can be too long: their lengths need no look
         self.aliased = False  # a collection met twice: the alias checks of kharden.read.limits must run
         self.repeated_keys = False  # a mapping built with fewer keys than it has in the text
 
 
 def read_document(c: SafeConstructor, node: Node, path: str = "-", index: int = 0,
-                  anchors: bool = True) -> tuple[Any, bool]:
+                  facts: StreamFacts = StreamFacts()) -> tuple[Any, bool]:
     """(value, whether a mapping may repeat a key) of one composed document, with the reader's limits applied.
 
     The limits of kharden.read.limits (huge scalars, deep nesting, unsafe tags, alias bombs and cycles) are checked
@@ -88,7 +102,7 @@ def read_document(c: SafeConstructor, node: Node, path: str = "-", index: int = 
     mapping shorter than its node: reported as a flag, so duplicate keys are searched for (kharden.read.validate)
     only in the documents that have them.
     """
-    d = _Doc(c, path, index, anchors)
+    d = _Doc(c, path, index, facts)
     try:
         value = _build(node, d, 1)
     except (RecursionError, InputError):
@@ -117,7 +131,7 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
     cls = node.__class__
     if cls is ScalarNode:
         return _scalar(node, d)
-    memo = d.memo
+    memo, short = d.memo, d.short
     if memo is not None and (done := memo.get(id(node))) is not None:  # an alias: the very same object, as
         d.aliased = True                                                # SafeConstructor gives it
         return done
@@ -131,8 +145,8 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
             if k.__class__ is not ScalarNode:
                 raise _Fallback  # complex keys, and SafeConstructor's "unhashable key" error
             # a plain string without a call, as for values below; merge keys `<<`, `=` and custom tags fall back
-            key = k.value if k.tag == _STR and len(k.value) <= MAX_SCALAR_CHARS else _scalar(k, d)
-            if v.__class__ is ScalarNode and v.tag == _STR and len(v.value) <= MAX_SCALAR_CHARS:
+            key = k.value if k.tag == _STR and (short or len(k.value) <= MAX_SCALAR_CHARS) else _scalar(k, d)
+            if v.__class__ is ScalarNode and v.tag == _STR and (short or len(v.value) <= MAX_SCALAR_CHARS):
                 mapping[key] = v.value  # the most common value, a string: no call for it
             else:
                 mapping[key] = _build(v, d, depth + 1)
@@ -143,8 +157,9 @@ def _build(node: Node, d: _Doc, depth: int) -> Any:
         items: list[Any] = []
         if memo is not None:
             memo[id(node)] = items
-        items.extend([v.value if v.__class__ is ScalarNode and v.tag == _STR and len(v.value) <= MAX_SCALAR_CHARS
-                      else _build(v, d, depth + 1) for v in node.value])
+        items.extend([v.value if v.__class__ is ScalarNode and v.tag == _STR
+                      and (short or len(v.value) <= MAX_SCALAR_CHARS) else _build(v, d, depth + 1)
+                      for v in node.value])
         return items
     raise _Fallback
 

@@ -163,13 +163,13 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
     except UnicodeEncodeError as e:  # a lone surrogate from a caller that decoded with errors="surrogateescape"
         raise surrogate_error(text, e.start, path) from None
     constructor = fastload.Constructor()  # SafeConstructor's values, built directly
-    anchors = "&" in text  # without one, no node can be met twice
+    facts = fastload.stream_facts(text)  # no `&`, no alias; a short text, no scalar too long
     index = 0
     gc_was_on = gcpause.pause()  # node trees stay alive: collecting while they grow only costs time
     try:
         while loader.check_node():
             node = loader.get_node()
-            data, repeated = constructor.read_document(node, path, index, anchors) if node is not None else (None, False)
+            data, repeated = constructor.read_document(node, path, index, facts) if node is not None else (None, False)
             source.docs.append(Document(path, index, node, data, repeated))
             if each is not None:  # stream mode: validate the document, then drop its node tree
                 each(source.docs[-1])

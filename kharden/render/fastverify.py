@@ -113,7 +113,7 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
         at += len(chunk)
     text = "".join(parts)
     loader = fastload.Loader(text)
-    anchors = "&" in text
+    facts = fastload.stream_facts(text)
     values: list[Any] = []
     gc_was_on = gcpause.pause()  # as in the reader: the nodes are garbage-free while they are built
     try:
@@ -124,7 +124,7 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
             start, end = bounds[len(values)]
             if not (start <= node.start_mark.index < node.end_mark.index <= end):
                 return None  # not wholly one chunk's, or empty (after `---`; the chunk alone holds no document)
-            values.append(fastload.read_document(loader, node, anchors=anchors)[0])
+            values.append(fastload.read_document(loader, node, facts=facts)[0])
     except Exception:  # a YAML error, or one the reader raises in its own way: splice.verify reports it
         return None
     finally:
