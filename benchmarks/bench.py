@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--profile", default="restricted")
     p.add_argument("--jobs", type=int, default=2, help="N for the `fix -j N` row")
     p.add_argument("--repeat", type=int, default=3, help="runs per mode (best is reported)")
-    p.add_argument("--budget", type=float, default=4.0, help="seconds after which a mode stops repeating")
+    p.add_argument("--budget", type=float, default=30.0, help="seconds after which a mode stops repeating")
     p.add_argument("--ruamel-max-objects", type=int, default=500, help="the ruamel floor runs on this many at most")
     p.add_argument("--startup-runs", type=int, default=10)
     p.add_argument("--out", help="also write the report to this file")
