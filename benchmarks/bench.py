@@ -164,7 +164,8 @@ def _doc_spans(text: str, yaml: Any) -> list[tuple[int, int]]:
 
 def sample(inp: Input, limit: int, changed: bool = False) -> tuple[list[str], int]:
     """The first files holding at most `limit` objects (at least one file): for the slow ruamel floor."""
-    files, n = [], 0
+    files: list[str] = []
+    n = 0
     for f in inp.changed_docs if changed else inp.files:
         count = inp.changed_per_file[f] if changed else inp.per_file.get(f, 0)
         if files and n + count > limit:
@@ -266,9 +267,12 @@ def targets(results: list[tuple[Input, list[Row]]], start_ms: float, jobs: int) 
         [(i.name, r["stream"].rss_mb) for i, r in gen if i.objects >= 10_000], lambda v: v < 400, "{:.0f} MB")
     if len(gen) > 1:
         (small, s_rows), (large, l_rows) = gen[0], gen[-1]
+        drift = _share(s_rows, l_rows, FLOOR_OF_HOST)
         for mode in ("fix", "fix --no-generate", "stream", "check"):
-            row(f"linear: {mode} throughput at {large.objects:,} ≥ 0.8 × at {small.objects:,}",
-                [("ratio", l_rows[mode].rate / s_rows[mode].rate)], lambda v: v >= 0.8, "{:.2f}")
+            raw = _share(s_rows, l_rows, mode)
+            row(f"linear: {mode} throughput at {large.objects:,} ≥ 0.8 × at {small.objects:,}, against the host's "
+                f"pace ({FLOOR_OF_HOST}'s own ratio, {drift:.2f} in this run)",
+                [(f"raw {raw:.2f}", raw / drift)], lambda v: v >= 0.8, "{:.2f}")
     for serial in ("fix", "fix --no-generate"):
         row(f"many files in parallel: `{serial} -j` speed-up over `{serial}` (wall)",
             [(i.name, r[serial].wall / r[f"{serial} -j {jobs}"].wall) for i, r in gen[-1:]], lambda v: v > 1.2,
@@ -291,17 +295,29 @@ def startup(n: int) -> tuple[str, float]:
             f"`python -c pass` {py * 1000:.0f} ms.\n", kh * 1000)
 
 
+# Each corpus's rows run minutes apart, and a shared host's pace drifts in between. This floor reads file by file and
+# keeps nothing, so its cost per object does not depend on the corpus's size: its throughput ratio is the drift.
+FLOOR_OF_HOST = "libyaml-load"
+
+
+def _share(s_rows: dict[str, Row], l_rows: dict[str, Row], mode: str) -> float:
+    return l_rows[mode].rate / s_rows[mode].rate
+
+
 def linearity(results: list[tuple[Input, list[Row]]]) -> str:
     gen = [(i, rows) for i, rows in results if i.name.startswith("generated")]
     if len(gen) < 2:
         return ""
     (small, s_rows), (large, l_rows) = gen[0], gen[-1]
     lines = [f"Linearity: throughput on {large.objects:,} objects as a share of that on {small.objects:,} "
-             "(1.00 = perfectly linear; lower = super-linear cost)\n",
+             "(1.00 = perfectly linear; lower = super-linear cost); the second row divides by "
+             f"{FLOOR_OF_HOST}'s own share, the host's change of pace between the two corpora's rows\n",
              "| mode | " + " | ".join(r.mode for r in s_rows) + " |", "|---|" + "---:|" * len(s_rows)]
-    l_by = {r.mode: r for r in l_rows}
-    lines.append("| ratio | " + " | ".join(f"{l_by[r.mode].rate / r.rate:.2f}" if r.mode in l_by else ""
-                                           for r in s_rows) + " |")
+    s_by, l_by = {r.mode: r for r in s_rows}, {r.mode: r for r in l_rows}
+    drift = _share(s_by, l_by, FLOOR_OF_HOST)
+    for label, scale in (("ratio", 1.0), (f"ratio / {FLOOR_OF_HOST}'s", drift)):
+        lines.append(f"| {label} | " + " | ".join(f"{_share(s_by, l_by, r.mode) / scale:.2f}" if r.mode in l_by
+                                                 else "" for r in s_rows) + " |")
     return "\n".join(lines) + "\n"
 
 

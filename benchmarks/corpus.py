@@ -151,7 +151,7 @@ def write_corpus(directory: str, count: int, seed: int = SEED) -> list[str]:
     os.makedirs(directory, exist_ok=True)
     rnd = random.Random(seed + 1)
     docs = documents(count, seed)
-    paths = []
+    paths: list[str] = []
     i = 0
     while i < len(docs):
         size = rnd.randint(1, 60)

@@ -129,9 +129,10 @@ def peak_rss_mb() -> float:
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and of its finished children (the -j workers)."""
+    """CPU seconds of this process (to the nanosecond: os.times counts in 10 ms ticks, 2-5% of a 1k row) and of
+    its finished children (the -j workers, in ticks)."""
     t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return time.process_time() + t.children_user + t.children_system
 
 
 def time_mode(job: dict[str, Any]) -> dict[str, Any]:
