@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -176,14 +176,23 @@ def sample(inp: Input, limit: int, changed: bool = False) -> tuple[list[str], in
 
 
 # -- the measurements ----------------------------------------------------------------------------------------------
-Plan = tuple[str, str, list[str], int, "str | None", "float | None", str]  # label, mode, files, objects, floor, target, note
+class Plan(NamedTuple):
+    """One row to measure: its label in the report, the mode that runs, on what, and what it is judged against."""
+
+    label: str
+    mode: str
+    files: list[str]
+    objects: int
+    floor: str | None
+    target: float | None
+    note: str
 
 
 def plan(inp: Input, args: argparse.Namespace) -> list[Plan]:
     """Every mode on this input, floors first."""
     n = inp.objects
     r_files, r_n = sample(inp, args.ruamel_max_objects)
-    rows: list[Plan] = [
+    rows = [Plan(*r) for r in [
         ("libyaml-load", "libyaml-load", inp.files, n, None, None, ""),
         ("libyaml-load-dump", "libyaml-load-dump", inp.files, n, None, None, ""),
         ("ruamel-rt", "ruamel-rt", r_files, r_n, None, None, _sampled(r_n, n)),
@@ -197,13 +206,14 @@ def plan(inp: Input, args: argparse.Namespace) -> list[Plan]:
         ("libyaml-load (hardened input)", "libyaml-load", inp.hardened, n, None, None,
          "the floor for the row below: the same files"),
         ("check (hardened input)", "check", inp.hardened, n, "libyaml-load (hardened input)", 1.5, ""),
-    ]
+    ]]
     if inp.changed_docs:
         c_files, c_n = sample(inp, args.ruamel_max_objects, changed=True)
         rows += [
-            ("ruamel-rt (changed)", "ruamel-rt", c_files, c_n, None, None, _sampled(c_n, inp.changed_docs_objects)),
-            ("fix (changed documents only)", "fix", inp.changed_docs, inp.changed_docs_objects,
-             "ruamel-rt (changed)", 1.2, ""),
+            Plan("ruamel-rt (changed)", "ruamel-rt", c_files, c_n, None, None,
+                 _sampled(c_n, inp.changed_docs_objects)),
+            Plan("fix (changed documents only)", "fix", inp.changed_docs, inp.changed_docs_objects,
+                 "ruamel-rt (changed)", 1.2, ""),
         ]
     return rows
 
@@ -218,11 +228,12 @@ def measure(inputs: list[Input], args: argparse.Namespace, work: str) -> list[li
         for j, p in enumerate(plans):
             if k >= len(p):
                 continue
-            label, mode, files, objects, floor, target, note = p[k]
-            row = run_mode(mode, files, objects, args, work)
-            row.mode, row.floor, row.target, row.note, row.by_wall = label, floor, target, note, mode.endswith("-j")
+            want = p[k]
+            row = run_mode(want.mode, want.files, want.objects, args, work)
+            row.mode, row.floor, row.target, row.note = want.label, want.floor, want.target, want.note
+            row.by_wall = want.mode.endswith("-j")
             if row.failed:
-                row.note = "; ".join(filter(None, [note, f"{row.failed} file(s) refused"]))
+                row.note = "; ".join(filter(None, [want.note, f"{row.failed} file(s) refused"]))
             rows[j].append(row)
     return rows
 

@@ -39,7 +39,8 @@ _MISSING = object()
 class Editor:
     """Edits one object on behalf of one mutator, recording each edit as a Change."""
 
-    def __init__(self, obj: KObject, mutator: str, changes: list[Change], skip: AbstractSet[Path] = frozenset()) -> None:
+    def __init__(self, obj: KObject, mutator: str, changes: list[Change],
+                 skip: AbstractSet[Path] = frozenset()) -> None:
         self.obj = obj
         self.mutator = mutator
         self.changes = changes

@@ -115,9 +115,9 @@ def read_document(c: SafeConstructor, node: Node, path: str = "-", index: int = 
     return value, d.repeated_keys
 
 
-def construct_document(c: SafeConstructor, node: Node) -> Any:
+def construct_document(c: SafeConstructor, node: Node, facts: StreamFacts = StreamFacts()) -> Any:
     """SafeConstructor's value of a document: built directly, or by SafeConstructor itself when unusual."""
-    return read_document(c, node)[0]
+    return read_document(c, node, facts=facts)[0]
 
 
 class Constructor(SafeConstructor):

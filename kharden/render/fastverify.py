@@ -124,7 +124,7 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
             start, end = bounds[len(values)]
             if not (start <= node.start_mark.index < node.end_mark.index <= end):
                 return None  # not wholly one chunk's, or empty (after `---`; the chunk alone holds no document)
-            values.append(fastload.read_document(loader, node, facts=facts)[0])
+            values.append(loader.construct_document(node, facts))
     except Exception:  # a YAML error, or one the reader raises in its own way: splice.verify reports it
         return None
     finally:

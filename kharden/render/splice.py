@@ -149,7 +149,8 @@ class _DocSplicer:
         elif not (isinstance(node, yaml.ScalarNode) and _same_scalar(node, value)):
             self._replace(node, value, key_node, flow)
 
-    def _mapping(self, node: yaml.MappingNode, value: dict[Any, Any], touched: Touched, key_node: Any, flow: bool) -> None:
+    def _mapping(self, node: yaml.MappingNode, value: dict[Any, Any], touched: Touched, key_node: Any,
+                 flow: bool) -> None:
         inner_flow = flow or _is_flow(node) or self.style.json
         present = {_key(k): (k, v) for k, v in node.value}
         gone = [k for k in present if k not in value and k in touched]
