@@ -342,7 +342,8 @@ def _generated_objects() -> list[Any]:
 
 
 def test_generated_objects_are_dumped_as_pyyaml_dumps_them(corpus: Path) -> None:
-    """fastdump.safe_dump (libyaml's emitter where it writes the same bytes) against yaml.safe_dump, on all of them."""
+    """fastdump.safe_dump (block_text, else libyaml's emitter where it writes the same bytes) against yaml.safe_dump,
+    on all of them."""
     objects = _generated_objects()
     plain = [o for o in objects if fastdump._plain(o)]
     assert len(objects) > 1000 and len(plain) == len(objects)  # all of them take the C path: the proof is not empty
@@ -350,6 +351,9 @@ def test_generated_objects_are_dumped_as_pyyaml_dumps_them(corpus: Path) -> None
         want = yaml.safe_dump(obj, **SAFE_DUMP)
         assert yaml.dump(obj, Dumper=Dumper, **SAFE_DUMP) == want, obj
         assert fastdump.safe_dump(obj) == want, obj
+        assert fastdump.block_text(obj) in (want, None), obj
+    written = [o for o in objects if fastdump.block_text(o) is not None]
+    assert len(written) > 0.95 * len(objects)  # all but multi-line strings (NetworkPolicies' reasons): not empty
     assert fastdump.safe_dump_each(objects) == [yaml.safe_dump(o, **SAFE_DUMP) for o in objects]
 
 
@@ -394,6 +398,35 @@ def test_libyaml_writes_what_pyyaml_writes_for_every_plain_object(obj: dict[str,
     assert fastdump._plain(obj)
     assert yaml.dump(obj, Dumper=Dumper, **SAFE_DUMP) == yaml.safe_dump(obj, **SAFE_DUMP)
     assert fastdump.safe_dump_each([obj, obj]) == [yaml.safe_dump(obj, **SAFE_DUMP)] * 2
+
+
+_NAMES = st.text(st.sampled_from(list("abcXYZ019_./()+=@- ")), min_size=1, max_size=10)  # mostly plain words
+_BLOCK_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _STRINGS | _NAMES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS | _NAMES, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.dictionaries(_KEYS | _NAMES, _BLOCK_VALUES, min_size=1, max_size=5))
+def test_block_text_writes_what_pyyaml_writes_or_nothing(obj: dict[str, Any]) -> None:
+    """fastdump.block_text, which writes generated objects without libyaml, gives yaml.safe_dump's bytes or None."""
+    text = fastdump.block_text(obj)
+    if text is not None:
+        assert text == yaml.safe_dump(obj, **SAFE_DUMP)
+    assert fastdump.safe_dump(obj) == yaml.safe_dump(obj, **SAFE_DUMP)
+
+
+def test_block_text_writes_most_objects_and_none_it_cannot_be_sure_of() -> None:
+    shared: dict[str, Any] = {"app": "web"}
+    for obj in ({"a": shared, "b": shared}, {"a": [], "b": {}, "c": [[]]}, {"e": "x\ny"}, {"f": 1.5}, {1: "a"}, {}):
+        text = fastdump.block_text(obj)
+        assert text is None or text == yaml.safe_dump(obj, **SAFE_DUMP), obj
+    assert fastdump.block_text({"a": shared, "b": shared}) is None  # SafeDumper anchors what appears twice
+    assert fastdump.block_text({"e": "x\ny"}) is None  # not on one line
+    assert fastdump.block_text({"a": [], "b": {}, "c": [[]], "d": [{"k": ["yes", -1, None, ": x"]}]}) == (
+        "a: []\nb: {}\nc:\n- []\nd:\n- k:\n  - 'yes'\n  - -1\n  - null\n  - ': x'\n")
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
