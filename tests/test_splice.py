@@ -173,3 +173,27 @@ def test_an_output_kharden_could_not_read_back_is_refused_with_why(monkeypatch: 
     monkeypatch.setattr(limits, "MAX_FILE_BYTES", len(text) + 10)
     with pytest.raises(InputError, match="hardened, this file would be larger than"):
         run.fix_sources([parse_text(text, "p.yaml")], "restricted", generate=False)
+
+
+def test_emitted_blocks_are_remembered_by_value_column_and_style() -> None:
+    """emit.block writes each block once per process; values that compare equal but are written differently
+    (True and 1, 1.0 and 1, "1" and 1, other key orders) each get their own lines, and a caller may change the
+    lines it gets without changing the next caller's."""
+    from kharden.render import emit
+    from kharden.render.emit import Style
+
+    def fresh(value: Any, col: int, style: Style) -> list[str]:
+        lines: list[str] = []
+        emit._block(value, col, style, lines)
+        return lines
+
+    values: list[Any] = [{"a": True}, {"a": 1}, {"a": 1.0}, {"a": "1"}, {"a": 1, "b": 2}, {"b": 2, "a": 1},
+                         [{"x": None}], [{"x": []}], {"k": {"n": [1, "yes"]}}]
+    for style in (Style(), Style(indent=4, seq_indent=2)):
+        for col in (0, 6):
+            for value in values:
+                got = emit.block(value, col, style)
+                assert got == fresh(value, col, style)
+                got.append("changed by the caller")
+                assert emit.block(value, col, style) == fresh(value, col, style)
+    assert emit.block({"a": True}, 0, Style()) != emit.block({"a": 1}, 0, Style())

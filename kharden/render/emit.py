@@ -68,9 +68,24 @@ def key(k: Any, json_mode: bool = False) -> str:
 
 def block(value: Any, col: int, style: Style) -> list[str]:
     """Lines (without newlines) for a mapping or sequence whose entries start at column `col`."""
-    lines: list[str] = []
-    _block(value, col, style, lines)
-    return lines
+    key = (repr(value), col, style.indent, style.seq_indent, style.json)
+    lines = _BLOCKS.get(key)
+    if lines is None:
+        lines = []
+        _block(value, col, style, lines)
+        if len(_BLOCKS) < BLOCKS_LIMIT and len(key[0]) <= BLOCK_CHARS:
+            _BLOCKS[key] = lines
+    return lines[:]
+
+
+# The same blocks are added to container after container, at the same column (a securityContext, resources, a
+# volume mount): each is written once per process. The lines depend only on the value, the column and the style,
+# and the repr of the values kharden adds (str, int, float, bool, None, dict and list, and the dates the reader
+# makes) tells every two apart: strings are quoted, True is not 1, 1.0 is not 1, key order is kept. Measured on
+# the changed documents of the generated 1k corpus: 4,014 -> 3,979 M instructions for the whole fix.
+_BLOCKS: dict[tuple[str, int, int, int, bool], list[str]] = {}
+BLOCKS_LIMIT = 4096  # blocks remembered, each of a value whose repr is at most BLOCK_CHARS long
+BLOCK_CHARS = 2000
 
 
 def _block(value: Any, col: int, style: Style, out: list[str]) -> None:
