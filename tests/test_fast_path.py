@@ -236,6 +236,8 @@ def test_verifying_only_changed_documents_still_catches_bad_edits(monkeypatch: p
 
 TWO_PODS = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n    image: nginx\n---\n"
             "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: c\n    image: redis\n")
+# the same in block style only: the read back goes through kharden.read.subset, not libyaml
+TWO_BLOCK_PODS = TWO_PODS.replace("{name: a}", "\n  name: a").replace("{name: b}", "\n  name: b")
 
 
 @pytest.mark.parametrize("extra, reads_back", [
@@ -245,21 +247,29 @@ TWO_PODS = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers
     (lambda t: (t.index("spec:"), t.index("spec:"), "---\n"), False),  # one changed document read as two
     (lambda t: (t.index("image"), t.index("image"), "# "), False),  # a key lost to a comment
 ], ids=["none", "syntax", "value", "split", "comment"])
+@pytest.mark.parametrize("text", [TWO_PODS, TWO_BLOCK_PODS], ids=["libyaml", "subset"])
 def test_the_one_pass_read_back_itself_catches_bad_edits(
-    monkeypatch: pytest.MonkeyPatch, extra: Any, reads_back: bool
+    monkeypatch: pytest.MonkeyPatch, extra: Any, reads_back: bool, text: str
 ) -> None:
-    """Not just splice.verify behind it: the check of the changed documents, read in one pass, says no."""
+    """Not just splice.verify behind it: the check of the changed documents, read in one pass, says no; whether
+    libyaml reads the output (flow-style metadata) or kharden.read.subset does (block style only)."""
+    from kharden.read import subset
     from kharden.render import fastverify, splice
 
+    read_by_subset = []
+    real_read = subset.read_stream
+    monkeypatch.setattr(subset, "read_stream", lambda t: read_by_subset.append(real_read(t) is not None) or real_read(t))
     real = splice._DocSplicer.edits
     monkeypatch.setattr(splice._DocSplicer, "edits", lambda self: real(self) + [extra(self.text)] * (self.doc.index == 0))
-    source = parse_text(TWO_PODS, "s.yaml")
+    source = parse_text(text, "s.yaml")
     changes = harden([source], run.resolve_profile(PROFILE), generate_=False).changes
     by_doc = splice.doc_edits(source, changes)
     assert sorted(by_doc) == [0, 1]  # both pods change
     edits = splice._relocate_insertions(source.text, [e for d in by_doc.values() for e in d])
     out = splice._apply(source.text, edits)
     assert fastverify._changed_docs_read_back(source, out, [0, 1], edits) is reads_back
+    if reads_back:
+        assert read_by_subset == [text == TWO_BLOCK_PODS] * 2
 
 
 def test_one_pass_reads_each_chunk_as_alone() -> None:

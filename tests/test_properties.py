@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from kharden.errors import KhardenError
 from kharden.profile import Profile, load_profile
 from kharden.read import parse_text
+from tests.damage import corpus_texts, damage
 
 SCHEMA_VERSION = "1.37.0"  # the newest schema kubernetes-validate ships offline
 EXAMPLES = int(os.environ.get("KHARDEN_HYPOTHESIS_EXAMPLES", "100"))
@@ -425,13 +426,7 @@ def test_generator_writes_what_it_means() -> None:
 WRONG_VALUES = ["x", 5, True, None, [], {}, ["a"], {"a": 1}, "{{ .Values.x }}"]
 
 
-def _corpus_texts() -> list[str]:
-    from tests.conftest import corpus_files
-
-    return [p.read_text(encoding="utf-8") for p in corpus_files() if p.stat().st_size < 50_000]
-
-
-CORPUS_TEXTS = _corpus_texts()
+CORPUS_TEXTS = corpus_texts()
 
 
 def _leaf_paths(data: Any, path: tuple = ()) -> Iterator[tuple]:
@@ -483,27 +478,6 @@ EDITS = st.tuples(st.sampled_from(["delete", "repeat", "insert", "indent", "dede
                   st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from(TOKENS))
 
 
-def _damage(text: str, edits: list[tuple[str, int, int, str]]) -> str:
-    lines = text.split("\n")
-    for op, at, where, token in edits:
-        i = at % len(lines)
-        line = lines[i]
-        if op == "delete" and len(lines) > 1:
-            del lines[i]
-        elif op == "repeat":
-            lines.insert(i, lines[where % len(lines)])
-        elif op == "insert":
-            j = where % (len(line) + 1)
-            lines[i] = line[:j] + token + line[j:]
-        elif op == "indent":
-            lines[i] = " " * (1 + where % 2) + line
-        elif op == "dedent":
-            lines[i] = line[1:]
-        elif op == "value" and ": " in line:
-            lines[i] = line.split(": ", 1)[0] + ": " + token
-    return "\n".join(lines)
-
-
 @settings(SETTINGS, max_examples=max(EXAMPLES // 2, 1))
 @given(st.sampled_from(range(len(CORPUS_TEXTS)) or [0]), st.lists(EDITS, min_size=1, max_size=3))
 def test_damaged_text_is_refused_clearly_or_fixed_for_good(index: int, edits: list[tuple[str, int, int, str]]) -> None:
@@ -513,7 +487,7 @@ def test_damaged_text_is_refused_clearly_or_fixed_for_good(index: int, edits: li
     kept by reference cycles) and nothing else."""
     if not CORPUS_TEXTS:
         pytest.skip("corpus not present")
-    text = _damage(CORPUS_TEXTS[index], edits)
+    text = damage(CORPUS_TEXTS[index], edits)
     note(text)
     from kharden.checks.pss import check_objects
     from kharden.read.validate import split_objects

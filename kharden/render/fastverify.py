@@ -1,4 +1,4 @@
-"""Render a source and verify it by re-reading only the documents that changed, all of them in one libyaml pass.
+"""Render a source and verify it by re-reading only the documents that changed.
 
 `splice.verify` re-parses the whole output. But the splicer only edits inside the documents it changes: every other
 document, and everything between documents (`---`, `...`, directives, comments), is the input text, byte for byte,
@@ -12,10 +12,12 @@ so it reads back as it read the first time. This module checks exactly that, the
     spec: ...
     ---
 
-The spans are joined into one stream, each after a `---` line of its own, and read in one pass (one libyaml parser
-instead of one per document: the per-document reader cost more than the reading itself). A `---` line at column
-0 ends whatever block content came before it, as the end of the text does, so each span reads as it would alone;
-and the pass must give exactly one document per span, lying inside that span, or the check fails.
+Each span is read by kharden.read.subset, which reads the YAML manifests are written in at half libyaml's cost and
+answers exactly as libyaml would, or declines. The spans it declines are joined into one stream, each after a `---`
+line of its own, and read by libyaml in one pass (one parser instead of one per document: the per-document reader
+cost more than the reading itself). A `---` line at column 0 ends whatever block content came before it, as the end
+of the text does, so each span reads as it would alone; and the pass must give exactly one document per span, lying
+inside that span, or the check fails.
 
 Whenever anything is not plainly so (an edit crossing a document's span, a span that does not read back as exactly
 one document with its intended value, a document without a node tree), it falls back to `splice.verify` on the
@@ -31,7 +33,7 @@ from typing import Any, Iterable
 from kharden.model import Change
 from kharden.read import Document, Source
 from kharden import gcpause
-from kharden.read import fastload, limits
+from kharden.read import fastload, limits, subset
 from kharden.render import splice
 
 Edit = splice.Edit
@@ -84,15 +86,39 @@ def _changed_docs_read_back(source: Source, out: str, changed: list[int], edits:
     if shifted is None:
         return False
     chunks = [out[start:end] for _, start, end in shifted]
-    if not all(limits.depth_within(chunk, limits.COMPOSER_SAFE_DEPTH) for chunk in chunks):
-        return False
-    values = _read_each(chunks)
+    values = _read_all(chunks)
     if values is None:
         return False
     try:
         return all(value == source.docs[i].data for value, (i, _, _) in zip(values, shifted))
     except RecursionError:  # a cyclic value (the reader refuses cycles): let splice.verify report it
         return False
+
+
+def _read_all(chunks: list[str]) -> list[Any] | None:
+    """Each chunk's value as libyaml reads it alone; None unless each is one document.
+
+    kharden.read.subset reads the chunks written in the part of YAML it knows (nearly all: the output of a splice
+    is the input's text with block lines added), at half libyaml's cost; the others are read by libyaml, in one pass.
+    """
+    values: list[Any] = []
+    rest: list[tuple[int, str]] = []
+    for chunk in chunks:
+        docs = subset.read_stream(chunk)
+        if docs is None:
+            rest.append((len(values), chunk))
+        elif len(docs) != 1 or docs[0] is None:
+            return None
+        values.append(docs[0] if docs is not None else None)
+    if rest:
+        if not all(limits.depth_within(chunk, limits.COMPOSER_SAFE_DEPTH) for _, chunk in rest):
+            return None
+        read = _read_each([chunk for _, chunk in rest])
+        if read is None:
+            return None
+        for (at, _), value in zip(rest, read):
+            values[at] = value
+    return values
 
 
 def _read_each(chunks: list[str]) -> list[Any] | None:
