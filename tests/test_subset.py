@@ -65,6 +65,7 @@ READ = [
     "k:\n  text\n  more", "a: 'one\n  two\n\n  three'", 'a: "one\n  two"', "yes: no\n2: off\n~: null\n",
     "t: 2001-12-14\nu: 2001-12-14t21:59:43.10-05:00", "a: .nan\nb: .inf\nc: 0x1F\nd: 1_000\ne: 1:20\nf: 0b101",
     "containers:\n- name: a\n  ports:\n  - containerPort: 80\n  image: x\n", "-\n  name: a\n-\n- b\n",
+    "a: b\n  - &x\n  c",  # a line that alone would be declined, read as the rest of a plain scalar
 ]
 UNSURE = [
     "a: &x 1\nb: *x", "a: !!str 1", "%YAML 1.1\n---\na: 1", "a: 1\n...\n", "? a\n: b", "<<: {a: 1}", "a: =",
@@ -82,6 +83,17 @@ def test_reads_as_libyaml(text: str) -> None:
 @pytest.mark.parametrize("text", UNSURE)
 def test_declines_what_it_does_not_know(text: str) -> None:
     assert subset.read_stream(text) is None
+
+
+def test_lines_are_remembered_within_bounds() -> None:
+    """What each line says is remembered by its text, for short lines only and up to a limit."""
+    subset._RECORDS.clear()
+    long = "a: " + "x" * subset.CACHED_CHARS
+    assert subset.read_stream(f"{long}\nb: 1\n") == [{"a": long[3:], "b": 1}]
+    assert "b: 1" in subset._RECORDS and long not in subset._RECORDS
+    many = "".join(f"k{i}: v\n" for i in range(subset.CACHE_LIMIT + 10))
+    assert subset.read_stream(many) is not None
+    assert len(subset._RECORDS) <= subset.CACHE_LIMIT
 
 
 def test_cached_values_are_not_shared() -> None:

@@ -3,8 +3,9 @@
 libyaml with PyYAML's composer costs about 3 us per node in Python objects (a node and two marks each, built in
 Cython), twice per changed document: once to read it and once to prove the spliced output reads back as intended.
 Most manifests use a small, regular part of YAML: block mappings and sequences by indentation, one-line plain and
-quoted scalars, comments, `[a, "b"]` and `{}` on one line, and `|`/`>` block scalars. That part can be read with
-one regular expression over the whole text and a loop over its lines, at about half of libyaml's cost.
+quoted scalars, comments, `[a, "b"]` and `{}` on one line, and `|`/`>` block scalars. That part can be read line by
+line, each distinct line taken apart once (by one regular expression) and remembered, at a fraction of libyaml's
+cost.
 
 `read_stream(text)` returns the documents' values exactly as `yaml.load_all(text, Loader=CSafeLoader)` builds them,
 or None. None means "not sure", never "invalid": anything outside that part of YAML makes it give up, and the
@@ -65,15 +66,12 @@ _DOC_START = re.compile(r"---(?: +#.*)? *$")
 _ESCAPED = re.compile(r"(?:[^\\]|\\(?:[0abt nvfre\"/\\N_LP]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}))*")
 _NOT_PLAIN_START = frozenset("#'\"[]{},&*!|>%@`")
 
-# One-line values and keys remembered by their text (most repeat: TCP, true, 8080, name), short ones only: at most
-# CACHE_LIMIT of them, each at most CACHED_CHARS long, so hostile input cannot make the tables large.
-CACHE_LIMIT = 50_000
+# Lines remembered with what they say (_RECORDS), short ones only: at most CACHE_LIMIT of them, each at most
+# CACHED_CHARS long, so that hostile input cannot make the table large (at most about 10 MB).
+CACHE_LIMIT = 20_000
 CACHED_CHARS = 200
-_MISSING = object()
 _NESTED = object()  # nothing after the colon or dash: the value is on the lines below, or null
 _EMPTY_MAP = object()  # `{}`: a new dict each time it is used
-_VALUES: dict[str, Any] = {}
-_KEYS: dict[str, Any] = {}
 
 
 class _Below:
@@ -100,18 +98,55 @@ def read_stream(text: str) -> list[Any] | None:
         text = text.replace("\r\n", "\n")
     if _ODD.search(text) is not None:
         return None
-    parts = _LINE.findall(text)
-    lines = text.split("\n")
-    if len(parts) != len(lines):  # pragma: no cover - the pattern matches every line once
-        return None
     try:
-        return _documents(parts, lines)
+        return _documents(text.split("\n"))
     except _Unsure:
         return None
 
 
-def _documents(parts: list[tuple[str, str, str, str]], lines: list[str]) -> list[Any]:
-    """The values of the documents whose lines are `lines`, each split by _LINE into `parts`.
+# What one line says, whatever its context: where it stands, its dash and key, and the value after them. Made once
+# per distinct line (a manifest repeats most of its lines: the 58,117 lines of the benchmark's hardened output are
+# 4,059 different ones) and remembered: (column, length of the dash or 0, key, value, the text after them).
+_Record = tuple[int, int, Any, Any, str]
+_BLANK = object()  # a line of spaces, or nothing
+_COMMENT = object()
+_NO_KEY = object()
+_BARE = object()  # the value of a line with neither dash nor key: a scalar below its key, or a plain one going on
+_DOC_START_LINE = object()  # the value of a `---` line
+_BAD = object()  # a key or value this reader does not know: only where it is used is the text given up on
+_RECORDS: dict[str, Any] = {}
+
+
+def _record(line: str) -> Any:
+    match = _LINE.match(line)
+    assert match is not None  # every line matches
+    ind, dash, rawkey, rest = match.groups("")
+    if not dash and not rawkey:
+        if not rest:
+            return _BLANK
+        if rest[0] == "#":
+            return _COMMENT
+        return (len(ind), 0, _NO_KEY, _DOC_START_LINE if not ind and _DOC_START.match(rest) else _BARE, rest)
+    key: Any = _NO_KEY
+    if rawkey:
+        try:
+            key = _key(rawkey)
+        except _Unsure:
+            key = _BAD
+    if not rest:
+        value: Any = _NESTED
+    elif not rawkey and rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
+        value = _BAD  # a sequence in a sequence on one line
+    else:
+        try:
+            value = _value(rest)
+        except _Unsure:
+            value = _BAD
+    return (len(ind), len(dash), key, value, rest)
+
+
+def _documents(lines: list[str]) -> list[Any]:
+    """The values of the documents whose lines are `lines`.
 
     One loop over the lines, with the open blocks on a stack: a line's indentation says which block it belongs to,
     its dash or key what it adds there. (One long function on purpose: it runs once per line of every manifest,
@@ -125,21 +160,28 @@ def _documents(parts: list[tuple[str, str, str, str]], lines: list[str]) -> list
     ismap: list[bool] = []  # and whether that is a mapping
     pending: tuple[Any, Any, int, bool] | None = None  # (container, key, column, is a sequence item): no value yet
     last: tuple[Any, Any, str, int, int] | None = None  # the last one-line value: (container, key, its text,
-    values, keys = _VALUES, _KEYS                       # the column of its key or dash, its line)
-    i, n = 0, len(parts)
+    records = _RECORDS                                  # the column of its key or dash, its line)
+    i, n = 0, len(lines)
     while i < n:
-        ind, dash, rawkey, rest = parts[i]
+        line = lines[i]
         i += 1
-        col = len(ind)
+        rec = records.get(line)
+        if rec is None:
+            rec = _record(line)
+            if len(records) < CACHE_LIMIT and len(line) <= CACHED_CHARS:
+                records[line] = rec
+        if rec is _BLANK:
+            continue  # a blank line (even inside a plain scalar)
+        if rec is _COMMENT:
+            last = None  # a comment ends a plain scalar
+            continue
+        col, dlen, key, v, rest = rec
         if last is not None:
-            if col > last[3] and (dash or rawkey or (rest and rest[0] != "#")):
+            if col > last[3]:
                 last = _continued(last, lines, i - 1)  # a plain scalar continued on this line
                 continue
-            if rest or dash or rawkey:
-                last = None  # a comment or a new entry ends it; a blank line may be inside it
-        if not dash and not rawkey:
-            if not rest or rest[0] == "#":
-                continue  # a blank or comment line
+            last = None
+        if v is _BARE or v is _DOC_START_LINE:  # neither dash nor key
             if pending is not None and col > pending[2]:  # a value on the line below its key or dash
                 pcont, pkey = pending[0], pending[1]
                 v = _value(rest)
@@ -149,13 +191,13 @@ def _documents(parts: list[tuple[str, str, str, str]], lines: list[str]) -> list
                 last = (pcont, pkey, rest, pending[2], i - 1)
                 pending = None
                 continue
-            if ind or not _DOC_START.match(rest):
+            if v is _BARE:
                 raise _Unsure  # `...`, a directive, a scalar of its own, text after `---`, or an odd line
             if started or root is not None:
                 docs.append(root)
             root, started, pending = None, True, None
             continue
-        isdash = bool(dash)
+        isdash = dlen > 0
         if pending is not None:
             pcont, pkey, pcol, pitem = pending
             pending = None
@@ -183,30 +225,24 @@ def _documents(parts: list[tuple[str, str, str, str]], lines: list[str]) -> list
             ismap.pop()
             if not cols:
                 raise _Unsure
+        if v is _BAD or key is _BAD:
+            raise _Unsure
         if isdash:
             seq = conts[-1]
-            if not rawkey:
-                v = values.get(rest, _MISSING) if rest else _NESTED
-                if v is _MISSING:
-                    if rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
-                        raise _Unsure  # a sequence in a sequence on one line
-                    v = _value(rest)
-                    if v.__class__ is _Below:
-                        value, i = v.read(v.match, lines, i, col)
-                        seq.append(value)
-                        continue
-                    if len(values) < CACHE_LIMIT and len(rest) <= CACHED_CHARS:
-                        values[rest] = v
+            if key is _NO_KEY:
                 if v is _NESTED:
                     seq.append(None)
                     pending = (seq, len(seq) - 1, col, True)
+                elif v.__class__ is _Below:
+                    value, i = v.read(v.match, lines, i, col)
+                    seq.append(value)
                 else:
                     seq.append(list(v) if v.__class__ is tuple else {} if v is _EMPTY_MAP else v)
                     last = (seq, len(seq) - 1, rest, col, i - 1)
                 continue
             mapping: dict[Any, Any] = {}
             seq.append(mapping)
-            col += len(dash)
+            col += dlen
             cols.append(col)
             conts.append(mapping)
             ismap.append(True)
@@ -214,24 +250,13 @@ def _documents(parts: list[tuple[str, str, str, str]], lines: list[str]) -> list
                 raise _Unsure
         else:
             mapping = conts[-1]
-        key = keys.get(rawkey, _MISSING)
-        if key is _MISSING:
-            key = _key(rawkey)
-            if len(keys) < CACHE_LIMIT and len(rawkey) <= CACHED_CHARS:
-                keys[rawkey] = key
         if key in mapping:
             raise _Unsure  # a repeated key: the reader's own checks report it
-        v = values.get(rest, _MISSING) if rest else _NESTED
-        if v is _MISSING:
-            v = _value(rest)
-            if v.__class__ is _Below:
-                mapping[key], i = v.read(v.match, lines, i, col)
-                continue
-            if len(values) < CACHE_LIMIT and len(rest) <= CACHED_CHARS:
-                values[rest] = v
         if v is _NESTED:
             mapping[key] = None
             pending = (mapping, key, col, False)
+        elif v.__class__ is _Below:
+            mapping[key], i = v.read(v.match, lines, i, col)
         else:
             mapping[key] = list(v) if v.__class__ is tuple else {} if v is _EMPTY_MAP else v
             last = (mapping, key, rest, col, i - 1)
