@@ -10,6 +10,7 @@ import yaml
 
 from kharden import fastdump
 from kharden.errors import KhardenError
+from kharden import gcpause
 from kharden.gcpause import frozen, paused
 from kharden.model import Change, Finding
 from kharden.pipeline import Hidden, Result, check_groups, harden
@@ -197,10 +198,14 @@ def fix_sources(
         for c in result.changes:
             by_file.setdefault(c.obj.file, []).append(c)
         outputs = {}
-        for s in sources:
-            if s.path in by_file:
-                text = fastverify.render_verified(s, by_file[s.path])  # splice.render + verify of the changed docs
-                outputs[s.path] = text
+        gc_was_on = gcpause.pause()  # rendering makes nodes and values that live on or die young, no cycles
+        try:
+            for s in sources:
+                if s.path in by_file:
+                    text = fastverify.render_verified(s, by_file[s.path])  # splice.render + verify of changed docs
+                    outputs[s.path] = text
+        finally:
+            gcpause.resume(gc_was_on)
     return FixOutcome(result, outputs)
 
 

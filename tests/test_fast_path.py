@@ -495,6 +495,29 @@ def test_a_frozen_block_defers_full_collections_and_leaves_none_overdue() -> Non
             gc.disable()
 
 
+def test_what_a_pause_inside_a_frozen_block_keeps_is_frozen_until_the_block_ends() -> None:
+    """Rendering pauses the collector inside `fix`'s frozen block and makes node trees that live on: they join the
+    frozen heap instead of being walked by the next young collection, and the block's end unfreezes them."""
+    import gc
+
+    from kharden import gcpause
+
+    was_on = gc.isenabled()
+    gc.enable()
+    try:
+        with gcpause.frozen():
+            frozen_before = gc.get_freeze_count()
+            paused = gcpause.pause()
+            keep = [[i] for i in range(10_000)]
+            gcpause.resume(paused)
+            assert gc.isenabled() and gc.get_freeze_count() >= frozen_before + len(keep)
+        assert gc.get_freeze_count() == 0
+        del keep
+    finally:
+        if not was_on:
+            gc.disable()
+
+
 def test_cached_property_computes_once_and_works_on_frozen_dataclasses():
     from dataclasses import dataclass
 

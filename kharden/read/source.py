@@ -17,7 +17,7 @@ import yaml
 from kharden import gcpause
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import fastload
+from kharden.read import fastload, positions, subset
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -42,7 +42,10 @@ class Document:
         """The node at `path` in the *original* text, or None where the path did not exist."""
         node = self.node
         for key in path:
-            if isinstance(node, yaml.MappingNode):
+            if isinstance(node, positions.BlockMapping):  # read by subset: by key, making only that entry
+                place = node.keyed().get(key) if isinstance(key, str) else None
+                node = node.entry(place)[1] if place is not None else None
+            elif isinstance(node, yaml.MappingNode):
                 node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
             elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
                 node = node.value[key]
@@ -66,6 +69,9 @@ class Document:
         if not path or not isinstance(path[-1], str):
             return None
         parent = self.node_at(path[:-1])
+        if isinstance(parent, positions.BlockMapping):
+            place = parent.keyed().get(path[-1])
+            return parent.entry(place)[0] if place is not None else None
         if isinstance(parent, yaml.MappingNode):
             for k, _ in parent.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == path[-1]:
@@ -142,10 +148,13 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
 def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | None = None) -> Source:
     """Parse a whole stream. Raises InputError naming file, document, line and column.
 
-    Before libyaml composes anything, size and (where it could crash libyaml) nesting are checked
-    (kharden.read.limits); each composed document is checked for unsafe tags, huge scalars, deep nesting and
-    alias bombs as its values are built (kharden.read.fastload.read_document), so hostile input ends in an
-    InputError, never in a crash or a hang. Object shapes and duplicate keys: kharden.read.validate.
+    Size and (where it could crash libyaml) nesting are checked first (kharden.read.limits). Then
+    kharden.read.subset reads the stream if it is written in the part of YAML it knows, as nearly all manifests
+    are: the values libyaml would build, and for each document an outline from which kharden.read.positions makes
+    its node tree where it is walked. Any other stream, and every stream with an error in it, is composed by
+    libyaml: each document is checked for unsafe tags, huge scalars, deep nesting and alias bombs as its values are
+    built (kharden.read.fastload.read_document), so hostile input ends in an InputError, never in a crash or a
+    hang. Object shapes and duplicate keys: kharden.read.validate.
     """
     from kharden.read import limits
 
@@ -157,8 +166,10 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     source = Source(path=path, text=text, bom=bom, newline=newline)
+    limits.check_text(text, path)
+    if _read_by_subset(source, each):
+        return source
     try:
-        limits.check_text(text, path)
         loader = _Loader(text)
     except UnicodeEncodeError as e:  # a lone surrogate from a caller that decoded with errors="surrogateescape"
         raise surrogate_error(text, e.start, path) from None
@@ -189,6 +200,24 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
         loader.dispose()
         gcpause.resume(gc_was_on)
     return source
+
+
+def _read_by_subset(source: Source, each: Callable[[Document], None] | None) -> bool:
+    """Read the source's documents with kharden.read.subset; False (and nothing read) where it is not sure."""
+    gc_was_on = gcpause.pause()  # as for libyaml below: what is built stays alive
+    try:
+        read = subset.read_outlined(source.text)
+    finally:
+        gcpause.resume(gc_was_on)
+    outlines = [o for o in read.outlines if o is not None] if read is not None else []
+    if read is None or len(outlines) != len(read.values):  # an empty document: libyaml says where its null is
+        return False
+    text = positions.Text(read.lines, source.text)
+    for index, (data, outline) in enumerate(zip(read.values, outlines)):
+        source.docs.append(Document(source.path, index, positions.root(text, outline), data, repeated_keys=False))
+        if each is not None:
+            each(source.docs[-1])
+    return True
 
 
 def _yaml_message(e: yaml.MarkedYAMLError) -> str:

@@ -25,7 +25,7 @@ resolver: `yes` is true, `0644` is 420, quoted stays a string), each distinct te
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
@@ -90,6 +90,23 @@ class _Unsure(Exception):
 
 def read_stream(text: str) -> list[Any] | None:
     """The values of every document in `text`, as libyaml's safe loader builds them; None where not sure."""
+    read = read_outlined(text)
+    return None if read is None else read.values
+
+
+Outline = list[Any]  # [line, column, is a mapping, entry line, (its child Outline, or (value line,)), ...]
+
+
+class Read(NamedTuple):
+    """A stream read: its documents' values, the outline of each (where its blocks and entries are), its lines."""
+
+    values: list[Any]
+    outlines: list[Outline | None]  # None: an empty document
+    lines: list[str]  # without line breaks (CRLF read as LF)
+
+
+def read_outlined(text: str) -> Read | None:
+    """The values of every document in `text` and the outline of each; None where not sure."""
     if len(text) > MAX_SCALAR_CHARS:  # no scalar can pass the reader's limit: it need not be looked for
         return None
     if "\r" in text:
@@ -98,16 +115,19 @@ def read_stream(text: str) -> list[Any] | None:
         text = text.replace("\r\n", "\n")
     if _ODD.search(text) is not None:
         return None
+    lines = text.split("\n")
     try:
-        return _documents(text.split("\n"))
+        values, outlines = _documents(lines)
     except _Unsure:
         return None
+    return Read(values, outlines, lines)
 
 
 # What one line says, whatever its context: where it stands, its dash and key, and the value after them. Made once
 # per distinct line (a manifest repeats most of its lines: the 58,117 lines of the benchmark's hardened output are
-# 4,059 different ones) and remembered: (column, length of the dash or 0, key, value, the text after them).
-_Record = tuple[int, int, Any, Any, str]
+# 4,059 different ones) and remembered: (column, length of the dash or 0, key, value, the text after them, the key
+# as written).
+_Record = tuple[int, int, Any, Any, str, str]
 _BLANK = object()  # a line of spaces, or nothing
 _COMMENT = object()
 _NO_KEY = object()
@@ -115,6 +135,12 @@ _BARE = object()  # the value of a line with neither dash nor key: a scalar belo
 _DOC_START_LINE = object()  # the value of a `---` line
 _BAD = object()  # a key or value this reader does not know: only where it is used is the text given up on
 _RECORDS: dict[str, Any] = {}
+
+
+def record(line: str) -> Any:
+    """What a line says (see _Record), remembered or made now."""
+    rec = _RECORDS.get(line)
+    return _record(line) if rec is None else rec
 
 
 def _record(line: str) -> Any:
@@ -126,7 +152,7 @@ def _record(line: str) -> Any:
             return _BLANK
         if rest[0] == "#":
             return _COMMENT
-        return (len(ind), 0, _NO_KEY, _DOC_START_LINE if not ind and _DOC_START.match(rest) else _BARE, rest)
+        return (len(ind), 0, _NO_KEY, _DOC_START_LINE if not ind and _DOC_START.match(rest) else _BARE, rest, "")
     key: Any = _NO_KEY
     if rawkey:
         try:
@@ -142,23 +168,31 @@ def _record(line: str) -> Any:
             value = _value(rest)
         except _Unsure:
             value = _BAD
-    return (len(ind), len(dash), key, value, rest)
+    return (len(ind), len(dash), key, value, rest, rawkey)
 
 
-def _documents(lines: list[str]) -> list[Any]:
-    """The values of the documents whose lines are `lines`.
+def _documents(lines: list[str]) -> tuple[list[Any], list[Outline | None]]:
+    """The values of the documents whose lines are `lines`, and the outline of each.
 
     One loop over the lines, with the open blocks on a stack: a line's indentation says which block it belongs to,
     its dash or key what it adds there. (One long function on purpose: it runs once per line of every manifest,
     and every call it does not make is time saved.)
+
+    The outline of a block is a list: the line of its first entry, the column of its keys or dashes, whether it is
+    a mapping, then the line of each entry, each followed by the outline of the block that is its value, if any (or
+    by `(line,)` when its value is a scalar on a line of its own below). kharden.read.positions finds where
+    anything is from it, only where asked.
     """
     docs: list[Any] = []
+    outlines: list[Outline | None] = []
     root: Any = None
     started = False  # a `---` began the document being read
     cols: list[int] = []  # the open blocks, innermost last: the column of their keys or dashes,
     conts: list[Any] = []  # their dict or list,
-    ismap: list[bool] = []  # and whether that is a mapping
-    pending: tuple[Any, Any, int, bool] | None = None  # (container, key, column, is a sequence item): no value yet
+    ismap: list[bool] = []  # whether that is a mapping,
+    outs: list[Outline] = []  # and their outlines
+    # (container, key, column, is a sequence item, the container's outline): an entry whose value is still to come
+    pending: tuple[Any, Any, int, bool, Outline] | None = None
     last: tuple[Any, Any, str, int, int] | None = None  # the last one-line value: (container, key, its text,
     records = _RECORDS                                  # the column of its key or dash, its line)
     i, n = 0, len(lines)
@@ -175,7 +209,7 @@ def _documents(lines: list[str]) -> list[Any]:
         if rec is _COMMENT:
             last = None  # a comment ends a plain scalar
             continue
-        col, dlen, key, v, rest = rec
+        col, dlen, key, v, rest, _ = rec
         if last is not None:
             if col > last[3]:
                 last = _continued(last, lines, i - 1)  # a plain scalar continued on this line
@@ -188,6 +222,7 @@ def _documents(lines: list[str]) -> list[Any]:
                 if v is _NESTED or v.__class__ is _Below:
                     raise _Unsure
                 pcont[pkey] = list(v) if v.__class__ is tuple else {} if v is _EMPTY_MAP else v
+                pending[4].append((i - 1,))
                 last = (pcont, pkey, rest, pending[2], i - 1)
                 pending = None
                 continue
@@ -195,25 +230,29 @@ def _documents(lines: list[str]) -> list[Any]:
                 raise _Unsure  # `...`, a directive, a scalar of its own, text after `---`, or an odd line
             if started or root is not None:
                 docs.append(root)
+                outlines.append(outs[0] if root is not None else None)
             root, started, pending = None, True, None
             continue
         isdash = dlen > 0
         if pending is not None:
-            pcont, pkey, pcol, pitem = pending
+            pcont, pkey, pcol, pitem, pout = pending
             pending = None
             if col > pcol or (isdash and col == pcol and not pitem):  # nested, or a sequence at its key's column
                 new: Any = [] if isdash else {}
                 pcont[pkey] = new
+                out: Outline = [i - 1, col, not isdash]
+                pout.append(out)
                 cols.append(col)
                 conts.append(new)
                 ismap.append(not isdash)
+                outs.append(out)
                 if len(cols) > MAX_DEPTH:
                     raise _Unsure
         if root is None:
             if col:
                 raise _Unsure
             root = [] if isdash else {}
-            cols, conts, ismap = [0], [root], [not isdash]
+            cols, conts, ismap, outs = [0], [root], [not isdash], [[i - 1, 0, not isdash]]
         while True:  # close the blocks this line is not in
             top = cols[-1]
             if top == col and ismap[-1] != isdash:
@@ -223,16 +262,19 @@ def _documents(lines: list[str]) -> list[Any]:
             cols.pop()
             conts.pop()
             ismap.pop()
+            outs.pop()
             if not cols:
                 raise _Unsure
         if v is _BAD or key is _BAD:
             raise _Unsure
+        out = outs[-1]
+        out.append(i - 1)
         if isdash:
             seq = conts[-1]
             if key is _NO_KEY:
                 if v is _NESTED:
                     seq.append(None)
-                    pending = (seq, len(seq) - 1, col, True)
+                    pending = (seq, len(seq) - 1, col, True, out)
                 elif v.__class__ is _Below:
                     value, i = v.read(v.match, lines, i, col)
                     seq.append(value)
@@ -243,9 +285,13 @@ def _documents(lines: list[str]) -> list[Any]:
             mapping: dict[Any, Any] = {}
             seq.append(mapping)
             col += dlen
+            item: Outline = [i - 1, col, True, i - 1]  # a mapping whose first key is on this line, after the dash
+            out.append(item)
+            out = item
             cols.append(col)
             conts.append(mapping)
             ismap.append(True)
+            outs.append(out)
             if len(cols) > MAX_DEPTH:
                 raise _Unsure
         else:
@@ -254,7 +300,7 @@ def _documents(lines: list[str]) -> list[Any]:
             raise _Unsure  # a repeated key: the reader's own checks report it
         if v is _NESTED:
             mapping[key] = None
-            pending = (mapping, key, col, False)
+            pending = (mapping, key, col, False, out)
         elif v.__class__ is _Below:
             mapping[key], i = v.read(v.match, lines, i, col)
         else:
@@ -262,7 +308,8 @@ def _documents(lines: list[str]) -> list[Any]:
             last = (mapping, key, rest, col, i - 1)
     if started or root is not None:
         docs.append(root)
-    return docs
+        outlines.append(outs[0] if root is not None else None)
+    return docs, outlines
 
 
 def _continued(last: tuple[Any, Any, str, int, int], lines: list[str], at: int) -> tuple[Any, Any, str, int, int] | None:

@@ -24,7 +24,7 @@ import yaml
 from kharden import fastdump
 from kharden.errors import InputError, KhardenError
 from kharden.model import Change, Path
-from kharden.read import Document, Source, limits, parse_text
+from kharden.read import Document, Source, limits, parse_text, positions
 from kharden.render import emit
 from kharden.render.emit import Style
 
@@ -152,7 +152,8 @@ class _DocSplicer:
     def _mapping(self, node: yaml.MappingNode, value: dict[Any, Any], touched: Touched, key_node: Any,
                  flow: bool) -> None:
         inner_flow = flow or _is_flow(node) or self.style.json
-        present = {_key(k): (k, v) for k, v in node.value}
+        present: Any = (node.present() if node.__class__ is positions.BlockMapping
+                        else {_key(k): (k, v) for k, v in node.value})
         gone = [k for k in present if k not in value and k in touched]
         if gone and (inner_flow or len(gone) == len(present) or any(_after_dash(self.text, present[k][0]) for k in gone)):
             self._replace(node, value, key_node, inner_flow)  # not whole lines of their own: rewrite the mapping
@@ -300,6 +301,9 @@ def strip_chomping(node: yaml.Node, text: str) -> Edit | None:
 
 def _detect_style(doc: Document, text: str) -> Style:
     """The indentation habits of this document: a nested mapping's step, a block sequence's dash offset."""
+    if isinstance(doc.node, (positions.BlockMapping, positions.BlockSequence)):  # read by subset: no JSON
+        indent, seq = positions.indentation(doc.node)
+        return Style(indent=max(indent or 2, 1), seq_indent=max(seq or 0, 0), json=False)
     is_json = text[doc.node.start_mark.index : doc.node.start_mark.index + 1] in "{[" if doc.node else False
     indent, seq = None, None
     stack: list[yaml.Node] = [doc.node] if doc.node is not None else []
@@ -341,6 +345,8 @@ def _is_flow(node: yaml.Node) -> bool:
 
 def _content_end(node: yaml.Node, text: str) -> int:
     """Where a node's own text ends: for block collections, the end of their last entry (not the next token)."""
+    if isinstance(node, (positions.BlockMapping, positions.BlockSequence)):  # read by subset: from its outline
+        return positions.content_end(node)
     while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not _is_flow(node) and node.value:
         last = node.value[-1]
         child = last[1] if isinstance(last, tuple) else last

@@ -1,0 +1,302 @@
+"""Where each part of a document stands, for documents kharden.read.subset read: worked out only where asked.
+
+kharden needs positions to splice an edit into the text (kharden.render.splice) and to name a line in a message.
+Both ask along a few paths of a few documents, yet libyaml's composer builds a node and two marks for every value
+of every document: most of the cost of reading a manifest, and most of the memory a run holds. A document read by
+kharden.read.subset has an outline instead (where each block and entry is, by line), and its node tree is made from
+that as it is walked: a block's entries when first asked for, and of those only the ones asked for by key
+(`Block.keyed`, `Block.entry`).
+
+The nodes are PyYAML's own classes with libyaml's own marks, and say what libyaml's would: tag, value and style
+(plain is ''), where each starts, and where each scalar and flow collection ends; tests compare the two trees over
+the corpus and generated texts (tests/test_positions.py). Where a block collection ends (libyaml: where the next
+token starts, past comments and blank lines) is the one thing not kept: kharden works that out from its last entry
+(splice._content_end), and asking for it is an error.
+"""
+
+from __future__ import annotations
+
+from itertools import accumulate
+from typing import Any, Iterator
+
+import yaml
+from yaml._yaml import Mark
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from kharden.read import subset
+from kharden.read.subset import Outline
+from kharden.tagcache import tag_of
+
+_NAME = "<unicode string>"  # what libyaml's marks name a text given as a str
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_PLAIN = (True, False)  # the `implicit` the composer resolves a plain scalar with
+
+
+class Text:
+    """The lines of one text read by subset (CRLF read as LF), and the text as given, where each line starts."""
+
+    __slots__ = ("lines", "text", "_starts")
+
+    def __init__(self, lines: list[str], text: str) -> None:
+        self.lines = lines
+        self.text = text
+        self._starts: list[int] | None = None  # worked out when a first mark is made
+
+    def mark(self, line: int, column: int) -> Any:
+        """libyaml's mark of a place: the column of a line (columns are the same with CRLF), or the text's end."""
+        starts = self._starts
+        if starts is None:  # from the text as given: its line breaks may be CRLF, LF, or both
+            starts = self._starts = list(accumulate((len(ln) + 1 for ln in self.text.split("\n")), initial=0))
+        if line >= len(self.lines):
+            return Mark(_NAME, len(self.text), len(self.lines) - 1, len(self.lines[-1]), None, None)
+        return Mark(_NAME, starts[line] + column, line, column, None, None)
+
+
+def root(text: Text, outline: Outline) -> yaml.Node:
+    """The node tree of one document, made as it is walked."""
+    return _block(text, outline)
+
+
+def _block(text: Text, outline: Outline) -> yaml.Node:
+    cls = BlockMapping if outline[2] else BlockSequence
+    node = cls.__new__(cls)
+    places = [k for k in range(3, len(outline)) if outline[k].__class__ is int]
+    node.__dict__.update(tag=_MAP if outline[2] else _SEQ, start_mark=text.mark(outline[0], outline[1]),
+                         flow_style=False, _text=text, _outline=outline, _made={}, places=places)
+    return node
+
+
+class _Block:
+    """A block mapping or sequence: its entries are made when asked for; where it ends is not kept."""
+
+    _text: Text
+    _outline: Outline
+    _made: dict[int, Any]  # the entries made so far, by their place in the outline
+    places: list[int]  # where each entry is in the outline: the line of each entry is outline[place]
+
+    def __getattr__(self, name: str) -> Any:  # only for what the instance does not have yet
+        if name == "value":
+            value = self.__dict__["value"] = _Entries(self)
+            return value
+        if name == "end_mark":
+            raise AttributeError("kharden does not keep where a block collection ends: see splice._content_end")
+        raise AttributeError(name)
+
+    def entry(self, place: int) -> Any:
+        """The (key node, value node) of the mapping entry at `place` in the outline, or the sequence item's node."""
+        made = self._made.get(place)
+        if made is None:
+            made = self._made[place] = _entry(self._text, self._outline, place)
+        return made
+
+
+class BlockMapping(_Block, MappingNode):
+    def keyed(self) -> dict[Any, int]:
+        """Each key's value (as the reader read it) -> its entry's place in the outline: no node is made."""
+        keyed = self.__dict__.get("_keyed")
+        if keyed is None:
+            lines, o = self._text.lines, self._outline
+            keyed = self.__dict__["_keyed"] = {subset.record(lines[o[k]])[2]: k for k in self.places}
+        return keyed
+
+    def present(self) -> Present:
+        return Present(self)
+
+
+class Present(dict[Any, Any]):
+    """A mapping's entries by key: key -> (key node, value node), each pair made when looked up (`present[key]`;
+    `in`, `len` and iterating are a dict's own, over the keys)."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: BlockMapping) -> None:
+        super().__init__(node.keyed())
+        self._node = node
+
+    def __getitem__(self, key: Any) -> tuple[Any, Any]:
+        return self._node.entry(dict.__getitem__(self, key))  # type: ignore[no-any-return]
+
+
+def indentation(node: BlockMapping | BlockSequence) -> tuple[int | None, int | None]:
+    """What splice._detect_style finds on a node tree, found on the outline (no node made): the columns a nested
+    block mapping's keys stand right of their parent's key, and a block sequence's dashes, in the first such
+    blocks met in the same order."""
+    indent: int | None = None
+    seq: int | None = None
+    stack = [node._outline]
+    while stack and (indent is None or seq is None):
+        o = stack.pop()
+        children = [o[k] for k in range(4, len(o)) if o[k].__class__ is list]
+        if o[2]:
+            for child in children:
+                if indent is None and child[2]:
+                    indent = child[1] - o[1]
+                if seq is None and not child[2]:
+                    seq = child[1] - o[1]
+                stack.append(child)
+        else:
+            stack += children
+    return indent, seq
+
+
+class BlockSequence(_Block, SequenceNode):
+    pass
+
+
+class _Entries:
+    """A block's `value`: its (key, value) node pairs or its item nodes, each made when first asked for."""
+
+    __slots__ = ("_block", "_places")
+
+    def __init__(self, block: _Block) -> None:
+        self._block, self._places = block, block.places
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def __getitem__(self, i: int) -> Any:
+        return self._block.entry(self._places[i])
+
+    def __iter__(self) -> Iterator[Any]:
+        block = self._block
+        return (block.entry(place) for place in self._places)
+
+
+def content_end(node: BlockMapping | BlockSequence) -> int:
+    """Where the block's own text ends: the end of its last entry's value, all the way down (what
+    splice._content_end works out on a node tree), with only that last value's node made."""
+    text, o = node._text, node._outline
+    while True:
+        place = len(o) - 1 if o[-1].__class__ is int else len(o) - 2
+        child = o[place + 1] if place + 1 < len(o) else None
+        if child is None or child.__class__ is tuple:
+            return _entry(text, o, place, key=False).end_mark.index  # type: ignore[no-any-return]
+        o = child
+
+
+def _entry(text: Text, outline: Outline, place: int, key: bool = True) -> Any:
+    lines, is_map, col = text.lines, outline[2], outline[1]
+    line = outline[place]
+    child = outline[place + 1] if place + 1 < len(outline) and outline[place + 1].__class__ is not int else None
+    indent, dlen, _, _, rest, rawkey = subset.record(lines[line])
+    at = indent + dlen  # where the key starts; after a dash, where the item's value does
+    if is_map:
+        key_node = _key(text, line, at, rawkey) if key else None
+        after = at + len(rawkey) + 1  # just past the colon
+    else:
+        key_node, after = None, indent + 1  # just past the dash
+    if child is None:
+        if rest and rest[0] != "#":
+            value = _scalar(text, line, len(lines[line]) - len(rest), rest, col)
+        else:
+            mark = text.mark(line, after)  # nothing: null, where libyaml puts it, after the colon or dash
+            value = ScalarNode(_NULL, "", mark, mark, "")
+    elif child.__class__ is tuple:  # a scalar on a line of its own, below its key or dash
+        below = lines[child[0]]
+        body = below.lstrip(" ")
+        value = _scalar(text, child[0], len(below) - len(body), body, col)
+    else:
+        value = _block(text, child)
+    return (key_node, value) if is_map and key else value
+
+
+def _key(text: Text, line: int, at: int, raw: str) -> ScalarNode:
+    if raw[0] in "\"'":
+        value, style, length, tag = raw[1:-1], raw[0], len(raw), _STR
+    else:
+        value = raw.rstrip(" ")
+        style, length, tag = "", len(value), tag_of(ScalarNode, value, _PLAIN)
+    return ScalarNode(tag, value, text.mark(line, at), text.mark(line, at + length), style)
+
+
+def _scalar(text: Text, line: int, at: int, rest: str, col: int) -> yaml.Node:
+    """The node of a value that starts at column `at` of `line` (`rest`: the line from there), in a block whose
+    keys or dashes stand at column `col`."""
+    c = rest[0]
+    if c in "\"'":
+        return _quoted(text, line, at, rest, col)
+    if c in "[{":
+        return _flow(text, line, at, rest)
+    if c in "|>":
+        m = subset._BLOCK_HEADER.match(rest)
+        assert m is not None
+        value, after = subset._block_scalar(m, text.lines, line + 1, col)
+        return ScalarNode(_STR, value, text.mark(line, at), text.mark(after, 0), c)
+    return _plain(text, line, at, rest, col)
+
+
+def _quoted(text: Text, line: int, at: int, rest: str, col: int) -> ScalarNode:
+    quote = rest[0]
+    one_line, opened, unquote = subset._QUOTED[quote]
+    m = one_line.match(rest)
+    if m is not None:
+        return ScalarNode(_STR, unquote(m.group(1)), text.mark(line, at), text.mark(line, at + m.end(1) + 1), quote)
+    m = opened.match(rest)
+    assert m is not None
+    value, after = subset._quoted_lines(m, text.lines, line + 1, col)
+    last = text.lines[after - 1]
+    body = last.lstrip(" ")
+    close = _CLOSE[quote].match(body)
+    assert close is not None
+    end = len(last) - len(body) + close.end(1) + 1  # just past the closing quote
+    return ScalarNode(_STR, value, text.mark(line, at), text.mark(after - 1, end), quote)
+
+
+_CLOSE = {'"': subset._DQ_CLOSE, "'": subset._SQ_CLOSE}
+
+
+def _flow(text: Text, line: int, at: int, rest: str) -> yaml.Node:
+    """`[...]` of scalars on one line, or an empty `{}`: the only flow collections subset reads."""
+    if rest[0] == "{":
+        close = rest.index("}")
+        return MappingNode(_MAP, [], text.mark(line, at), text.mark(line, at + close + 1), flow_style=True)
+    m = subset._FLOW_SEQ.match(rest)
+    assert m is not None
+    close = rest.index("]", m.end(1))
+    items = []
+    inner, base, pos = m.group(1), at + m.start(1), 0
+    while pos < len(inner):
+        item = subset._FLOW_ITEM.match(inner, pos)
+        assert item is not None
+        pos = item.end()
+        token, start = item.group(1), base + item.start(1)
+        if token[0] in "\"'":
+            items.append(_quoted(text, line, start, token, 0))
+        else:
+            tag = tag_of(ScalarNode, token, _PLAIN)
+            items.append(ScalarNode(tag, token, text.mark(line, start), text.mark(line, start + len(token)), ""))
+    return SequenceNode(_SEQ, items, text.mark(line, at), text.mark(line, at + close + 1), flow_style=True)
+
+
+def _plain(text: Text, line: int, at: int, rest: str, col: int) -> ScalarNode:
+    """A plain scalar, folded over the lines below it that go on with it (as subset._continued reads them)."""
+    lines = text.lines
+    value, end_line, end = _cut(rest), line, at
+    end += len(value)
+    blanks = 0
+    j = line + 1
+    ended = " #" in rest
+    while not ended and j < len(lines):
+        body = lines[j].lstrip(" ")
+        if not body:
+            blanks += 1
+            j += 1
+            continue
+        if body[0] == "#" or len(lines[j]) - len(body) <= col:
+            break
+        more = _cut(body)
+        ended = " #" in body
+        value += (" " if not blanks else "\n" * blanks) + more
+        blanks = 0
+        end_line, end = j, len(lines[j]) - len(body) + len(more)
+        j += 1
+    return ScalarNode(tag_of(ScalarNode, value, _PLAIN), value, text.mark(line, at), text.mark(end_line, end), "")
+
+
+def _cut(s: str) -> str:
+    """A plain scalar's text on one line: up to a comment, without trailing spaces."""
+    at = s.find(" #")
+    return (s if at < 0 else s[:at]).rstrip(" ")
