@@ -127,9 +127,9 @@ def test_nodes_are_made_only_where_asked() -> None:
     node = doc.node
     assert isinstance(node, positions.BlockMapping) and not node._made
     assert doc.line_of(("a", "c")) == 3
-    assert list(node._made) == [node.keyed()["a"]]  # d was not made
-    inner = node.entry(node.keyed()["a"])[1]
-    assert list(inner._made) == [inner.keyed()["c"]]
+    assert list(node._made) == [node.present().get("a")]  # d was not made
+    inner = node.present()["a"][1]
+    assert list(inner._made) == [inner.present().get("c")]
 
 
 # -- the same fix both ways ---------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ writable paths are the user's decision. Windows pods are skipped: the API server
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -63,6 +64,7 @@ def _mount(target: PodTarget, edit: Editor, path: Path, container: dict[str, Any
     edit.append(path + ("volumeMounts",), {"name": name, "mountPath": writable}, reason)
 
 
+@functools.lru_cache(maxsize=256)  # a container or two per pod, each with the same few paths
 def volume_name(writable: str) -> str:
     """kharden-tmp for /tmp, kharden-var-cache-nginx for /var/cache/nginx: a DNS label."""
     slug = re.sub(r"[^a-z0-9]+", "-", writable.lower()).strip("-") or "root"

@@ -5,7 +5,7 @@ Both ask along a few paths of a few documents, yet libyaml's composer builds a n
 of every document: most of the cost of reading a manifest, and most of the memory a run holds. A document read by
 kharden.read.subset has an outline instead (where each block and entry is, by line), and its node tree is made from
 that as it is walked: a block's entries when first asked for, and of those only the ones asked for by key
-(`Block.keyed`, `Block.entry`).
+(`BlockMapping.present`).
 
 The nodes are PyYAML's own classes with libyaml's own marks, and say what libyaml's would: tag, value and style
 (plain is ''), where each starts, and where each scalar and flow collection ends; tests compare the two trees over
@@ -63,9 +63,7 @@ def root(text: Text, outline: Outline) -> yaml.Node:
 def _block(text: Text, outline: Outline) -> yaml.Node:
     cls = BlockMapping if outline[2] else BlockSequence
     node = cls.__new__(cls)
-    places = [k for k in range(3, len(outline)) if outline[k].__class__ is int]
-    node.__dict__.update(tag=_MAP if outline[2] else _SEQ, start_mark=text.mark(outline[0], outline[1]),
-                         flow_style=False, _text=text, _outline=outline, _made={}, places=places)
+    node.__dict__.update(tag=_MAP if outline[2] else _SEQ, flow_style=False, _text=text, _outline=outline, _made={})
     return node
 
 
@@ -77,13 +75,20 @@ class _Block:
     _made: dict[int, Any]  # the entries made so far, by their place in the outline
     places: list[int]  # where each entry is in the outline: the line of each entry is outline[place]
 
-    def __getattr__(self, name: str) -> Any:  # only for what the instance does not have yet
+    def __getattr__(self, name: str) -> Any:  # only for what the instance does not have yet: made once, kept
+        o = self._outline
         if name == "value":
-            value = self.__dict__["value"] = _Entries(self)
-            return value
-        if name == "end_mark":
+            value: Any = _Entries(self)
+        elif name == "places":
+            value = [k for k in range(3, len(o)) if o[k].__class__ is int]
+        elif name == "start_mark":
+            value = self._text.mark(o[0], o[1])
+        elif name == "end_mark":
             raise AttributeError("kharden does not keep where a block collection ends: see splice._content_end")
-        raise AttributeError(name)
+        else:
+            raise AttributeError(name)
+        self.__dict__[name] = value
+        return value
 
     def entry(self, place: int) -> Any:
         """The (key node, value node) of the mapping entry at `place` in the outline, or the sequence item's node."""
@@ -94,30 +99,35 @@ class _Block:
 
 
 class BlockMapping(_Block, MappingNode):
-    def keyed(self) -> dict[Any, int]:
-        """Each key's value (as the reader read it) -> its entry's place in the outline: no node is made."""
-        keyed = self.__dict__.get("_keyed")
-        if keyed is None:
-            lines, o = self._text.lines, self._outline
-            keyed = self.__dict__["_keyed"] = {subset.record(lines[o[k]])[2]: k for k in self.places}
-        return keyed
-
     def present(self) -> Present:
-        return Present(self)
+        """The mapping's entries by key (as the reader read it): no node is made until one is looked up."""
+        present = self.__dict__.get("_present")
+        if present is None:
+            present = self.__dict__["_present"] = Present(self)
+        return present
+
+
+class BlockSequence(_Block, SequenceNode):
+    pass
 
 
 class Present(dict[Any, Any]):
-    """A mapping's entries by key: key -> (key node, value node), each pair made when looked up (`present[key]`;
-    `in`, `len` and iterating are a dict's own, over the keys)."""
+    """A mapping's entries by key: `present[key]` is (key node, value node), made when first looked up; `in`,
+    `len`, `get` and iterating are a dict's own, over the keys (`get` gives the entry's place in the outline)."""
 
-    __slots__ = ("_node",)
+    __slots__ = ("_text", "_outline", "_made")  # not the node: the node keeps this, and a cycle would need the GC
 
     def __init__(self, node: BlockMapping) -> None:
-        super().__init__(node.keyed())
-        self._node = node
+        lines, o = node._text.lines, node._outline
+        super().__init__({subset.record(lines[o[k]])[2]: k for k in node.places})
+        self._text, self._outline, self._made = node._text, o, node._made
 
     def __getitem__(self, key: Any) -> tuple[Any, Any]:
-        return self._node.entry(dict.__getitem__(self, key))  # type: ignore[no-any-return]
+        place = dict.__getitem__(self, key)
+        made = self._made.get(place)
+        if made is None:
+            made = self._made[place] = _entry(self._text, self._outline, place)
+        return made  # type: ignore[no-any-return]
 
 
 def indentation(node: BlockMapping | BlockSequence) -> tuple[int | None, int | None]:
@@ -140,10 +150,6 @@ def indentation(node: BlockMapping | BlockSequence) -> tuple[int | None, int | N
         else:
             stack += children
     return indent, seq
-
-
-class BlockSequence(_Block, SequenceNode):
-    pass
 
 
 class _Entries:
@@ -178,6 +184,8 @@ def content_end(node: BlockMapping | BlockSequence) -> int:
 
 
 def _entry(text: Text, outline: Outline, place: int, key: bool = True) -> Any:
+    """(key node, value node) of the entry at `place` of a mapping's outline (only the value node when not `key`),
+    or the item node at `place` of a sequence's."""
     lines, is_map, col = text.lines, outline[2], outline[1]
     line = outline[place]
     child = outline[place + 1] if place + 1 < len(outline) and outline[place + 1].__class__ is not int else None

@@ -43,8 +43,8 @@ class Document:
         node = self.node
         for key in path:
             if isinstance(node, positions.BlockMapping):  # read by subset: by key, making only that entry
-                place = node.keyed().get(key) if isinstance(key, str) else None
-                node = node.entry(place)[1] if place is not None else None
+                present = node.present()
+                node = present[key][1] if isinstance(key, str) and key in present else None
             elif isinstance(node, yaml.MappingNode):
                 node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
             elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
@@ -70,8 +70,8 @@ class Document:
             return None
         parent = self.node_at(path[:-1])
         if isinstance(parent, positions.BlockMapping):
-            place = parent.keyed().get(path[-1])
-            return parent.entry(place)[0] if place is not None else None
+            present = parent.present()
+            return present[path[-1]][0] if path[-1] in present else None
         if isinstance(parent, yaml.MappingNode):
             for k, _ in parent.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == path[-1]:
