@@ -42,6 +42,8 @@ _PLAIN = (True, False)  # the `implicit` of a plain scalar, as the composer pass
 
 # Everything libyaml reads as plain text: printable, no tab, no line break but \n (a CR before \n goes first), no BOM.
 _ODD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# The same for ASCII text, as a table that deletes those characters: translating is 4x as fast as searching.
+_ASCII_ODD = str.maketrans("", "", "".join(map(chr, [*range(0x00, 0x0A), *range(0x0B, 0x20), 0x7F])))
 # One line: indentation, a sequence entry's dash, a mapping key and its colon, and the rest of the line.
 _LINE = re.compile(
     r"""^( *)(-(?: +|$))?(?:([^\s#'"\[\]{},&*!|>%@`?:-][^:#\n]*|"[^"\\\n]*"|'[^'\n]*'):(?: +|$))?(.*)$""", re.M)
@@ -113,7 +115,7 @@ def read_outlined(text: str) -> Read | None:
         if text.count("\r") != text.count("\r\n"):
             return None
         text = text.replace("\r\n", "\n")
-    if _ODD.search(text) is not None:
+    if _has_odd(text):
         return None
     lines = text.split("\n")
     try:
@@ -169,6 +171,13 @@ def _record(line: str) -> Any:
         except _Unsure:
             value = _BAD
     return (len(ind), len(dash), key, value, rest, rawkey)
+
+
+def _has_odd(text: str) -> bool:
+    """Whether the text has a character this reader leaves to libyaml (_ODD)."""
+    if text.isascii():
+        return len(text.translate(_ASCII_ODD)) != len(text)
+    return _ODD.search(text) is not None
 
 
 def _documents(lines: list[str]) -> tuple[list[Any], list[Outline | None]]:
