@@ -7,8 +7,8 @@ Python side), which is where kharden's own checks live.
 Not run in CI (atheris is not a test dependency). To run it:
 
     pip install atheris
+    mkdir -p fuzz/corpus && find ../shared/corpus/kubeaudit/head -name '*.yml' -exec cp {} fuzz/corpus/ ';'
     python fuzz/fuzz_read.py -max_len=4096 -timeout=10 -rss_limit_mb=2048 fuzz/corpus
-    # seed it with real manifests:  mkdir -p fuzz/corpus && cp ../shared/corpus/kubeaudit/head/*.yml fuzz/corpus/
 
 A crash leaves `crash-<hash>` in the working directory; reproduce with `python fuzz/fuzz_read.py crash-<hash>`.
 """
