@@ -10,7 +10,6 @@ import yaml
 
 from kharden import fastdump
 from kharden.errors import KhardenError
-from kharden import gcpause
 from kharden.gcpause import frozen, paused
 from kharden.model import Change, Finding
 from kharden.pipeline import Hidden, Result, check_groups, harden
@@ -197,16 +196,14 @@ def fix_sources(
         by_file: dict[str, list[Change]] = {}
         for c in result.changes:
             by_file.setdefault(c.obj.file, []).append(c)
-        outputs = {}
-        gc_was_on = gcpause.pause()  # rendering makes nodes and values that live on or die young, no cycles
-        try:
-            for s in sources:
-                if s.path in by_file:
-                    text = fastverify.render_verified(s, by_file[s.path])  # splice.render + verify of changed docs
-                    outputs[s.path] = text
-        finally:
-            gcpause.resume(gc_was_on)
+        outputs = _render(sources, by_file)
     return FixOutcome(result, outputs)
+
+
+@paused  # rendering makes node trees that live on and values that die young, and no garbage cycles
+def _render(sources: list[Source], by_file: dict[str, list[Change]]) -> dict[str, str]:
+    """Each changed source's new text: splice.render and the verify of its changed documents."""
+    return {s.path: fastverify.render_verified(s, by_file[s.path]) for s in sources if s.path in by_file}
 
 
 def fix(paths: list[str], profile: str | Profile, *, jobs: int = 1, **kw: Any) -> FixOutcome:

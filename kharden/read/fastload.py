@@ -50,8 +50,9 @@ _PLAIN = SafeConstructor()
 
 @lru_cache(maxsize=4096)
 def _plain_scalar(tag: str, text: str) -> Any:
-    """The value of a null, bool, int or float scalar, which depends on its text alone (and is immutable, so one
-    object serves every node with that text: ports, replicas and booleans repeat throughout a stream)."""
+    """The value of a null, bool, int or float scalar (or a timestamp, for kharden.read.subset), which depends on its
+    text alone (and is immutable, so one object serves every node with that text: ports, replicas and booleans
+    repeat throughout a stream)."""
     return _SCALARS[tag](_PLAIN, ScalarNode(tag, text))
 
 

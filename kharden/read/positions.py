@@ -92,10 +92,7 @@ class _Block:
 
     def entry(self, place: int) -> Any:
         """The (key node, value node) of the mapping entry at `place` in the outline, or the sequence item's node."""
-        made = self._made.get(place)
-        if made is None:
-            made = self._made[place] = _entry(self._text, self._outline, place)
-        return made
+        return _made(self._made, self._text, self._outline, place)
 
 
 class BlockMapping(_Block, MappingNode):
@@ -123,11 +120,7 @@ class Present(dict[Any, Any]):
         self._text, self._outline, self._made = node._text, o, node._made
 
     def __getitem__(self, key: Any) -> tuple[Any, Any]:
-        place = dict.__getitem__(self, key)
-        made = self._made.get(place)
-        if made is None:
-            made = self._made[place] = _entry(self._text, self._outline, place)
-        return made  # type: ignore[no-any-return]
+        return _made(self._made, self._text, self._outline, dict.__getitem__(self, key))  # type: ignore[no-any-return]
 
 
 def indentation(node: BlockMapping | BlockSequence) -> tuple[int | None, int | None]:
@@ -169,6 +162,14 @@ class _Entries:
     def __iter__(self) -> Iterator[Any]:
         block = self._block
         return (block.entry(place) for place in self._places)
+
+
+def _made(made: dict[int, Any], text: Text, outline: Outline, place: int) -> Any:
+    """The entry at `place`, made once: a block's entries are kept in `made`."""
+    entry = made.get(place)
+    if entry is None:
+        entry = made[place] = _entry(text, outline, place)
+    return entry
 
 
 def content_end(node: BlockMapping | BlockSequence) -> int:
@@ -282,7 +283,7 @@ def _flow(text: Text, line: int, at: int, rest: str) -> yaml.Node:
 def _plain(text: Text, line: int, at: int, rest: str, col: int) -> ScalarNode:
     """A plain scalar, folded over the lines below it that go on with it (as subset._continued reads them)."""
     lines = text.lines
-    value, end_line, end = _cut(rest), line, at
+    value, end_line, end = subset.cut(rest), line, at
     end += len(value)
     blanks = 0
     j = line + 1
@@ -295,16 +296,11 @@ def _plain(text: Text, line: int, at: int, rest: str, col: int) -> ScalarNode:
             continue
         if body[0] == "#" or len(lines[j]) - len(body) <= col:
             break
-        more = _cut(body)
+        more = subset.cut(body)
         ended = " #" in body
-        value += (" " if not blanks else "\n" * blanks) + more
+        value += subset.fold(blanks) + more
         blanks = 0
         end_line, end = j, len(lines[j]) - len(body) + len(more)
         j += 1
     return ScalarNode(tag_of(ScalarNode, value, _PLAIN), value, text.mark(line, at), text.mark(end_line, end), "")
 
-
-def _cut(s: str) -> str:
-    """A plain scalar's text on one line: up to a comment, without trailing spaces."""
-    at = s.find(" #")
-    return (s if at < 0 else s[:at]).rstrip(" ")

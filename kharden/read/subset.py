@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 
 from kharden.read.fastload import _CACHED, _plain_scalar
@@ -36,8 +35,6 @@ from kharden.tagcache import tag_of
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_TIMESTAMPS = SafeConstructor.construct_yaml_timestamp
-_CONSTRUCTOR = SafeConstructor()
 _PLAIN = (True, False)  # the `implicit` of a plain scalar, as the composer passes it to the resolver
 
 # Everything libyaml reads as plain text: printable, no tab, no line break but \n (a CR before \n goes first), no BOM.
@@ -330,16 +327,25 @@ def _continued(last: tuple[Any, Any, str, int, int], lines: list[str], at: int) 
     cont, key, text, col, line = last
     if text[0] in _NOT_PLAIN_START or " #" in text:
         raise _Unsure  # not a plain scalar, or one that a comment has ended
-    more = lines[at].strip(" ")
-    at_comment = more.find(" #")
-    if at_comment >= 0:
-        more = more[:at_comment].rstrip(" ")
+    body = lines[at].lstrip(" ")
+    more = cut(body)
     if ": " in more or more[-1] == ":":
         raise _Unsure
-    blanks = at - line - 1
-    text = text.rstrip(" ") + (" " if not blanks else "\n" * blanks) + more
+    text = text.rstrip(" ") + fold(at - line - 1) + more
     cont[key] = _resolved(text)
-    return None if at_comment >= 0 else (cont, key, text, col, at)
+    return None if " #" in body else (cont, key, text, col, at)
+
+
+def cut(s: str) -> str:
+    """A plain scalar's text on one line: up to a comment, without trailing spaces."""
+    at = s.find(" #")
+    return (s if at < 0 else s[:at]).rstrip(" ")
+
+
+def fold(blanks: int) -> str:
+    """What libyaml makes of a line break inside a plain or quoted scalar, with `blanks` blank lines after it (the
+    spaces around it go): one line break becomes a space, n + 1 of them n newlines."""
+    return " " if not blanks else "\n" * blanks
 
 
 def _key(raw: str) -> Any:
@@ -354,10 +360,8 @@ def _resolved(s: str) -> Any:
     tag = tag_of(ScalarNode, s, _PLAIN)
     if tag == _STR:
         return s
-    if tag in _CACHED:
+    if tag in _CACHED or tag == _TIMESTAMP:
         return _plain_scalar(tag, s)
-    if tag == _TIMESTAMP:
-        return _TIMESTAMPS(_CONSTRUCTOR, ScalarNode(tag, s))
     raise _Unsure  # `<<` (a merge key), `=`
 
 
@@ -392,10 +396,7 @@ def _value(s: str) -> Any:
 
 
 def _plain_value(s: str) -> Any:
-    at = s.find(" #")
-    if at >= 0:
-        s = s[:at]
-    s = s.rstrip(" ")
+    s = cut(s)
     c = s[0]
     if c in _NOT_PLAIN_START or (c in "-?:" and (len(s) == 1 or s[1] == " ")) or ": " in s or s[-1] == ":":
         raise _Unsure  # an indicator, or a mapping inside a value (an error libyaml words better)
@@ -464,7 +465,7 @@ def _quoted_lines(m: re.Match[str], lines: list[str], i: int, col: int) -> tuple
         if len(line) - len(body) <= col:
             raise _Unsure
         end = close.match(body)
-        text += (" " if not blanks else "\n" * blanks)
+        text += fold(blanks)
         blanks = 0
         if end is not None:
             text += end.group(1)
