@@ -26,6 +26,13 @@ def _profile_option(default: str | None = "restricted") -> Callable[[Any], Any]:
     )
 
 
+def _kube_version_option() -> Callable[[Any], Any]:
+    return click.option(
+        "--kube-version", metavar="1.NN", default=None,
+        help="Target Kubernetes release for deprecated API versions (default: the newest kharden knows, 1.36).",
+    )
+
+
 def _jobs_option() -> Callable[[Any], Any]:
     return click.option(
         "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
@@ -55,10 +62,11 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write a markdown report here.")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
+@_kube_version_option()
 @_jobs_option()
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool, kube_version: str | None, jobs: int) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -70,7 +78,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
     if fmt == "kustomize" and "-" in paths:
         raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
-    prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
+    prof = run.resolve_profile(profile).with_kube_version(kube_version)  # bad ones reported before any file is read
     inputs = list(paths)
     if in_place:  # what kharden generated before is input too: respected, kept, appended to
         inputs += run.earlier_generated(inputs, generated_file)
@@ -120,15 +128,17 @@ def _write_report(outcome: Any, path: str) -> None:
 @_profile_option(default=None)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
               show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
+@_kube_version_option()
 @_jobs_option()
 def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
-          jobs: int) -> None:
+          kube_version: str | None, jobs: int) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
     from kharden import run
 
     if not pss and not profile:
         pss = "restricted"
-    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile, jobs=jobs)
+    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile, jobs=jobs,
+                                 kube_version=kube_version)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 

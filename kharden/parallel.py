@@ -46,13 +46,16 @@ from kharden.model import Change, Finding, Path
 from kharden.pipeline import Result, check_groups, generate, mutate, unfixed
 from kharden.profile import Profile
 from kharden.read import Document, KObject, Source
-from kharden.read.source import parse_text, read_text_file
+from kharden.read.source import expand_paths, parse_text, read_text_file
 from kharden.render import fastverify
 from kharden.run import FixOutcome, checkable, dump_each, validate
 
 READ, VALIDATE, MUTATE, GENERATE, UNFIXED, RENDER = range(6)  # the serial run's stages, in its order
 
 _profile: Profile | None = None  # set once in each worker process
+# What a worker's mutators must know of the whole input: the bindings of every file (a RoleBinding in one file
+# keeps the token of a Deployment in another) and the audit log. Set once in each worker process.
+_context: dict[str, Any] = {}
 
 
 @dataclass
@@ -74,9 +77,23 @@ def workers(jobs: int, files: int) -> int:
     return max(1, min(jobs or os.cpu_count() or 1, files))
 
 
-def _init(profile: Profile | None) -> None:
-    global _profile
+def _init(profile: Profile | None, context: dict[str, Any] | None = None) -> None:
+    global _profile, _context
     _profile = profile
+    _context = context or {}
+
+
+def whole_input_context(paths: list[str], audit_log: str | None = None) -> dict[str, Any]:
+    """The parent's reading of what every worker must know of the whole input (`_context`)."""
+    from kharden.know.api_use import bindings_in_text
+
+    bindings = []
+    for path in expand_paths(paths):
+        try:
+            bindings += bindings_in_text(read_text_file(path))
+        except KhardenError:
+            pass  # the worker reads it again and reports the error in its place
+    return {"bindings": bindings, "audit_log": audit_log}
 
 
 def _chunks(n: int, jobs: int) -> int:
@@ -100,7 +117,7 @@ def _harden(path: str, hold: bool) -> FileFix:
         validate([source], _profile)
         stage = MUTATE
         part = FileFix(source, list(source.objects()))
-        mutate(part.objects, _profile, part.changes, part.notes)
+        mutate(part.objects, _profile, part.changes, part.notes, **_context)
     except KhardenError as e:
         return FileFix(error=(stage, e))
     return part
@@ -142,9 +159,9 @@ def _opted(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.status == "opted-out"]
 
 
-def _serve(conn: Connection, profile: Profile) -> None:
+def _serve(conn: Connection, profile: Profile, context: dict[str, Any]) -> None:
     """A worker's loop: answer the parent's requests until it sends None."""
-    _init(profile)
+    _init(profile, context)
     held: dict[int, FileFix] = {}  # files of the first half, node trees and all, until their second half
     while (request := conn.recv()) is not None:
         verb, args = request
@@ -209,9 +226,9 @@ class _Failed:
 class _Worker:
     """One worker process and the pipe to it."""
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, context: dict[str, Any]) -> None:
         self.conn, theirs = multiprocessing.Pipe()
-        self.process = multiprocessing.Process(target=_serve, args=(theirs, profile), daemon=True)
+        self.process = multiprocessing.Process(target=_serve, args=(theirs, profile, context), daemon=True)
         self.process.start()
         theirs.close()
 
@@ -242,14 +259,14 @@ class _Worker:
 class _Pool:
     """Worker processes that keep the files they read, so a file's second half runs where its node trees are."""
 
-    def __init__(self, n: int, profile: Profile) -> None:
+    def __init__(self, n: int, profile: Profile, context: dict[str, Any]) -> None:
         self.workers: list[_Worker] = []
         self.owner: dict[int, _Worker] = {}  # file index -> the worker holding it
         self.open = True
         try:
             with frozen():  # forked workers inherit this heap: their collections need not walk (and so copy) it
                 for _ in range(n):
-                    self.workers.append(_Worker(profile))
+                    self.workers.append(_Worker(profile, context))
         except BaseException:
             self.__exit__(Exception)
             raise
@@ -352,7 +369,8 @@ def fix_files(
     prof = profile.only_generator(only_generator)
     whole = generators_on(prof, generate)
     dumped = None
-    with _Pool(workers(jobs, len(paths)), prof) as pool:
+    context = whole_input_context(paths, gen_args.get("audit_log"))
+    with _Pool(workers(jobs, len(paths)), prof, context) as pool:
         parts = pool.harden(paths, finish=not whole)
         _raise_first(parts)
         with frozen():  # the input's values live to the end: collections need not walk them
@@ -383,19 +401,23 @@ def _generate(pool: _Pool, parts: list[FileFix], result: Result, prof: Profile, 
     return dumped
 
 
-def _check_file(job: tuple[str, str | None, str]) -> tuple[list[list[Finding]], list[KhardenError]]:
-    path, pss, version = job
+def _check_file(job: tuple[str, str | None, str, str | None]) -> tuple[list[list[Finding]], list[KhardenError]]:
+    path, pss, version, kube_version = job
     objects, errors = checkable([path], _profile)
-    return check_groups(objects, pss=pss, version=version, profile=_profile), errors
+    return check_groups(objects, pss=pss, version=version, profile=_profile, kube_version=kube_version,
+                        **_context), errors
 
 
 def check_files(
-    paths: list[str], *, pss: str | None, version: str, profile: Profile | None, jobs: int
+    paths: list[str], *, pss: str | None, version: str, profile: Profile | None, jobs: int,
+    kube_version: str | None = None,
 ) -> tuple[list[Finding], list[KhardenError]]:
     """`run.check` over files in `jobs` processes: the same findings in the same order, the same errors."""
     n = workers(jobs, len(paths))
-    with ProcessPoolExecutor(n, initializer=_init, initargs=(profile,)) as pool:
-        parts = list(pool.map(_check_file, [(p, pss, version) for p in paths], chunksize=_chunks(len(paths), n)))
+    context = whole_input_context(paths) if profile is not None else {}
+    with ProcessPoolExecutor(n, initializer=_init, initargs=(profile, context)) as pool:
+        jobs_ = [(p, pss, version, kube_version) for p in paths]
+        parts = list(pool.map(_check_file, jobs_, chunksize=_chunks(len(paths), n)))
     width = max((len(g) for g, _ in parts), default=0)
     findings = [f for i in range(width) for g, _ in parts if g for f in g[i]]
     return findings, [e for _, errors in parts for e in errors]

@@ -247,14 +247,18 @@ def checkable(paths: list[str], profile: Profile | None) -> tuple[list[KObject],
 
 @paused
 def check(
-    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1
+    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1,
+    kube_version: str | None = None,
 ) -> tuple[list[Finding], list[KhardenError]]:
-    """Findings for every readable file; files that cannot be read are returned as errors, not raised."""
-    prof = load_profile(profile) if profile else None
+    """Findings for every readable file; files that cannot be read are returned as errors, not raised.
+    `kube_version`: the target release for deprecated API versions (with a profile: set in it)."""
+    prof = load_profile(profile).with_kube_version(kube_version) if profile else None
+    if prof is not None:
+        kube_version = None  # the profile carries it
     if jobs != 1 and "-" not in paths and len(files := expand_paths(paths)) > 1:
         from kharden.parallel import check_files
 
-        return check_files(files, pss=pss, version=version, profile=prof, jobs=jobs)
+        return check_files(files, pss=pss, version=version, profile=prof, jobs=jobs, kube_version=kube_version)
     objects, errors = checkable(paths, prof)
-    groups = check_groups(objects, pss=pss, version=version, profile=prof)
+    groups = check_groups(objects, pss=pss, version=version, profile=prof, kube_version=kube_version)
     return [f for group in groups for f in group], errors
