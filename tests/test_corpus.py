@@ -17,6 +17,7 @@ from deepdiff import DeepDiff
 
 from kharden.checks.pss import NOT_FIXABLE
 from kharden.errors import KhardenError
+from kharden.know import protected
 from kharden.model import pointer
 from kharden.read import parse_text
 from kharden.run import fix_sources
@@ -103,6 +104,8 @@ def test_no_fixable_violation_left_with_the_strict_profile(path: Path) -> None:
     left = [f for f in outcome.result.findings if f.status == "unfixed"]
     fixable = [f for f in left if f.rule not in NOT_FIXABLE and f.reason and "opt" not in f.rule]
     fixable = [f for f in fixable if not f.reason.startswith("opted out")]
+    # the cluster's own namespaces are reported, never changed; API versions left are those no mechanical move exists for
+    fixable = [f for f in fixable if f.reason != protected.LEFT and not f.rule.startswith("api.")]
     assert not fixable, "\n".join(f"{f.line}: {f.rule} {f.message} ({f.reason})" for f in fixable)
 
 

@@ -24,12 +24,14 @@ Pure: objects in, an `ApiUse` out. The audit log is read by the caller (`read_au
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from kharden.find import PodTarget, find_pod_targets
-from kharden.generators.auditlog import Request
 from kharden.model import Finding, ObjectRef, Path
 from kharden.read import KObject
+
+if TYPE_CHECKING:  # kharden.generators imports this module: the audit log's record is only a type here
+    from kharden.generators.auditlog import Request
 
 ACCESS = "kharden.dev/access"
 ALL_SA_GROUP = "system:serviceaccounts"
