@@ -109,8 +109,13 @@ def harden(
 
 
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    """PSS violations and deprecated API versions left after mutation, each with the reason kharden did not fix it."""
-    return _unfixed_pss(objects, profile, notes) + api_versions(objects, profile, None, fixing=True)
+    """PSS violations and deprecated API versions left after mutation, each with the reason kharden did not fix it.
+    File by file, as `fix -j` (which reports each file apart) gives them."""
+    order: dict[str, int] = {}
+    for o in objects:
+        order.setdefault(o.ref.file, len(order))
+    left = _unfixed_pss(objects, profile, notes) + api_versions(objects, profile, None, fixing=True)
+    return sorted(left, key=lambda f: order.get(f.obj.file, 0) if f.obj is not None else 0)
 
 
 def api_versions(objects: list[KObject], profile: Profile | None, kube_version: str | None,

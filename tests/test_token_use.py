@@ -190,9 +190,12 @@ def test_a_binding_in_another_file_counts_with_jobs_too(tmp_path: Path) -> None:
 
     (tmp_path / "a-deploy.yaml").write_text(workload())
     (tmp_path / "b-rbac.yaml").write_text(binding("RoleBinding", {"kind": "ServiceAccount", "name": "app"}))
+    (tmp_path / "p.yaml").write_text("extends: restricted\ngenerators:\n  networkPolicies: {apiServerCIDR: 10.0.0.1/32}\n")
     files = [str(tmp_path / "a-deploy.yaml"), str(tmp_path / "b-rbac.yaml")]
-    serial, parallel = run.fix(files, "restricted"), run.fix(files, "restricted", jobs=2)
+    profile = str(tmp_path / "p.yaml")
+    serial, parallel = run.fix(files, profile), run.fix(files, profile, jobs=2)
     assert automount_of_pod(serial) is None
+    assert "is bound by RoleBinding/shop/b" in serial.stream()  # the egress rule's why, in both runs
     assert parallel.stream() == serial.stream()
     assert parallel.result.findings == serial.result.findings
     checked = [run.check(files, pss=None, profile="restricted", jobs=j)[0] for j in (1, 2)]

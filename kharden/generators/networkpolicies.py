@@ -60,6 +60,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from kharden.generators.base import Generated
+from kharden.know.api_use import given_or_learned
 from kharden.read import KObject
 
 from .netpol.existing import read_existing
@@ -106,7 +107,8 @@ def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[
     reference_edges(inv, index, allow)
     route_edges(inv, index, opts, allow)
     exposed_edges(inv, allow)
-    api_server_edges(inv, opts, allow, kw.get("know").api_use if kw.get("know") else None)
+    use = given_or_learned(objects, kw.get("know"), kw.get("pod_templates"), kw.get("audit_log"))
+    api_server_edges(inv, opts, allow, use)
     controller_egress(inv, opts, allow)
     mirror_existing(inv, allow)
     webhook_edges(inv, index, objects, api_cidrs(opts), allow)

@@ -37,7 +37,7 @@ from kharden.generators import rbacobjects as build
 from kharden.generators.base import Generated
 from kharden.generators.rbacrules import build_rules
 from kharden.generators.rbacusage import Account, Key, account_of, collect_access, find_account, observed_access
-from kharden.know.api_use import ApiUse, learn as learn_api_use, projected_token
+from kharden.know.api_use import ApiUse, given_or_learned, projected_token
 from kharden.model import Finding, Path
 from kharden.mutators.base import Editor
 from kharden.read import KObject
@@ -63,7 +63,7 @@ def generate(
 ) -> Generated:
     """ServiceAccounts, Roles and bindings for `objects`; edits pod specs and ServiceAccounts via `editor_for`."""
     out = Generated()
-    use = _api_use(objects, opts, audit_log, pod_templates, kw.get("know"))
+    use = given_or_learned(objects, kw.get("know"), pod_templates, audit_log, opts["annotation"])
     accounts = _input_accounts(objects)
     workloads = [t for o in objects for t in find_pod_targets(o, pod_templates)]
     for target in workloads:
@@ -94,17 +94,6 @@ def _input_accounts(objects: list[KObject]) -> dict[Key, Account]:
         for o in objects
         if o.ref.kind == "ServiceAccount" and o.ref.api_version == "v1"
     }
-
-
-def _api_use(objects: list[KObject], opts: dict[str, Any], audit_log: str | None,
-             pod_templates: dict[tuple[str, str], Path] | None, know: Any) -> ApiUse:
-    """Who uses the API, as the pipeline learned it (`kharden.know`), or learned here when called on its own."""
-    if know is not None:
-        return know.api_use  # type: ignore[no-any-return]
-    from kharden.generators.auditlog import read_audit_log
-
-    return learn_api_use(objects, pod_templates, annotation=opts["annotation"],
-                         requests=read_audit_log(audit_log) if audit_log else None)
 
 
 def _assign_account(

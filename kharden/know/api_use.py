@@ -94,7 +94,7 @@ def binding_of(data: Any) -> Binding | None:
         return None
     if not str(data.get("apiVersion", "")).startswith("rbac.authorization.k8s.io/"):
         return None
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    meta = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
     ns = str(meta["namespace"]) if meta.get("namespace") else None
     subjects = tuple(s for x in _list(data.get("subjects")) if (s := _subject(x, ns)) is not None)
     label = f"{data['kind']}/{ns + '/' if ns else ''}{meta.get('name')}"
@@ -160,6 +160,18 @@ def learn(
             if reasons:
                 use.reasons[(obj.ref, target.template)] = reasons
     return use
+
+
+def given_or_learned(objects: list[KObject], know: Any, pod_templates: dict[tuple[str, str], Path] | None,
+                     audit_log: str | None, annotation: str = ACCESS) -> ApiUse:
+    """For a generator: what the pipeline learned (`know`, a `kharden.know.Knowledge`), or the same learned here
+    when it runs without it (`fix -j` runs generators in the parent; tests call a generator alone)."""
+    if know is not None:
+        return know.api_use  # type: ignore[no-any-return]
+    from kharden.generators.auditlog import read_audit_log
+
+    return learn(objects, pod_templates, annotation=annotation,
+                 requests=read_audit_log(audit_log) if audit_log else None, audit_log=audit_log or "the audit log")
 
 
 def _reasons(target: PodTarget, use: ApiUse, annotation: str, requests: list[Request], log: str) -> list[str]:
