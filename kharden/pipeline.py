@@ -73,14 +73,17 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
             out = GENERATORS[gid].generate(
                 result.objects if hidden is None else [o for o in result.objects if not hidden(gid, o)],
                 opts,
-                lambda o, g=gid: held.editor(o, g) if protected.covers(o.ref, spared) else Editor(o, g, result.changes),
+                lambda o, g=gid: (held.editor(o, g) if protected.covers(o.ref, spared)
+                                  else Editor(o, g, result.changes)),
                 pod_templates=profile.pod_templates,
                 generated=list(result.generated),
                 **gen_args,
             )
-            kept = [o for o in out.objects if (o.get("metadata") or {}).get("namespace") not in spared]
-            result.findings += [protected.dropped(o, gid) for o in out.objects if not any(o is k for k in kept)]
-            result.generated += kept
+            for o in out.objects:  # nothing is generated into a protected namespace: reported instead
+                if (o.get("metadata") or {}).get("namespace") in spared:
+                    result.findings.append(protected.dropped(o, gid))
+                else:
+                    result.generated.append(o)
             # what a generator says about a protected object concerns edits and policies not made there
             result.findings += [f for f in out.findings if f.obj is None or not protected.covers(f.obj, spared)]
     result.findings += held.report()

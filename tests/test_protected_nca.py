@@ -14,7 +14,8 @@ pytest.importorskip("nca")
 
 from tests.test_netpol_nca import APPS, BOUTIQUE, app_view, nca_map  # noqa: E402 (after the skip)
 
-KUBE_SYSTEM_CONFIGMAP = "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: kube-system}\ndata: {a: b}\n"
+KUBE_SYSTEM_CONFIGMAP = ("---\napiVersion: v1\nkind: ConfigMap\n"
+                         "metadata: {name: cfg, namespace: kube-system}\ndata: {a: b}\n")
 
 
 def dns_clients(tmp_path: Path, profile: str) -> set[str]:

@@ -190,7 +190,8 @@ def test_a_binding_in_another_file_counts_with_jobs_too(tmp_path: Path) -> None:
 
     (tmp_path / "a-deploy.yaml").write_text(workload())
     (tmp_path / "b-rbac.yaml").write_text(binding("RoleBinding", {"kind": "ServiceAccount", "name": "app"}))
-    (tmp_path / "p.yaml").write_text("extends: restricted\ngenerators:\n  networkPolicies: {apiServerCIDR: 10.0.0.1/32}\n")
+    (tmp_path / "p.yaml").write_text("extends: restricted\n"
+                                     "generators:\n  networkPolicies: {apiServerCIDR: 10.0.0.1/32}\n")
     files = [str(tmp_path / "a-deploy.yaml"), str(tmp_path / "b-rbac.yaml")]
     profile = str(tmp_path / "p.yaml")
     serial, parallel = run.fix(files, profile), run.fix(files, profile, jobs=2)
