@@ -130,7 +130,8 @@ def api_versions(objects: list[KObject], profile: Profile | None, kube_version: 
 
     opts = profile.mutators.get("apiVersions", {}) if profile is not None else {}
     target = target_of(kube_version or opts.get("kubeVersion"))
-    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts.get("enabled")))
+    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts.get("enabled")),
+                              spared=profile.protected_namespaces if profile is not None else ())
 
 
 def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:

@@ -109,3 +109,13 @@ def test_corpus_no_default_deny_in_protected_namespaces() -> None:
         assert not [c for c in outcome.result.changes if c.obj.namespace == "kube-system"], path
         edited += 1
     assert edited >= 2  # argo-cd gitops-engine testdata, the vLLM prometheus-adapter
+
+
+def test_an_old_api_version_there_is_reported_not_moved() -> None:
+    text = INPUT.split("---\n")[1].replace("apiVersion: apps/v1", "apiVersion: extensions/v1beta1")
+    outcome = fix(text)
+    assert outcome.result.changes == []
+    (f,) = [f for f in outcome.result.findings if f.rule == "api.removed"]
+    assert f.status == "unfixed" and "protected namespace" in f.reason
+    assert any(n.rule == "kharden.protected-namespace" and n.extra["mutator"] == "apiVersions"
+               for n in outcome.result.findings)

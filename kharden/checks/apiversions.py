@@ -12,14 +12,17 @@ from typing import Any, Iterable
 
 from kharden.apiversions import migrate
 from kharden.apiversions.table import Row, Version, lookup, show
+from kharden.know import protected
 from kharden.model import Finding
 from kharden.read import KObject
 
 
 def check_api_versions(objects: Iterable[KObject], target: Version, *, fixing: bool = False,
-                       migrating: bool = True) -> list[Finding]:
+                       migrating: bool = True, spared: Iterable[str] = ()) -> list[Finding]:
     """Findings for objects of a deprecated or removed version at `target`. `fixing`: after the mutators ran (what
-    is left is `unfixed`); `migrating`: whether the apiVersions mutator is on."""
+    is left is `unfixed`); `migrating`: whether the apiVersions mutator is on; `spared`: protected namespaces,
+    whose objects kharden reports and never moves."""
+    spared = frozenset(spared)
     out = []
     for obj in objects:
         row = lookup(obj.data.get("apiVersion"), obj.data.get("kind"))
@@ -32,7 +35,7 @@ def check_api_versions(objects: Iterable[KObject], target: Version, *, fixing: b
             f"use {row.to}" if row.to else "there is no replacement API")
         if row.kind == "PodSecurityPolicy":
             message += f"; {psa_labels(obj.data.get('spec'))}"
-        blocker = _blocker(row, obj.data, target, migrating)
+        blocker = protected.LEFT if protected.covers(obj.ref, spared) else _blocker(row, obj.data, target, migrating)
         state = ("unfixed" if fixing else "open") if blocker else "fixable"
         out.append(Finding(obj.ref, f"api.{status}", "error" if status == "removed" else "warning", message,
                            ("apiVersion",), obj.line(("apiVersion",)), state,  # type: ignore[arg-type]
