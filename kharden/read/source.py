@@ -146,7 +146,8 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
     )
 
 
-def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | None = None) -> Source:
+def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | None = None, *,
+               size_limit: bool = True) -> Source:
     """Parse a whole stream. Raises InputError naming file, document, line and column.
 
     Size and (where it could crash libyaml) nesting are checked first (kharden.read.limits). Then
@@ -162,7 +163,7 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     source = Source(path=path, text=text, bom=bom, newline=newline)
-    limits.check_text(text, path)
+    limits.check_text(text, path, size=size_limit)  # no size limit: kharden reading back what it wrote
     if _read_by_subset(source, each):
         return source
     try:
