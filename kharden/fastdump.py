@@ -170,10 +170,32 @@ def _timestamp(dumper: ResourceDumper, value: datetime.datetime) -> Node:
 ResourceDumper.add_representer(datetime.datetime, _timestamp)
 
 
-def dump_resource(value: Any) -> str:
-    """A whole value (a KRM ResourceList) as one block-style document, keys in order, by libyaml's emitter: the
-    values PyYAML's SafeDumper writes (its pure-Python emitter took 42 of 44 s profiled on 2,000 objects)."""
-    return yaml.dump(value, Dumper=ResourceDumper, **_SETTINGS)  # type: ignore[no-any-return]
+def dump_resource(value: dict[str, Any]) -> str:
+    """A whole mapping (a KRM ResourceList) as one block-style document, keys in order: the values PyYAML's
+    SafeDumper writes, timestamps as RFC 3339. Its lists of objects (`items`, `results`) are written object by object
+    as `safe_dump_each` writes generated objects (most without building a node), each indented under its `- `:
+    PyYAML's pure-Python emitter took 42 of 44 s profiled on 2,000 objects, and node building most of the rest."""
+    parts = []
+    for key, v in value.items():
+        if type(key) is str and _WORDS.match(key) and type(v) is list and v and all(type(o) is dict for o in v):
+            parts.append(f"{_scalar(key)}:\n" + "".join(_item(t) for t in _resources_each(v)))
+        else:
+            parts.append(yaml.dump({key: v}, Dumper=ResourceDumper, **_SETTINGS))
+    return "".join(parts) or "{}\n"
+
+
+def _resources_each(objs: list[Any]) -> list[str]:
+    """Each object's text: `safe_dump_each` for plain values, the ResourceDumper for the others (timestamps)."""
+    plain = [_plain(o) for o in objs]
+    texts = iter(safe_dump_each([o for o, p in zip(objs, plain) if p]))
+    return [next(texts) if p else yaml.dump(o, Dumper=ResourceDumper, **_SETTINGS) for o, p in zip(objs, plain)]
+
+
+def _item(text: str) -> str:
+    """A block mapping's text as an item of a block sequence: `- ` before its first line, two spaces before every
+    other line that is not empty (the relative indentation of every line, block scalars' included, is kept)."""
+    lines = text.split("\n")  # the emitter writes every other line break escaped: "\n" ends each line
+    return "- " + lines[0] + "\n" + "".join(("  " + line if line else line) + "\n" for line in lines[1:-1])
 
 
 # -- writing block YAML without an emitter ---------------------------------------------------------------------
