@@ -47,10 +47,23 @@ def flow_labels(text: str) -> str:
 
 
 def _documents_of(files: list[str]) -> list[str]:
+    """Each document of the files that kharden reads alone as one object (a `---` split can cut odd files wrong)."""
+    from kharden.errors import KhardenError
+    from kharden.pipeline import validate
+    from kharden.read import parse_text
+
     docs = []
     for path in files:
         with open(path, encoding="utf-8") as f:
-            docs += [d for d in re.split(r"(?m)^---[^\n]*\n", f.read()) if d.strip() and "kind:" in d]
+            for doc in re.split(r"(?m)^---[^\n]*\n", f.read()):
+                doc = doc if doc.endswith("\n") else doc + "\n"
+                try:
+                    source = parse_text(doc)
+                    validate([source])
+                except KhardenError:
+                    continue
+                if len(list(source.objects())) == 1:
+                    docs.append(doc)
     return docs
 
 
