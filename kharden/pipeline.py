@@ -1,38 +1,101 @@
-"""The pipeline: read -> find pod specs -> mutate -> generate -> (render elsewhere).
+"""The one pipeline every entry point calls: `run(Request) -> Result`.
 
-Pure: takes parsed sources and a profile, edits the live objects, returns the record. No I/O, no printing.
+    fix:    validate -> find pod specs -> know -> mutate -> generate -> unfixed -> splice each changed source
+    check:  validate (per object) -> PSS, RBAC and API-version checks -> (with a profile) what it would change
+
+Pure: it takes parsed sources and a profile, edits the live objects and returns the record (changes, findings,
+generated objects) and the new texts. No I/O, no printing, no exit. The edges (kharden.cli, kharden.run,
+kharden.integrations) read the input, build a Request, render the Result and choose the exit code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Literal, Mapping, Sequence
 
+from kharden.checks.apiversions import for_profile as api_versions
+from kharden.checks.pss import check_objects, left_because
+from kharden.checks.rbac import check_rbac
+from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
 from kharden.generators import GENERATORS
+from kharden.know import Knowledge, learn, protected
 from kharden.model import Change, Finding
-from kharden.mutators import MUTATORS
+from kharden.mutators import MUTATORS, optouts
 from kharden.mutators.base import Editor
 from kharden.profile import Profile
 from kharden.read import KObject, Source
+from kharden.read.validate import split_objects, validate_source
+from kharden.render import fastverify
+
+Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this object from that generator
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to run on which input. Every field but `sources` has the default `kharden fix` uses."""
+
+    sources: Sequence[Source]
+    profile: Profile | None  # None: `check` with no profile (the PSS controls of `pss` only)
+    mode: Literal["fix", "check"] = "fix"
+    generate: bool | None = None  # every generator on/off; None: as the profile says
+    only_generator: str | None = None  # `kharden generate rbac`: only this generator, as the profile sets it
+    hidden: Hidden | None = None  # objects hardened but kept from a generator (Helm hooks)
+    deployed: Callable[[KObject], bool] | None = None  # only these are hardened (KRM: not local-config, Kptfile)
+    generator_inputs: Mapping[str, Any] = field(default_factory=dict)  # e.g. audit_log, for the RBAC generator
+    pss: str | None = None  # check: the PSS level (default: the profile's, else restricted)
+    pss_version: str = "latest"
+    kube_version: str | None = None  # check without a profile: the release API versions are checked against
+    splice: bool = True  # fix: make each changed source's new text (KRM re-serialises its list instead)
 
 
 @dataclass
 class Result:
+    """The record every rendering is made from: YAML, diff, JSON patch, KRM results, SARIF, reports."""
+
     sources: list[Source]
     objects: list[KObject]
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     generated: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)  # source path -> new text, for changed sources only
+    errors: dict[str, list[KhardenError]] = field(default_factory=dict)  # check: objects it could not check
+
+
+def run(request: Request) -> Result:
+    """Run the pipeline. `fix` raises the first KhardenError (nothing is half-done); `check` returns them."""
+    if request.mode == "check":
+        return _check(request)
+    assert request.profile is not None, "fix needs a profile"
+    profile = request.profile.only_generator(request.only_generator)
+    sources = list(request.sources)
+    validate(sources, profile)
+    objects = [o for s in sources for o in s.objects()]
+    result = Result(sources, objects if request.deployed is None else [o for o in objects if request.deployed(o)])
+    know = mutate(result.objects, profile, result.changes, result.findings,
+                  audit_log=request.generator_inputs.get("audit_log"))
+    generate(result, profile, request.generate, request.hidden, know=know, **request.generator_inputs)
+    result.findings += unfixed(result.objects, profile, result.findings)
+    if request.splice:
+        result.outputs = splice_changed(sources, result.changes)
+    return result
+
+
+def validate(sources: Sequence[Source], profile: Profile | None = None) -> None:
+    """Refuse ill-shaped input before anything is changed: the first problem, located (all are listed by check)."""
+    templates = profile.pod_templates if profile else None
+    for s in sources:
+        errors = validate_source(s, pod_templates=templates)
+        if errors:
+            raise errors[0]
 
 
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding], *,
-           audit_log: str | None = None, bindings: Any = None) -> Any:
-    """Run the enabled mutators over every object. What they decide from other objects (a binding keeps a pod's
-    token) is learned first (`kharden.know`); `bindings`: the whole input's, when `objects` is one file of it."""
-    from kharden.know import learn, protected
-
-    know = learn(objects, profile, audit_log=audit_log, bindings=bindings)
+           audit_log: str | None = None) -> Knowledge:
+    """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs. What
+    they decide from other objects (a binding keeps a pod's token) is learned first (`kharden.know`); objects in a
+    protected namespace are mutated on copies, and what would change is reported."""
+    know = learn(objects, profile, audit_log=audit_log)
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
     for obj in objects:
@@ -45,9 +108,7 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
 
 
 def _mutate_object(obj: KObject, enabled: list[tuple[Any, dict[str, Any]]], per_object: bool, profile: Profile,
-                   changes: list[Change], findings: list[Finding], know: Any) -> None:
-    from kharden.mutators import optouts
-
+                   changes: list[Change], findings: list[Finding], know: Knowledge) -> None:
     # Each target's opt-outs are read once and serve all its mutators.
     pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
     whole = [(obj, optouts.collect(obj, obj))] if per_object else []
@@ -58,15 +119,13 @@ def _mutate_object(obj: KObject, enabled: list[tuple[Any, dict[str, Any]]], per_
         findings += [f for t, _ in pods if (f := know.api_use.note(t)) is not None]
 
 
-Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this object from that generator
-
-
 def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
              **gen_args: Any) -> None:
-    from kharden.know import protected
-
+    """Every enabled generator over the whole input (a NetworkPolicy for one file's Deployment may answer a Service
+    in another); their edits of existing objects are Changes like the mutators'. Protected namespaces get no
+    edit (made on copies, reported) and no generated object (reported)."""
     spared = frozenset(profile.protected_namespaces)
-    held = protected.Held()  # the edits generators would make to protected objects: made on copies, reported
+    held = protected.Held()
     for gid, opts in profile.generators.items():
         on = opts.get("enabled") if enabled is None else enabled
         if on:
@@ -89,65 +148,20 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
     result.findings += held.report()
 
 
-def harden(
-    sources: list[Source],
-    profile: Profile,
-    *,
-    generate_: bool | None = None,
-    objects: list[KObject] | None = None,
-    hidden_from_generators: Hidden | None = None,
-    **gen_args: Any,
-) -> Result:
-    """Mutate and generate; then report what is still wrong at the profile's PSS level as `unfixed`.
-
-    `objects`: only these are hardened (default: every object of the sources), for edges whose input holds objects
-    that are never deployed (kpt's Kptfile, local-config). `hidden_from_generators(generator id, object)`: objects
-    hardened but kept from a generator (Helm hooks and the RBAC generator: kharden.integrations.helm).
-    """
-    result = Result(sources, [o for s in sources for o in s.objects()] if objects is None else objects)
-    know = mutate(result.objects, profile, result.changes, result.findings, audit_log=gen_args.get("audit_log"))
-    generate(result, profile, generate_, hidden_from_generators, know=know, **gen_args)
-    result.findings += unfixed(result.objects, profile, result.findings)
-    return result
-
-
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    """PSS violations and deprecated API versions left after mutation, each with the reason kharden did not fix it.
-    File by file, as `fix -j` (which reports each file apart) gives them."""
-    order: dict[str, int] = {}
-    for o in objects:
-        order.setdefault(o.ref.file, len(order))
-    left = _unfixed_pss(objects, profile, notes) + api_versions(objects, profile, None, fixing=True)
-    return sorted(left, key=lambda f: order.get(f.obj.file, 0) if f.obj is not None else 0)
-
-
-def api_versions(objects: list[KObject], profile: Profile | None, kube_version: str | None,
-                 fixing: bool = False) -> list[Finding]:
-    """Objects of API versions deprecated or removed at the target: `--kube-version`, else the profile's
-    `mutators.apiVersions.kubeVersion`, else the newest release the table knows."""
-    from kharden.apiversions.table import target_of
-    from kharden.checks.apiversions import check_api_versions
-
-    opts = profile.mutators.get("apiVersions", {}) if profile is not None else {}
-    target = target_of(kube_version or opts.get("kubeVersion"))
-    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts.get("enabled")),
-                              spared=profile.protected_namespaces if profile is not None else ())
+    """PSS violations and deprecated API versions left after mutation, each with the reason it was not fixed."""
+    return _unfixed_pss(objects, profile, notes) + api_versions(objects, profile, None, fixing=True)
 
 
 def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    from dataclasses import replace
-
-    from kharden.checks.pss import check_objects, left_because
-
     if profile.pss not in ("baseline", "restricted"):
         return []
+
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
 
     opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
     opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
-    from kharden.know import protected
-
     spared = {o.ref: protected.LEFT for o in objects if protected.covers(o.ref, profile.protected_namespaces)}
     enabled = set(profile.enabled_mutators())
     out = []
@@ -163,37 +177,45 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
     return out
 
 
-def check(
-    sources: list[Source], *, pss: str | None, version: str = "latest", profile: Profile | None = None,
-    kube_version: str | None = None,
-) -> list[Finding]:
-    """Violations: the PSS controls of a level, plus (with a profile) every change the profile would make."""
-    objects = [o for s in sources for o in s.objects()]
-    groups = check_groups(objects, pss=pss, version=version, profile=profile, kube_version=kube_version)
-    return [f for group in groups for f in group]
+def splice_changed(sources: Sequence[Source], changes: list[Change]) -> dict[str, str]:
+    """Each changed source's new text: the changes spliced into its text, the changed documents read back."""
+    by_file: dict[str, list[Change]] = {}
+    for c in changes:
+        by_file.setdefault(c.obj.file, []).append(c)
+    return {s.path: fastverify.render_verified(s, by_file[s.path]) for s in sources if s.path in by_file}
+
+
+def _check(request: Request) -> Result:
+    """`check`: the well-formed objects of each source are checked; the others are reported as errors."""
+    profile = request.profile
+    templates = profile.pod_templates if profile else None
+    result = Result(list(request.sources), [])
+    for s in request.sources:
+        good, problems = split_objects(s, pod_templates=templates)
+        result.objects += good
+        result.errors[s.path] = list(problems)
+    groups = check_groups(result.objects, pss=request.pss, version=request.pss_version, profile=profile,
+                          kube_version=request.kube_version)
+    result.findings = [f for group in groups for f in group]
+    return result
 
 
 def check_groups(
     objects: list[KObject], *, pss: str | None, version: str = "latest", profile: Profile | None = None,
-    kube_version: str | None = None, **context: Any,
+    kube_version: str | None = None,
 ) -> list[list[Finding]]:
-    """`check`'s findings in their groups, each in object order. `check -j` checks files apart and joins their
-    results group by group, so its report is the serial one, byte for byte. `context`: what `mutate` must know of
-    the whole input when `objects` is one file of it (`bindings`)."""
-    from kharden.checks.pss import check_objects
-
+    """`check`'s findings in their groups, each in object order: PSS, RBAC, then (with a profile) the changes it
+    would make as fixable findings and the mutators' notes."""
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
-    from kharden.checks.rbac import check_rbac
-
     groups.append(check_rbac(objects))
     if profile is not None or kube_version:  # `--pss` alone: exactly the PSS controls (and risky RBAC, as before)
         groups.append(api_versions(objects, profile, kube_version))
     if profile is not None:
         changes: list[Change] = []
         notes: list[Finding] = []
-        mutate(objects, profile, changes, notes, **context)
+        mutate(objects, profile, changes, notes)
         by_ref = {o.ref: o for o in objects}
         groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes]
     return groups
