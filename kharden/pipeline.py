@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal, Mapping, Sequence
 
-from kharden.checks.apiversions import for_profile as api_versions
+from kharden.apiversions.table import target_of
+from kharden.checks.apiversions import check_api_versions
 from kharden.checks.pss import check_objects, left_because
 from kharden.checks.rbac import check_rbac
 from kharden.errors import KhardenError
@@ -132,7 +133,7 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
             out = GENERATORS[gid].generate(
                 result.objects if hidden is None else [o for o in result.objects if not hidden(gid, o)],
                 opts,
-                lambda o, g=gid: (held.editor(o, g) if protected.covers(o.ref, spared)
+                lambda o, g=gid: (Editor(held.twin(o), g, held.changes(o)) if protected.covers(o.ref, spared)
                                   else Editor(o, g, result.changes)),
                 pod_templates=profile.pod_templates,
                 generated=list(result.generated),
@@ -175,6 +176,16 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
         )
         out.append(replace(f, status="unfixed", reason=reason))
     return out
+
+
+def api_versions(objects: list[KObject], profile: Profile | None, kube_version: str | None,
+                 fixing: bool = False) -> list[Finding]:
+    """Deprecated and removed API versions at the target: `kube_version` (`--kube-version` without a profile), else
+    the profile's `mutators.apiVersions.kubeVersion`, else the newest release the table knows."""
+    opts = profile.mutators.get("apiVersions", {}) if profile is not None else {}
+    target = target_of(kube_version or opts.get("kubeVersion"))
+    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts.get("enabled")),
+                              spared=profile.protected_namespaces if profile is not None else ())
 
 
 def splice_changed(sources: Sequence[Source], changes: list[Change]) -> dict[str, str]:

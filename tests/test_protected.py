@@ -85,9 +85,9 @@ def test_the_list_is_a_profile_option(tmp_path: Path) -> None:
 
 
 def test_check_reports_notes_not_fixable_violations_there() -> None:
-    from kharden.pipeline import check
+    from kharden.pipeline import Request, run
 
-    findings = check([parse_text(INPUT, "in.yaml")], pss=None, profile=load_profile("restricted"))
+    findings = run(Request([parse_text(INPUT, "in.yaml")], load_profile("restricted"), mode="check")).findings
     fixable = {f.obj.name for f in findings if f.status == "fixable"}
     assert fixable == {"web"}
     assert any(f.rule == "kharden.protected-namespace" and f.obj.name == "coredns" for f in findings)

@@ -16,12 +16,11 @@ splice, the diff and the JSON patch all show them), and the reasons a manifest c
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Protocol
 
 from kharden.apiversions.table import Row
 from kharden.find.podspecs import get
 from kharden.model import Path
-from kharden.mutators.base import Editor
 
 # What apps/v1 defaults differently from the old group, for fields the manifest leaves unset: said in the reason.
 DEFAULTS_CHANGED: dict[tuple[str, str], dict[str, str]] = {
@@ -34,6 +33,14 @@ DEFAULTS_CHANGED: dict[tuple[str, str], dict[str, str]] = {
 }
 REMOVED_FIELDS = {"Deployment": ("rollbackTo",), "DaemonSet": ("templateGeneration",)}
 HPA_TYPES = ("Resource", "ContainerResource", "Pods", "Object", "External")
+
+
+class Editor(Protocol):
+    """The verbs of `kharden.mutators.base.Editor` a migration uses (each edit recorded as a Change)."""
+
+    def ensure(self, path: Path, value: Any, reason: str) -> bool: ...
+    def replace(self, path: Path, value: Any, reason: str) -> None: ...
+    def remove(self, path: Path, reason: str) -> None: ...
 
 
 def blocker(row: Row, data: dict[str, Any]) -> str | None:

@@ -79,3 +79,4 @@ def psa_labels(spec: Any) -> str:
                 "pod-security.kubernetes.io/enforce: privileged (and audit/warn: baseline), or tighten the pods")
     return f"label the namespaces it served pod-security.kubernetes.io/enforce: {level} " \
            f"(pod-security.kubernetes.io/enforce-version: latest)"
+

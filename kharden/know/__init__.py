@@ -8,9 +8,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
-from kharden.know.api_use import ApiUse, Binding
+from kharden.know.api_use import ApiUse
 from kharden.know.protected import DEFAULT as DEFAULT_PROTECTED
 from kharden.read import KObject
 
@@ -26,10 +26,8 @@ class Knowledge:
     protected: frozenset[str] = frozenset(DEFAULT_PROTECTED)
 
 
-def learn(objects: list[KObject], profile: Profile, *, audit_log: str | None = None,
-          bindings: Iterable[Binding] | None = None) -> Knowledge:
-    """What the pipeline knows about `objects` under `profile`. `bindings`: the
-    whole input's, when `objects` is a part of it."""
+def learn(objects: list[KObject], profile: Profile, *, audit_log: str | None = None) -> Knowledge:
+    """What the pipeline knows about `objects` (the whole input) under `profile`."""
     from kharden.generators.auditlog import read_audit_log
     from kharden.know import api_use
 
@@ -37,5 +35,5 @@ def learn(objects: list[KObject], profile: Profile, *, audit_log: str | None = N
     requests = read_audit_log(audit_log) if audit_log else None
     use = api_use.learn(objects, profile.pod_templates,
                         annotation=str(rbac_opts.get("annotation") or api_use.ACCESS), requests=requests,
-                        audit_log=audit_log or "the audit log", bindings=bindings)
+                        audit_log=audit_log or "the audit log")
     return Knowledge(use, frozenset(profile.protected_namespaces))

@@ -43,7 +43,7 @@ Subject = tuple[str, "str | None", "str | None"]
 
 @dataclass(frozen=True)
 class Binding:
-    """Who one RoleBinding/ClusterRoleBinding grants to, kept small so `fix -j` can hand it between processes."""
+    """Who one RoleBinding/ClusterRoleBinding grants to."""
 
     label: str  # "RoleBinding/argocd/argocd-server"
     subjects: tuple[Subject, ...]
@@ -101,21 +101,6 @@ def binding_of(data: Any) -> Binding | None:
     return Binding(label, subjects) if subjects else None
 
 
-def bindings_in_text(text: str) -> list[Binding]:
-    """The bindings of a file's text, for `fix -j`, whose workers each see one file: the parent reads these from
-    every file first (only files that mention a binding are parsed) so each worker knows the whole input's."""
-    import yaml
-
-    if "Binding" not in text:
-        return []
-    try:
-        docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-    except yaml.YAMLError:
-        return []  # the worker reads it again and reports the error
-    items = [i for d in docs if isinstance(d, dict) for i in (_list(d.get("items")) if "items" in d else [d])]
-    return [b for i in items if (b := binding_of(i)) is not None]
-
-
 def _subject(s: Any, binding_ns: str | None) -> Subject | None:
     if not isinstance(s, dict) or not isinstance(s.get("name"), str):
         return None
@@ -149,11 +134,10 @@ def learn(
     annotation: str = ACCESS,
     requests: list[Request] | None = None,
     audit_log: str = "the audit log",
-    bindings: Iterable[Binding] | None = None,
 ) -> ApiUse:
-    """Why each workload among `objects` uses the API. `bindings`: those of the whole input when `objects` is only
-    part of it (`fix -j` mutates file by file); by default, read from `objects`."""
-    use = ApiUse(bindings=tuple(read_bindings(objects) if bindings is None else bindings))
+    """Why each workload among `objects` (the whole input: a binding in one file counts for a Deployment in
+    another) uses the API."""
+    use = ApiUse(bindings=tuple(read_bindings(objects)))
     for obj in objects:
         for target in find_pod_targets(obj, pod_templates):
             reasons = _reasons(target, use, annotation, requests or [], audit_log)
@@ -165,7 +149,7 @@ def learn(
 def given_or_learned(objects: list[KObject], know: Any, pod_templates: dict[tuple[str, str], Path] | None,
                      audit_log: str | None, annotation: str = ACCESS) -> ApiUse:
     """For a generator: what the pipeline learned (`know`, a `kharden.know.Knowledge`), or the same learned here
-    when it runs without it (`fix -j` runs generators in the parent; tests call a generator alone)."""
+    when it runs without it (a generator called on its own)."""
     if know is not None:
         return know.api_use  # type: ignore[no-any-return]
     from kharden.generators.auditlog import read_audit_log

@@ -22,7 +22,6 @@ from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from kharden.model import Change, Finding, ObjectRef, dotted
-from kharden.mutators.base import Editor
 from kharden.read import KObject
 
 DEFAULT = ("kube-system", "kube-public", "kube-node-lease")
@@ -67,16 +66,22 @@ def report(obj: KObject, changes: list[Change]) -> list[Finding]:
 
 
 class Held:
-    """Editors for protected objects: each edits a copy of its object and keeps the record, for `report()`."""
+    """What generators would do to protected objects: each edits a copy (`twin`) and records into `changes(obj)`,
+    which `report()` turns into notes."""
 
     def __init__(self) -> None:
         self.twins: dict[ObjectRef, tuple[KObject, KObject, list[Change]]] = {}  # ref -> (object, copy, its edits)
 
-    def editor(self, obj: KObject, generator: str) -> Editor:
+    def _entry(self, obj: KObject) -> tuple[KObject, KObject, list[Change]]:
         if obj.ref not in self.twins:
             self.twins[obj.ref] = (obj, KObject(obj.ref, copy.deepcopy(obj.data), obj.doc), [])
-        _, twin, changes = self.twins[obj.ref]
-        return Editor(twin, generator, changes)
+        return self.twins[obj.ref]
+
+    def twin(self, obj: KObject) -> KObject:
+        return self._entry(obj)[1]
+
+    def changes(self, obj: KObject) -> list[Change]:
+        return self._entry(obj)[2]
 
     def report(self) -> list[Finding]:
         return [f for obj, _, changes in self.twins.values() for f in report(obj, changes)]
