@@ -38,6 +38,9 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
         for mutator, opts in enabled:
             for target, outs in pods if mutator.SCOPE == "pod" else whole:
                 optouts.run(mutator, target, obj, opts, changes, findings, outs)
+    from kharden.images.pin import pin_images
+
+    pin_images(objects, profile, changes, findings)  # only with a lock (`fix --pin-images LOCK`)
 
 
 Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this object from that generator
@@ -89,7 +92,7 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
     from kharden.checks.pss import check_objects, left_because
 
     if profile.pss not in ("baseline", "restricted"):
-        return []
+        return checks_left(objects, profile)
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
 
@@ -105,7 +108,17 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
-    return out
+    return out + checks_left(objects, profile)
+
+
+def checks_left(objects: list[KObject], profile: Profile) -> list[Finding]:
+    """What the profile's checks (images, secrets) still find after fixing: violations unfixed, warnings as notes."""
+    from dataclasses import replace
+
+    from kharden.checks import run_checks
+
+    found = run_checks(objects, profile.checks, profile.pod_templates)
+    return [replace(f, status="unfixed") if f.severity == "error" else f for f in found]
 
 
 def check(
@@ -130,6 +143,9 @@ def check_groups(
 
     groups.append(check_rbac(objects))
     if profile is not None:
+        from kharden.checks import run_checks
+
+        groups.append(run_checks(objects, profile.checks, templates))
         changes: list[Change] = []
         notes: list[Finding] = []
         mutate(objects, profile, changes, notes)

@@ -9,6 +9,8 @@
       <mutator ID>: {enabled: true, <option>: <value>, ...}
     generators:
       <generator ID>: {enabled: false, <option>: <value>, ...}
+    checks:
+      <check ID>: {enabled: true, <option>: <value>, ...}     # images, secrets: reported by check and fix
 
 A key that is not known, or a value whose type differs from the default's, is an error naming the key and file.
 """
@@ -27,7 +29,7 @@ import yaml
 from kharden.errors import ProfileError
 from kharden.model import Path
 
-TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators"}
+TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks"}
 PSS_LEVELS = ("privileged", "baseline", "restricted")
 
 
@@ -40,6 +42,7 @@ class Profile:
     mutators: dict[str, dict[str, Any]]  # ID -> full options (defaults merged), in registry order
     generators: dict[str, dict[str, Any]]
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check ID -> options (kharden.checks.CHECKS)
 
     def only_generator(self, gid: str | None) -> Profile:
         """This profile with only generator `gid` enabled (`kharden generate rbac`); itself for None."""
@@ -63,6 +66,7 @@ class Profile:
             ],
             "mutators": copy.deepcopy(self.mutators),
             "generators": copy.deepcopy(self.generators),
+            "checks": copy.deepcopy(self.checks),
         }
 
 
@@ -159,6 +163,7 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
             raise ProfileError(f"{key}: unknown key; known: {', '.join(sorted(TOP_KEYS))}", file=label)
     _validate_section(raw.get("mutators"), MUTATOR_DEFAULTS, "mutators", label)
     _validate_section(raw.get("generators"), GENERATOR_DEFAULTS, "generators", label)
+    _validate_section(raw.get("checks"), _check_defaults(), "checks", label)
     if "pss" in raw and raw["pss"] not in PSS_LEVELS:
         raise ProfileError(f"pss: must be one of {', '.join(PSS_LEVELS)}", file=label)
     if "podTemplates" in raw:
@@ -199,6 +204,10 @@ def load_profile(ref: str) -> Profile:
         gid: {"enabled": False, **copy.deepcopy(d), **(raw.get("generators") or {}).get(gid, {})}
         for gid, d in GENERATOR_DEFAULTS.items()
     }
+    checks = {
+        cid: {"enabled": True, **copy.deepcopy(d), **(raw.get("checks") or {}).get(cid, {})}
+        for cid, d in _check_defaults().items()
+    }
     templates: dict[tuple[str, str], Path] = {}
     for t in raw.get("podTemplates") or []:
         group = t["apiVersion"].split("/")[0] if "/" in t["apiVersion"] else ""
@@ -212,4 +221,11 @@ def load_profile(ref: str) -> Profile:
         mutators=mutators,
         generators=generators,
         files=files,
+        checks=checks,
     )
+
+
+def _check_defaults() -> dict[str, dict[str, Any]]:
+    from kharden.checks import CHECK_DEFAULTS
+
+    return CHECK_DEFAULTS

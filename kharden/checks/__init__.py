@@ -1,0 +1,24 @@
+"""Checks beyond the Pod Security Standards and RBAC that a profile configures: images, plaintext secrets.
+
+Each is one module with `ID`, `DEFAULTS` (its profile options under `checks.<ID>`) and a pure
+`check(objects, opts, templates) -> [Finding]`. Registration is this explicit list; its order is the report's.
+`kharden check --profile P` runs the enabled ones; `kharden fix` reports what they still find after fixing.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from kharden.checks import images, secrets
+
+REGISTRY: list[ModuleType] = [images, secrets]
+
+CHECKS: dict[str, ModuleType] = {c.ID: c for c in REGISTRY}
+CHECK_DEFAULTS: dict[str, dict[str, Any]] = {c.ID: c.DEFAULTS for c in REGISTRY}
+
+
+def run_checks(objects: list[Any], checks: dict[str, dict[str, Any]], templates: Any) -> list[Any]:
+    """Findings of every enabled check, check by check."""
+    return [f for cid, opts in checks.items() if opts.get("enabled") and cid in CHECKS
+            for f in CHECKS[cid].check(objects, opts, templates)]
