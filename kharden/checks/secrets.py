@@ -33,7 +33,7 @@ def check(objects: list[KObject], opts: dict[str, Any], templates: dict[tuple[st
     findings = [Finding(obj=h.obj.ref, rule="secret.plaintext", severity="error",
                         message=f"{h.kind} in plain text in {h.where}: {h.masked}", path=h.path,
                         line=h.obj.line(h.path), reason=_hint(h.path),
-                        extra={"container": h.container, "kind": h.kind})
+                        extra={"container": h.container, "kind": h.kind, "redact": (h.value,)})
                 for h in plaintext(objects, templates)]
     if opts.get("envVars", True):
         findings += env_vars(objects, templates)

@@ -9,8 +9,10 @@ from kharden.model import Finding
 
 
 def redact(diff: str, findings: Iterable[Finding]) -> str:
-    """A unified diff with every credential a fix moved masked on its removed lines: the diff shows where the
-    literal was, never what it was (`kharden fix --move-secrets --diff` in a CI log)."""
+    """A unified diff with every credential found (`extra["redact"]` of the secret findings: those moved and those
+    left) masked on every line (a line kharden rewrote, a flow mapping say, may carry a literal it did not move): the
+    diff shows where a literal is or was, never what it is (`kharden fix --diff` in a CI log). A masked diff is for
+    reading; `fix -i` or `--format jsonpatch` apply the change."""
     from kharden.secrets.locate import mask
 
     pieces = sorted({p for f in findings for v in f.extra.get("redact", ()) for p in _pieces(v)}, key=len, reverse=True)
@@ -18,7 +20,7 @@ def redact(diff: str, findings: Iterable[Finding]) -> str:
         return diff
     lines = diff.splitlines(keepends=True)
     for i, line in enumerate(lines):
-        if line.startswith("-") and not line.startswith("---"):
+        if not line.startswith(("---", "+++", "@@")):
             for p in pieces:
                 if p in line:
                     line = line.replace(p, mask(p))
