@@ -99,7 +99,7 @@ def test_check_reports_every_container_kind_with_lines(tmp_path: pathlib.Path) -
     manifest, profile, _ = _files(tmp_path, "{}")
     found = json.loads(_invoke("check", "--profile", str(profile), "--format", "json", str(manifest)).stdout)
     mine = {(f["rule"], f["line"]) for f in found if f["rule"].startswith("image.")}
-    assert mine == {("image.tag-only", 6), ("image.pull-policy", 6), ("image.tag-only", 9), ("image.pull-policy", 9),
+    assert mine == {("image.tag-only", 6), ("image.pull-policy", 6), ("image.tag-only", 9), ("image.pull-policy", 8),
                     ("image.untagged", 12), ("image.tag-only", 21), ("image.pull-policy", 21)}
 
 

@@ -224,3 +224,23 @@ def test_json_findings_name_kind_and_location(tmp_path: Path) -> None:
     assert code == 1
     (f,) = [f for f in json.loads(out) if f["rule"] == "secret.plaintext"]
     assert f["line"] == 5 and f["path"] == "data.DB_PASSWORD" and f["message"].startswith("password in plain text")
+
+
+def test_sarif_of_image_and_secret_findings_is_valid_and_located(tmp_path: Path) -> None:
+    import jsonschema
+
+    from tests.test_ci_reports import GITHUB_SARIF, OFFICIAL_SARIF
+
+    path = tmp_path / "in.yaml"
+    path.write_text(CM.replace("image: example/api:1.0", "image: nginx:latest"))
+    out, _, code = _run(["check", "--profile", "restricted", "--format", "sarif", str(path)])
+    log = json.loads(out)
+    OFFICIAL_SARIF.validate(log)
+    jsonschema.validate(log, GITHUB_SARIF)
+    results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    lines = {rid: r["locations"][0]["physicalLocation"]["region"]["startLine"] for rid, r in results.items()}
+    assert lines["secret.plaintext"] == 5 and lines["image.latest-tag"] == 18
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["secret.plaintext"]["shortDescription"]["text"] == "Credential in plain text"
+    assert float(rules["secret.plaintext"]["properties"]["security-severity"]) >= 7
+    assert "hunter2x" not in out

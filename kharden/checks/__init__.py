@@ -1,7 +1,7 @@
 """Checks beyond the Pod Security Standards and RBAC that a profile configures: images, plaintext secrets.
 
 Each is one module with `ID`, `DEFAULTS` (its profile options under `checks.<ID>`) and a pure
-`check(objects, opts, templates) -> [Finding]`. Registration is this explicit list; its order is the report's.
+`check(pods, opts) -> [Finding]`, where `pods` is every object with its pod targets (`[(KObject, [PodTarget])]`). Registration is this explicit list; its order is the report's.
 `kharden check --profile P` runs the enabled ones; `kharden fix` reports what they still find after fixing.
 """
 
@@ -19,6 +19,12 @@ CHECK_DEFAULTS: dict[str, dict[str, Any]] = {c.ID: c.DEFAULTS for c in REGISTRY}
 
 
 def run_checks(objects: list[Any], checks: dict[str, dict[str, Any]], templates: Any) -> list[Any]:
-    """Findings of every enabled check, check by check."""
-    return [f for cid, opts in checks.items() if opts.get("enabled") and cid in CHECKS
-            for f in CHECKS[cid].check(objects, opts, templates)]
+    """Findings of every enabled check, check by check. The pod targets are found once and shared (with their
+    containers, read once each): the checks walk the same pods."""
+    from kharden.find.podspecs import find_pod_targets
+
+    enabled = [(CHECKS[cid], opts) for cid, opts in checks.items() if opts.get("enabled") and cid in CHECKS]
+    if not enabled:
+        return []
+    pods = [(obj, find_pod_targets(obj, templates)) for obj in objects]
+    return [f for check, opts in enabled for f in check.check(pods, opts)]

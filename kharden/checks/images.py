@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from kharden.find.podspecs import find_pod_targets
+from kharden.find.podspecs import PodTarget
 from kharden.images.reference import Reference, ReferenceError, parse
-from kharden.model import Finding, Path, Severity
+from kharden.model import Finding, Severity
 from kharden.read import KObject
 
 ID = "images"
@@ -34,22 +34,22 @@ DEFAULTS: dict[str, Any] = {"requireDigest": False, "allowedRegistries": [], "pu
 PIN_HINT = "pin it by digest: `kharden fix --pin-images LOCK` (write LOCK with `kharden images lock`)"
 
 
-def check(objects: list[KObject], opts: dict[str, Any], templates: dict[tuple[str, str], Path] | None
-          ) -> list[Finding]:
+def check(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> list[Finding]:
     out = []
-    for obj in objects:
-        for target in find_pod_targets(obj, templates):
+    for obj, targets in pods:
+        for target in targets:
             for cpath, c in target.containers():
                 image = c.get("image")
                 if isinstance(image, str):
-                    out += [Finding(obj=obj.ref, rule=rule, severity=sev, message=msg, path=cpath + (field,),
-                                    line=obj.line(cpath + (field,)), reason=reason,
+                    out += [Finding(obj=obj.ref, rule=rule, severity=sev, message=msg, path=cpath + field,
+                                    line=obj.line(cpath + field), reason=reason,
                                     extra={"container": c.get("name"), "image": image})
                             for rule, sev, msg, reason, field in problems(image, c, opts)]
     return out
 
 
-Problem = tuple[str, Severity, str, str, str]  # rule, severity, message, reason, field
+Problem = tuple[str, Severity, str, str, tuple[str, ...]]  # rule, severity, message, reason, field (in the container)
+IMAGE = ("image",)
 
 
 def problems(image: str, container: dict[str, Any], opts: dict[str, Any]) -> Iterator[Problem]:
@@ -57,19 +57,19 @@ def problems(image: str, container: dict[str, Any], opts: dict[str, Any]) -> Ite
     try:
         ref = parse(image)
     except ReferenceError as e:
-        yield "image.invalid", "warning", f"image {image!r} is not an image reference: {e.message}", "", "image"
+        yield "image.invalid", "warning", f"image {image!r} is not an image reference: {e.message}", "", IMAGE
         return
     if ref.digest is None:
         if ref.tag is None:
-            yield "image.untagged", "error", f"image {image} has no tag: it runs whatever :latest is", PIN_HINT, "image"
+            yield "image.untagged", "error", f"image {image} has no tag: it runs whatever :latest is", PIN_HINT, IMAGE
         elif ref.tag == "latest":
-            yield "image.latest-tag", "error", f"image {image} uses the mutable tag :latest", PIN_HINT, "image"
+            yield "image.latest-tag", "error", f"image {image} uses the mutable tag :latest", PIN_HINT, IMAGE
         elif opts.get("requireDigest"):
-            yield "image.tag-only", "error", f"image {image} is not pinned by digest", PIN_HINT, "image"
+            yield "image.tag-only", "error", f"image {image} is not pinned by digest", PIN_HINT, IMAGE
     allowed = opts.get("allowedRegistries") or []
     if allowed and not registry_allowed(ref, allowed):
         yield ("image.registry", "error", f"image {image} comes from {ref.domain}, not an allowed registry "
-               f"({', '.join(allowed)})", "", "image")
+               f"({', '.join(allowed)})", "", IMAGE)
     if opts.get("pullPolicy", True):
         yield from _pull_policy(image, ref, container.get("imagePullPolicy"))
 
@@ -95,4 +95,4 @@ def _pull_policy(image: str, ref: Reference, policy: Any) -> Iterator[Problem]:
         how = f"imagePullPolicy {effective}" if policy is not None else "the default imagePullPolicy IfNotPresent"
         yield ("image.pull-policy", "warning", f"image {image} is a mutable tag pulled with {how}: nodes may run "
                "different images", "pin the image by digest, or set imagePullPolicy: Always",
-               "imagePullPolicy" if policy is not None else "image")
+               ("imagePullPolicy",) if policy is not None else ())  # the container: its line is known already

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kharden.find.podspecs import find_pod_targets
+from kharden.find.podspecs import PodTarget
 from kharden.model import Finding, Path
 from kharden.read import KObject
 from kharden.secrets.files import blocker
@@ -28,15 +28,14 @@ MOVE_HINT = "`kharden fix --move-secrets` moves it into a Secret"
 FILES_HINT = "`kharden fix --secrets-as-files` mounts it as a file where the image reads <VAR>_FILE"
 
 
-def check(objects: list[KObject], opts: dict[str, Any], templates: dict[tuple[str, str], Path] | None
-          ) -> list[Finding]:
+def check(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> list[Finding]:
     findings = [Finding(obj=h.obj.ref, rule="secret.plaintext", severity="error",
                         message=f"{h.kind} in plain text in {h.where}: {h.masked}", path=h.path,
                         line=h.obj.line(h.path), reason=_hint(h.path),
                         extra={"container": h.container, "kind": h.kind, "redact": (h.value,)})
-                for h in plaintext(objects, templates)]
+                for h in plaintext(pods)]
     if opts.get("envVars", True):
-        findings += env_vars(objects, templates)
+        findings += env_vars(pods)
     return findings
 
 
@@ -45,12 +44,12 @@ def _hint(path: Path) -> str:
     return MOVE_HINT if movable else "not moved automatically: pass it through an env var from a Secret"
 
 
-def env_vars(objects: list[KObject], templates: dict[tuple[str, str], Path] | None) -> list[Finding]:
+def env_vars(pods: list[tuple[KObject, list[PodTarget]]]) -> list[Finding]:
     """Secrets that reach a container as environment variables (they leak into crash dumps, `env` and child
     processes; a mounted file does not)."""
     out = []
-    for obj in objects:
-        for target in find_pod_targets(obj, templates):
+    for obj, targets in pods:
+        for target in targets:
             for cpath, c in target.containers():
                 name = c.get("name", "?")
                 for j, e in enumerate(c.get("env") if isinstance(c.get("env"), list) else []):

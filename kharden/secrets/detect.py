@@ -127,9 +127,9 @@ def classify(key: str | None, value: str) -> str | None:
     kind = kind_of_value(value)
     if kind is not None:
         return kind
-    if key is None or ignorable(value):
+    named = secretish_key(key) if key is not None else None
+    if named is None or ignorable(value):  # the key first: cached, and most keys name no credential
         return None
-    named = secretish_key(key)
     if named == "password":
         return "password" if _plausible_password(value) else None
     if named == "secret":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator, NamedTuple
 
-from kharden.find.podspecs import find_pod_targets
+from kharden.find.podspecs import PodTarget, find_pod_targets
 from kharden.model import Path
 from kharden.read import KObject
 from kharden.secrets.detect import classify, kind_of_value
@@ -43,16 +43,16 @@ def mask(value: str) -> str:
     return f"****** ({len(value)} characters)"
 
 
-def plaintext(objects: list[KObject], templates: dict[tuple[str, str], Path] | None = None) -> list[Hit]:
-    """Every literal credential in the objects, in object order."""
+def plaintext(pods: list[tuple[KObject, list[PodTarget]]]) -> list[Hit]:
+    """Every literal credential in the objects (each with its pod targets), in object order."""
     hits: list[Hit] = []
-    for obj in objects:
+    for obj, targets in pods:
         if obj.ref.kind == "Secret":
             continue
         hits += _annotations(obj, ("metadata", "annotations"), "")
         if obj.ref.kind == "ConfigMap" and isinstance(data := obj.data.get("data"), dict):
             hits += _mapping(obj, ("data",), data, "ConfigMap key")
-        for target in find_pod_targets(obj, templates):
+        for target in targets:
             if target.template:
                 hits += _annotations(obj, target.meta_path + ("annotations",), "pod template ")
             for path, container in target.containers():
@@ -121,3 +121,8 @@ def _get(data: Any, path: Path) -> Any:
             return None
         data = data.get(key)
     return data
+
+
+def plaintext_in(objects: list[KObject], templates: dict[tuple[str, str], Path] | None = None) -> list[Hit]:
+    """`plaintext` of objects whose pod targets are not found yet."""
+    return plaintext([(obj, find_pod_targets(obj, templates)) for obj in objects])

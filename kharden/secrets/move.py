@@ -27,7 +27,7 @@ from kharden.model import Finding, Path
 from kharden.mutators.base import Editor
 from kharden.profile import Profile
 from kharden.read import KObject
-from kharden.secrets.locate import Hit, mask, plaintext
+from kharden.secrets.locate import Hit, mask, plaintext_in
 
 ID = "moveSecrets"
 SUFFIX = "-kharden-secrets"
@@ -48,7 +48,7 @@ def move(objects: list[KObject], editor_for: Callable[[KObject], Editor],
     """Move what can be moved; return the Secrets' manifests, findings, and {secret: keys} moved into each."""
     out = Generated()
     wanted: dict[SecretKey, list[str]] = {}
-    hits = plaintext(objects, templates)
+    hits = plaintext_in(objects, templates)
     for h in hits:
         if _is_env(h):
             _move_env(h, editor_for(h.obj), wanted)
