@@ -29,7 +29,8 @@ from kharden.model import Finding, Severity
 from kharden.read import KObject
 
 ID = "images"
-DEFAULTS: dict[str, Any] = {"requireDigest": False, "allowedRegistries": [], "pullPolicy": True}
+# lock: reference -> digest, what `fix --pin-images LOCK` pins from (the command line fills it in; a profile may too)
+DEFAULTS: dict[str, Any] = {"requireDigest": False, "allowedRegistries": [], "pullPolicy": True, "lock": {}}
 
 PIN_HINT = "pin it by digest: `kharden fix --pin-images LOCK` (write LOCK with `kharden images lock`)"
 

@@ -30,8 +30,9 @@ ID = "pinImages"
 
 def with_lock(profile: Profile, lock: Lock) -> Profile:
     """The profile with this lock as the images check's `lock` option."""
-    mapping = {**lock.digests, **lock.elsewhere}
-    checks = {**profile.checks, "images": {**profile.checks.get("images", {}), "lock": mapping}}
+    images = profile.checks.get("images", {})
+    mapping = {**(images.get("lock") or {}), **lock.digests, **lock.elsewhere}  # the file's entries win
+    checks = {**profile.checks, "images": {**images, "lock": mapping}}
     return dataclasses.replace(profile, checks=checks)
 
 
