@@ -48,10 +48,11 @@ def move(objects: list[KObject], editor_for: Callable[[KObject], Editor],
     """Move what can be moved; return the Secrets' manifests, findings, and {secret: keys} moved into each."""
     out = Generated()
     wanted: dict[SecretKey, list[str]] = {}
+    held: dict[tuple[SecretKey, str], str] = {}  # (secret, key) -> the value moved there
     hits = plaintext_in(objects, templates)
     for h in hits:
         if _is_env(h):
-            _move_env(h, editor_for(h.obj), wanted)
+            _move_env(h, editor_for(h.obj), wanted, held)
     for h in hits:
         if h.obj.ref.kind == "ConfigMap" and h.path[:1] == ("data",):
             _move_configmap_key(h, objects, editor_for, templates, wanted, out.findings)
@@ -79,9 +80,13 @@ def _record_masked(edit: Editor, path: Path, reason: str) -> None:
     edit.changes[-1] = edit.changes[-1]._replace(old=mask(str(edit.changes[-1].old)))
 
 
-def _move_env(h: Hit, edit: Editor, wanted: dict[SecretKey, list[str]]) -> None:
+def _move_env(h: Hit, edit: Editor, wanted: dict[SecretKey, list[str]],
+              held: dict[tuple[SecretKey, str], str]) -> None:
     ns, name = h.obj.ref.namespace, h.obj.ref.name + SUFFIX
     key = secret_key(h.key or "value")
+    if held.setdefault(((ns, name), key), h.value) != h.value:  # two containers, one name, two values
+        key = secret_key(f"{h.container}.{h.key}")
+        held[((ns, name), key)] = h.value
     entry = h.path[:-1]
     reason = f"{h.kind} moved out of the manifest into Secret {name} (supply its value out of band)"
     _record_masked(edit, h.path, reason)
