@@ -29,8 +29,11 @@ class Result:
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
     from kharden.mutators import optouts
 
+    from kharden.images.pin import pinner
+
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
+    pin = pinner(profile)  # only with a lock (`fix --pin-images LOCK`)
     for obj in objects:
         # Each target's opt-outs are read once and serve all its mutators.
         pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
@@ -38,9 +41,8 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
         for mutator, opts in enabled:
             for target, outs in pods if mutator.SCOPE == "pod" else whole:
                 optouts.run(mutator, target, obj, opts, changes, findings, outs)
-    from kharden.images.pin import pin_images
-
-    pin_images(objects, profile, changes, findings)  # only with a lock (`fix --pin-images LOCK`)
+        if pin is not None:  # object by object, as every record here: `fix -j` joins files in the same order
+            pin([t for t, _ in pods], changes, findings)
 
 
 Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this object from that generator
@@ -86,8 +88,13 @@ def harden(
 
 
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    """PSS violations left after mutation, each with the reason kharden did not fix it."""
+    """PSS violations left after mutation, each with the reason kharden did not fix it; then what the profile's
+    checks still find. File by file, so that `fix -j` (which asks file by file) reports in the same order."""
     from dataclasses import replace
+
+    files = list(dict.fromkeys(o.ref.file for o in objects))
+    if len(files) > 1:
+        return [f for file in files for f in unfixed([o for o in objects if o.ref.file == file], profile, notes)]
 
     from kharden.checks.pss import check_objects, left_because
 
@@ -143,9 +150,9 @@ def check_groups(
 
     groups.append(check_rbac(objects))
     if profile is not None:
-        from kharden.checks import run_checks
+        from kharden.checks import check_each
 
-        groups.append(run_checks(objects, profile.checks, templates))
+        groups += check_each(objects, profile.checks, templates)  # a group per check: `check -j` joins by group
         changes: list[Change] = []
         notes: list[Finding] = []
         mutate(objects, profile, changes, notes)

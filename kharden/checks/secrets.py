@@ -29,6 +29,11 @@ FILES_HINT = "`kharden fix --secrets-as-files` mounts it as a file where the ima
 
 
 def check(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> list[Finding]:
+    """Object by object (`check -j` joins files' findings in order: they must be in object order)."""
+    return [f for pod in pods for f in _check_one([pod], opts)]
+
+
+def _check_one(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> list[Finding]:
     findings = [Finding(obj=h.obj.ref, rule="secret.plaintext", severity="error",
                         message=f"{h.kind} in plain text in {h.where}: {h.masked}", path=h.path,
                         line=h.obj.line(h.path), reason=_hint(h.path),

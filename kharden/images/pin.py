@@ -15,9 +15,9 @@ reference -> digest), so that every edge and `fix -j`'s workers see the same loc
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
-from kharden.find.podspecs import find_pod_targets
+from kharden.find.podspecs import PodTarget, find_pod_targets
 from kharden.images.lock import Lock, add_entry
 from kharden.images.reference import ReferenceError, normalize, parse
 from kharden.model import Change, Finding
@@ -46,17 +46,32 @@ def lock_of(profile: Profile) -> Lock | None:
     return lock
 
 
-def pin_images(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
-    """Pin every container image the lock names; report the ones it does not."""
+Pinner = Callable[[list[PodTarget], list[Change], list[Finding]], None]
+
+
+def pinner(profile: Profile) -> Pinner | None:
+    """A function that pins every container image of some pod targets the lock names and reports the ones it does
+    not; None without a lock. The lock is read once, here."""
     lock = lock_of(profile)
     if lock is None:
-        return
-    for obj in objects:
-        for target in find_pod_targets(obj, profile.pod_templates):
+        return None
+
+    def pin(targets: list[PodTarget], changes: list[Change], findings: list[Finding]) -> None:
+        for target in targets:
             for cpath, c in target.containers():
                 image = c.get("image")
                 if isinstance(image, str):
-                    _pin(obj, cpath + ("image",), image, lock, changes, findings, c.get("name"))
+                    _pin(target.obj, cpath + ("image",), image, lock, changes, findings, c.get("name"))
+
+    return pin
+
+
+def pin_images(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
+    """Pin every container image of the objects the lock names; report the ones it does not."""
+    pin = pinner(profile)
+    if pin is not None:
+        for obj in objects:
+            pin(find_pod_targets(obj, profile.pod_templates), changes, findings)
 
 
 def _pin(obj: KObject, path: tuple[Any, ...], image: str, lock: Lock, changes: list[Change],
