@@ -28,6 +28,7 @@ def _interleaved(files: list[str], repeat: int) -> dict[str, tuple[float, float]
     import gc
 
     from kharden import run
+    from kharden.images.locking import readable_objects as checkable
     from kharden.pipeline import check_groups
     from kharden.profile import load_profile
 
@@ -35,7 +36,7 @@ def _interleaved(files: list[str], repeat: int) -> dict[str, tuple[float, float]
     off = dataclasses.replace(on, checks={k: {**v, "enabled": False} for k, v in on.checks.items()})
 
     def check(p: object) -> None:
-        objects, _ = run.checkable(files, p)  # type: ignore[arg-type]
+        objects, _ = checkable(files, p.pod_templates)  # type: ignore[attr-defined]
         check_groups(objects, pss=None, profile=p)  # type: ignore[arg-type]
 
     def fix(p: object) -> None:
@@ -57,7 +58,7 @@ def _interleaved(files: list[str], repeat: int) -> dict[str, tuple[float, float]
 def _inputs(sizes: list[int], corpus: str | None, tmp: str) -> list[tuple[str, list[str]]]:
     import corpus as gen  # benchmarks/corpus.py
 
-    from kharden.run import checkable
+    from kharden.images.locking import readable_objects as checkable
 
     out = []
     for n in sizes:

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from kharden.checks import secrets as secrets_check  # noqa: E402
 from kharden.read import parse_text  # noqa: E402
-from kharden.run import checkable  # noqa: E402
+from kharden.images.locking import readable_objects as checkable  # noqa: E402
 
 ALNUM = string.ascii_letters + string.digits
 B32 = string.ascii_uppercase + "234567"

@@ -232,7 +232,7 @@ def test_platform_digest_pins_the_platform_manifest(pushed: tuple[Registry, dict
 # -- the corpus, pinned from a lock made by the local registry, then judged by checkov ------------------------------
 def _corpus_images() -> list[str]:
     from kharden.images.locking import references
-    from kharden.run import checkable
+    from kharden.images.locking import readable_objects as checkable
 
     objects, _ = checkable([str(CORPUS)], None)
     return references(objects, None)
@@ -291,7 +291,7 @@ def _tag(reg: Registry, repository: str, tag: str, n: int) -> str:
 def test_corpus_pinned_from_the_local_registry(corpus_lock: tuple[pathlib.Path, list[str]],
                                                tmp_path: pathlib.Path) -> None:
     lock, images = corpus_lock
-    from kharden.run import checkable
+    from kharden.images.locking import readable_objects as checkable
 
     out = tmp_path / "out"
     fixable = [str(p.relative_to(CORPUS)) for p in corpus_files() if not checkable([str(p)], None)[1]]

@@ -16,6 +16,26 @@ from kharden.find.podspecs import find_pod_targets
 from kharden.images.reference import ReferenceError, parse
 from kharden.model import Path
 from kharden.read import KObject
+from kharden.read.source import expand_paths, read_source
+from kharden.read.validate import split_objects
+
+
+def readable_objects(paths: list[str], templates: dict[tuple[str, str], Path] | None
+                     ) -> tuple[list[KObject], list[KhardenError]]:
+    """The well-formed objects of every readable file, and an error for each file or object that is not (as
+    `kharden check` reads its input: one bad file does not stop the others)."""
+    objects: list[KObject] = []
+    errors: list[KhardenError] = []
+    for p in expand_paths(paths):
+        try:
+            source = read_source(p)
+        except KhardenError as e:
+            errors.append(e)
+            continue
+        good, problems = split_objects(source, pod_templates=templates)
+        objects += good
+        errors += problems
+    return objects, errors
 
 
 def references(objects: list[KObject], templates: dict[tuple[str, str], Path] | None) -> list[str]:
