@@ -110,6 +110,19 @@ class DeadlineH11(H11Protocol):
         self._disarm()
         super().connection_lost(exc)
 
+    def shutdown(self) -> None:
+        """Drain: uvicorn closes an idle connection (a busy one after its response); over TLS the close waits for the
+        peer's close_notify, which an idle client never reads to send. Abort what is still open a second later, so
+        a drain lasts as long as the requests in flight, not the TLS shutdown timeout."""
+        super().shutdown()
+        self.loop.call_later(1.0, self._abort_if_idle)
+
+    def _abort_if_idle(self) -> None:
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.abort()
+        else:
+            self.loop.call_later(1.0, self._abort_if_idle)
+
     def _arm(self) -> None:
         self._disarm()
         self._deadline = self.loop.call_later(HEAD_TIMEOUT, self._too_slow)
