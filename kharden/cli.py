@@ -175,13 +175,37 @@ def profiles(name: str | None) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all"]))
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all", "webhook", "admission-policies"]))
+@click.argument("paths", nargs=-1)
 @_profile_option()
 @click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
-def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None) -> None:
-    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles)."""
+@click.option("--namespace", default="kharden", show_default=True, help="webhook: the namespace it runs in.")
+@click.option("--image", default=f"kharden:{__version__}", show_default=True, help="webhook: the server's image.")
+@click.option("--failure-policy", type=click.Choice(["Fail", "Ignore"]), default="Fail", show_default=True,
+              help="webhook: what the API server does when kharden cannot answer.")
+@click.option("--self-signed", "self_signed", type=click.Path(file_okay=False),
+              help="webhook: make a CA and certificate; keys and the TLS Secret go to this directory (0600).")
+@click.option("--cert-manager", is_flag=True, help="webhook: certificates from cert-manager (inject-ca-from).")
+@click.option("--kube-version", default="1.36", show_default=True,
+              help="admission-policies: cluster version (MutatingAdmissionPolicy v1 from 1.36, v1beta1 1.34-1.35).")
+@click.option("--validation-actions", default="Deny", show_default=True,
+              help="admission-policies: the binding's validationActions, comma-separated (Deny, Warn, Audit).")
+def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None, namespace: str, image: str,
+             failure_policy: str, self_signed: str | None, cert_manager: bool, kube_version: str,
+             validation_actions: str) -> None:
+    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles; or, without PATHS, the
+    admission webhook's deployment or the profile as native admission policies)."""
     from kharden import run
+
+    if what in ("webhook", "admission-policies"):
+        from kharden.admission import generate as admission_generate
+
+        sys.stdout.write(admission_generate.webhook(profile, namespace, image, failure_policy, self_signed,
+                                                    cert_manager) if what == "webhook" else
+                         admission_generate.policies(profile, kube_version, validation_actions))
+        return
+    if not paths:
+        raise UsageError(f"generate {what} needs the manifests to generate from (PATHS)")
 
     only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
     # One generator: the profile with only that one enabled (generate=True would switch every generator on).
