@@ -127,3 +127,15 @@ def test_containerfile_runs_as_a_numeric_non_root_user() -> None:
     user = re.findall(r"^USER (\S+)$", text, re.M)
     assert user and re.fullmatch(r"[1-9]\d*:[1-9]\d*", user[-1])
     assert "PYTHONDONTWRITEBYTECODE=1" in text  # nothing written to a read-only root
+
+
+def test_the_match_condition_leaves_out_exactly_the_webhooks_own_pods(self_signed: Any) -> None:
+    from tests.cel_eval import evaluate
+
+    _, _, objs = self_signed
+    hook = next(o for o in objs if o["kind"] == "MutatingWebhookConfiguration")["webhooks"][0]
+    expression = hook["matchConditions"][0]["expression"]
+    own = {"metadata": {"labels": {"app.kubernetes.io/name": "kharden-webhook"}}}
+    assert evaluate(expression, own, request={"namespace": "kharden"}) is False
+    assert evaluate(expression, own, request={"namespace": "shop"}) is True  # a look-alike elsewhere is checked
+    assert evaluate(expression, {"metadata": {}}, request={"namespace": "kharden"}) is True
