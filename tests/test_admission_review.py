@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kharden.admission import review
-from kharden.admission.settings import resolve
+from kharden.admission_settings import resolve
 from kharden.errors import ProfileError
 from kharden.profile import load_profile
 from tests.admission_helpers import admission_review, patched

@@ -2,10 +2,13 @@
 
     adapter.py   the one call into kharden's pipeline: an object in, its patch and findings out
     review.py    pure: an AdmissionReview body in, the AdmissionReview response out (mutate and validate)
-    settings.py  the profile's `admission:` section (enforcement, failurePolicy, protected namespaces)
     asgi.py      the ASGI app (no dependencies): routes, body and time limits, probes, metrics, JSON logs
     metrics.py   Prometheus text exposition
     server.py    uvicorn: TLS from files reloaded on rotation, slow-client deadline, workers, graceful drain
+    certs.py     a self-signed CA and serving certificate; deploy.py, generate.py: `kharden generate webhook`
+    cel_pss.py, mutation_cel.py, apply_cel.py, policies.py: `kharden generate admission-policies`
+
+The profile's `admission:` section is read by kharden.admission_settings (a profile key: below the pipeline).
 """
 
 from __future__ import annotations

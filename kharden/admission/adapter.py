@@ -1,7 +1,7 @@
 """The one call from admission into kharden's pipeline: one object in, what `kharden fix` would do to it out.
 
-Every admission answer goes through `harden_object`; when the pipeline gains its typed Request/Result entry point,
-this function is the only place that changes.
+Every admission answer goes through `harden_object`, and it through `pipeline.run(Request)`, the one pipeline every
+entry point calls (the mode `fix`, without splicing: there is no text to splice, the answer is a JSON patch).
 
 The object arrives as JSON the API server decoded already, so it is wrapped as a one-document Source with no text
 and no node tree (no positions to keep: nothing is spliced, the answer is a JSON patch). The mutators run exactly
@@ -35,14 +35,12 @@ def harden_object(obj: dict[str, Any], profile: Profile) -> Hardened:
     import copy
 
     from kharden.generators import GENERATORS
-    from kharden.pipeline import harden
-    from kharden.run import validate
+    from kharden.pipeline import Request, run
 
     data = copy.deepcopy(obj)
     source = Source(path=PATH, text="", docs=[Document(PATH, 0, None, data, repeated_keys=False)])
-    validate([source], profile)
     generating = any(o.get("enabled") for o in profile.generators.values())
-    result = harden([source], profile, generate_=generating)
+    result = run(Request([source], profile, generate=generating, splice=False))  # no text: the answer is a patch
     mine = [c for c in result.changes if c.mutator not in GENERATORS]
     would = [f"{o.get('kind')}/{(o.get('metadata') or {}).get('name')}" for o in result.generated]
     edits = [c.mutator for c in result.changes if c.mutator in GENERATORS]

@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable
 
 from kharden.admission import review
 from kharden.admission.metrics import Metrics
-from kharden.admission.settings import resolve
+from kharden.admission_settings import resolve
 from kharden.profile import Profile, load_profile
 
 Scope = dict[str, Any]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from kharden.admission import apply_cel, cel_pss, mutation_cel
-from kharden.admission.settings import resolve
+from kharden.admission_settings import resolve
 from kharden.errors import UsageError
 from kharden.profile import Profile
 

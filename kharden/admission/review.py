@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kharden.admission.adapter import harden_object
-from kharden.admission.settings import Admission
+from kharden.admission_settings import Admission
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
 from kharden.profile import Profile
