@@ -7,8 +7,9 @@ Starts `kharden serve` over TLS (a fresh self-signed certificate), builds Admiss
 and Deployments, and for each client count runs a closed loop: every client holds one keep-alive HTTPS connection
 and sends its next request when the last answer arrived, until `--requests` answers in all (and at most 120 s).
 The clients are one asyncio process (so they cost the two cores as little as a load generator can). Reports
-throughput, p50/p90/p99/max latency as the client saw it, errors, and each server process's resident memory
-(VmRSS now, VmHWM peak) from /proc. `--kill` also kills one of the worker processes halfway through the 10-client
+throughput, p50/p90/p99/max latency as the client saw it, errors, the server's CPU time per answer (user + system
+of its worker processes: the figure other load on a shared machine disturbs least), and each server process's
+resident memory (VmRSS now, VmHWM peak) from /proc. `--kill` also kills one of the worker processes halfway through the 10-client
 run and counts the requests that had to be retried (on a new connection, as the API server does) and any lost.
 A benchmark, not a test: nothing asserts. docs/admission.md has the figures and how they compare.
 """
@@ -121,6 +122,15 @@ def workers(parent: int) -> list[int]:
     return out or [parent]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used (/proc/PID/stat fields 14 and 15)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def memory(pid: int) -> dict[str, int]:
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -147,7 +157,11 @@ def main() -> None:
                   f"{args.workers} worker process(es); {os.cpu_count()} CPUs")
             asyncio.run(run(server.port, server.ca, 4, 200, work))  # warm-up: imports, caches
             for n in [int(c) for c in args.clients.split(",")]:
+                pids = workers(server.proc.pid)
+                before = cpu_seconds(pids)
                 result = asyncio.run(run(server.port, server.ca, n, args.requests, work))
+                # server CPU per answer: what the machine's other load disturbs least
+                result["server_cpu_ms_per_request"] = round((cpu_seconds(pids) - before) / result["requests"] * 1000, 2)
                 result["memory_mb"] = {pid: memory(pid) for pid in workers(server.proc.pid)}
                 print(json.dumps(result))
             if args.kill:

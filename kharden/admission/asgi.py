@@ -119,10 +119,26 @@ class App:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
+                if message.get("more_body"):
+                    await _drain(receive, self.max_body)
                 raise TooLarge()
             chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
+
+
+async def _drain(receive: Receive, limit: int) -> None:
+    """Read and drop the rest of a body too large (at most `limit` more bytes, a second without data ends it):
+    closing a TLS connection with data unread makes the kernel reset it, and the client may lose the 413."""
+    dropped = 0
+    try:
+        while dropped <= limit:
+            message = await asyncio.wait_for(receive(), 1.0)
+            dropped += len(message.get("body", b""))
+            if message["type"] == "http.disconnect" or not message.get("more_body"):
+                return
+    except asyncio.TimeoutError:
+        return
 
 
 def digest(profile: Profile) -> str:
