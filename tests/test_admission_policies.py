@@ -52,6 +52,17 @@ def generated(profile: str, *extra: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(out) if d]
 
 
+def fixed_object(obj: dict[str, Any], profile: Any) -> dict[str, Any]:
+    """`obj` as `kharden fix --no-generate` hardens it (the pipeline, on a copy)."""
+    from kharden.pipeline import Request
+    from kharden.pipeline import run as pipeline_run
+
+    copy_ = yaml.safe_load(yaml.safe_dump(obj))
+    pipeline_run(Request([Source("x.yaml", "", docs=[Document("x.yaml", 0, None, copy_, False)])], profile,
+                         generate=False, splice=False))
+    return copy_  # type: ignore[no-any-return]
+
+
 def violations(obj: dict[str, Any], level: str) -> set[str]:
     source = Source("x", "", docs=[Document("x", 0, None, obj, repeated_keys=False)])
     return {f.rule.removeprefix("pss.") for f in check_objects(list(source.objects()), level, "latest")}
@@ -109,8 +120,6 @@ def test_mutations_do_what_fix_does_on_every_pss_fixture(corpus: Path, level: st
 
 
 def test_workload_templates_and_cronjobs_are_hardened_like_fix(corpus: Path) -> None:
-    from kharden.pipeline import harden
-
     profile = load_profile("restricted")
     objs = generated("restricted")
     mutators = {m: profile.mutators[m] for m in profile.enabled_mutators()}
@@ -130,9 +139,7 @@ def test_workload_templates_and_cronjobs_are_hardened_like_fix(corpus: Path) -> 
                 obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"},
                        "spec": {"template": template}}
             after = admit(policy, obj, as_maps)
-            fixed = yaml.safe_load(yaml.safe_dump(obj))
-            harden([Source("w.yaml", "", docs=[Document("w.yaml", 0, None, fixed, False)])], profile, generate_=False)
-            assert after == fixed, (name, path.name)
+            assert after == fixed_object(obj, profile), (name, path.name)
             checked += 1
     assert checked > 150
 
@@ -141,15 +148,11 @@ def test_namespaces_get_the_labels_fix_gives() -> None:
     profile = load_profile("restricted")
     policy = _map(generated("restricted"), "kharden-namespace-labels")
     as_maps = apply_cel.render(policies.namespace_labels(profile.mutators["namespaceLabels"]), typed=False)
-    from kharden.pipeline import harden
-
     for meta in ({"name": "shop"}, {"name": "team", "labels": {"pod-security.kubernetes.io/enforce": "baseline"}},
                  {"name": "kube-system"}):
         ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
-        fixed = yaml.safe_load(yaml.safe_dump(ns))
-        harden([Source("n.yaml", "", docs=[Document("n.yaml", 0, None, fixed, False)])], profile, generate_=False)
         after = admit(policy, ns, as_maps)
-        assert after == fixed
+        assert after == fixed_object(ns, profile)
         assert admit(policy, after, as_maps) is after
 
 

@@ -19,6 +19,8 @@ listed in k8s.io/apiserver/pkg/cel/environment/base.go.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from kharden.checks.pss.confinement import BASELINE_CAPABILITIES, SELINUX_TYPES_1_31
 from kharden.checks.pss.host import SYSCTLS_1_37
 from kharden.checks.pss.restricted import RESTRICTED_VOLUME_SOURCES
@@ -45,8 +47,8 @@ WINDOWS = "variables.spec.?os.?name.orValue('') == 'windows'"
 OWN_USERS = "variables.spec.?hostUsers.orValue(true) == false"
 
 
-def _list(values: object) -> str:
-    return "[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]"  # type: ignore[attr-defined]
+def _list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]"
 
 
 def _pod_and_containers(test: str) -> str:

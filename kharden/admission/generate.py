@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from kharden.errors import UsageError
 
@@ -30,13 +31,13 @@ def webhook(profile: str, namespace: str, image: str, failure_policy: str, self_
     return "".join(("---\n" if i else "") + d for i, d in enumerate(docs))
 
 
-def _self_signed(options: object, directory: str) -> object:
+def _self_signed(options: Any, directory: str) -> Any:
+    """`options` (deploy.Options) with the CA of a new self-signed pair, whose files are written to `directory`."""
     import dataclasses
 
     from kharden.admission import certs, deploy
     from kharden.run import dump
 
-    assert isinstance(options, deploy.Options)
     pair = certs.self_signed(deploy.dns_names(options))
     os.makedirs(directory, mode=0o700, exist_ok=True)
     certs.write_private(os.path.join(directory, "tls.key"), pair.key_pem)

@@ -22,13 +22,13 @@ class Metrics:
         self.digest = digest
         self.requests: Counter[tuple[str, str]] = Counter()
         self.buckets: dict[str, list[int]] = {}
-        self.sums: Counter[str] = Counter()
+        self.sums: dict[str, float] = {}
 
     def observe(self, endpoint: str, result: str, seconds: float) -> None:
         self.requests[(endpoint, result)] += 1
         counts = self.buckets.setdefault(endpoint, [0] * (len(BUCKETS) + 1))
         counts[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.sums[endpoint] += seconds
+        self.sums[endpoint] = self.sums.get(endpoint, 0.0) + seconds
 
     def text(self) -> str:
         lines = ["# HELP kharden_admission_requests_total Admission requests answered, by endpoint and result.",

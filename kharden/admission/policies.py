@@ -108,14 +108,13 @@ def mutating(api: str, name: str, rules: list[tuple[str, list[str], list[str]]],
     if windows:  # the fields these add are rejected on Windows pods
         conditions.insert(0, {"name": "not-windows",
                               "expression": inline(f"!({cel_pss.WINDOWS})")})
-    policy = {"apiVersion": api, "kind": "MutatingAdmissionPolicy", "metadata": {"name": name}, "spec": {
-        "failurePolicy": "Fail", "reinvocationPolicy": "IfNeeded",
-        "matchConstraints": {"resourceRules": _rules(rules)}, "matchConditions": conditions,
-        "variables": _variables() if windows else [],
-        "mutations": [{"patchType": "ApplyConfiguration",
-                       "applyConfiguration": {"expression": apply_cel.render(apply, typed=True)}}]}}
-    if not windows:
-        del policy["spec"]["variables"]
+    spec: dict[str, Any] = {"failurePolicy": "Fail", "reinvocationPolicy": "IfNeeded",
+                            "matchConstraints": {"resourceRules": _rules(rules)}, "matchConditions": conditions}
+    if windows:  # the pod-template policies read the spec through the variables; the Namespace one does not
+        spec["variables"] = _variables()
+    spec["mutations"] = [{"patchType": "ApplyConfiguration",
+                          "applyConfiguration": {"expression": apply_cel.render(apply, typed=True)}}]
+    policy = {"apiVersion": api, "kind": "MutatingAdmissionPolicy", "metadata": {"name": name}, "spec": spec}
     binding = {"apiVersion": api, "kind": "MutatingAdmissionPolicyBinding", "metadata": {"name": name},
                "spec": {"policyName": name, "matchResources": _not_in(protected)}}
     return [policy, binding]

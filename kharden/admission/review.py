@@ -25,7 +25,7 @@ from kharden.admission_settings import Admission
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
 from kharden.profile import Profile
-from kharden.read.source import Document, KObject, _ref
+from kharden.read.source import Document, Source
 
 API_VERSION = "admission.k8s.io/v1"
 MAX_WARNINGS = 20  # the API server passes each to the client; kubectl prints them all
@@ -92,8 +92,8 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
 
 
 def _identity(request: dict[str, Any], obj: Any) -> dict[str, Any]:
-    kind = request.get("kind") if isinstance(request.get("kind"), dict) else {}
-    meta = obj.get("metadata") if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict) else {}
+    kind: dict[str, Any] = request["kind"] if isinstance(request.get("kind"), dict) else {}
+    meta: dict[str, Any] = obj["metadata"] if isinstance(obj, dict) and isinstance(obj.get("metadata"), dict) else {}
     return {"kind": kind.get("kind"), "namespace": request.get("namespace"),
             "name": request.get("name") or meta.get("name") or meta.get("generateName")}
 
@@ -126,9 +126,9 @@ def _out_of_scope(request: dict[str, Any], obj: Any, profile: Profile, settings:
 def _has_pod_spec(obj: dict[str, Any], profile: Profile) -> bool:
     if not isinstance(obj.get("metadata", {}), dict):
         return True  # ill-shaped: harden_object says so, and the failurePolicy decides
-    doc = Document("<admission>", 0, None, obj, repeated_keys=False)
+    source = Source("<admission>", "", docs=[Document("<admission>", 0, None, obj, repeated_keys=False)])
     try:
-        return bool(find_pod_targets(KObject(_ref(doc, obj, None), obj, doc), profile.pod_templates))
+        return any(find_pod_targets(o, profile.pod_templates) for o in source.objects())
     except (AttributeError, TypeError, KhardenError):
         return True
 
