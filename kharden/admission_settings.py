@@ -5,6 +5,7 @@
       failurePolicy: Fail          # an object kharden cannot read: Fail denies it, Ignore allows it (with a warning)
       protectedNamespaces: [kube-system, kube-node-lease, kube-public]   # never changed, never denied
       skipAnnotation: admission.kharden.dev/skip   # on an object: left as it is (the value says why)
+      generatorWarnings: true      # /mutate: run the generators to name what `fix` would make (~0.4 ms a request)
 
 Defaults follow Kubernetes: a webhook's failurePolicy defaults to Fail; the namespaces are the ones the API server
 and node heartbeats live in, which a webhook must never lock.
@@ -22,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "failurePolicy": "Fail",
     "protectedNamespaces": ["kube-system", "kube-node-lease", "kube-public"],
     "skipAnnotation": "admission.kharden.dev/skip",
+    "generatorWarnings": True,
 }
 CHOICES = {"enforcement": ("allow", "warn", "deny"), "failurePolicy": ("Fail", "Ignore")}
 
@@ -32,6 +34,7 @@ class Admission:
     failure_policy: str
     protected_namespaces: frozenset[str]
     skip_annotation: str
+    generator_warnings: bool
 
 
 def validate(section: Any, label: str) -> None:
@@ -51,4 +54,5 @@ def validate(section: Any, label: str) -> None:
 
 def resolve(section: dict[str, Any] | None) -> Admission:
     s = {**DEFAULTS, **(section or {})}
-    return Admission(s["enforcement"], s["failurePolicy"], frozenset(s["protectedNamespaces"]), s["skipAnnotation"])
+    return Admission(s["enforcement"], s["failurePolicy"], frozenset(s["protectedNamespaces"]), s["skipAnnotation"],
+                     s["generatorWarnings"])

@@ -36,6 +36,9 @@ def test_mutate_patches_a_pod_and_echoes_the_uid() -> None:
 def test_generators_are_reported_not_run() -> None:
     warnings = ask(POD).response["response"].get("warnings", [])
     assert any(w.startswith("generators do not run at admission") and "NetworkPolicy/" in w for w in warnings)
+    quiet = ask(POD, settings={"generatorWarnings": False}).response["response"]
+    assert not any(w.startswith("generators") for w in quiet.get("warnings", []))
+    assert quiet["patch"] == ask(POD).response["response"]["patch"]  # the patch is the same either way
 
 
 @pytest.mark.parametrize("obj, request_, why", [

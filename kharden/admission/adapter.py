@@ -29,9 +29,9 @@ class Hardened:
     generated: list[str] = field(default_factory=list)  # what the generators would have made or edited
 
 
-def harden_object(obj: dict[str, Any], profile: Profile) -> Hardened:
-    """What `kharden fix --no-generate` does to `obj` (a deep copy is edited; `obj` stays as it was), and what
-    its generators would add. Raises KhardenError for an object `fix` would refuse."""
+def harden_object(obj: dict[str, Any], profile: Profile, *, generators: bool = True) -> Hardened:
+    """What `kharden fix --no-generate` does to `obj` (a deep copy is edited; `obj` stays as it was), and, with
+    `generators`, what the profile's generators would add. Raises KhardenError for an object `fix` would refuse."""
     import copy
 
     from kharden.generators import GENERATORS
@@ -39,7 +39,7 @@ def harden_object(obj: dict[str, Any], profile: Profile) -> Hardened:
 
     data = copy.deepcopy(obj)
     source = Source(path=PATH, text="", docs=[Document(PATH, 0, None, data, repeated_keys=False)])
-    generating = any(o.get("enabled") for o in profile.generators.values())
+    generating = generators and any(o.get("enabled") for o in profile.generators.values())
     result = run(Request([source], profile, generate=generating, splice=False))  # no text: the answer is a patch
     mine = [c for c in result.changes if c.mutator not in GENERATORS]
     would = [f"{o.get('kind')}/{(o.get('metadata') or {}).get('name')}" for o in result.generated]

@@ -69,7 +69,8 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
     if why_not:
         return Answer(_response(request, True), "skipped", {**info, "skipped": why_not})
     try:
-        hardened = harden_object(obj, profile)  # type: ignore[arg-type]  # a mapping: _out_of_scope checked
+        generators = endpoint == "mutate" and settings.generator_warnings  # /validate reports violations only
+        hardened = harden_object(obj, profile, generators=generators)  # type: ignore[arg-type]  # a mapping
     except (KhardenError, RecursionError) as e:
         return _unreadable(request, settings, str(e) if isinstance(e, KhardenError) else "nesting too deep", info)
     warnings = _warnings(hardened)
