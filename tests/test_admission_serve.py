@@ -98,6 +98,17 @@ def test_validate_warns_on_what_mutate_would_fix(server: Server) -> None:
     assert any("runAsNonRoot" in w or "non-root" in w for w in response["warnings"]), response
 
 
+def test_connections_are_kept_alive(server: Server) -> None:
+    """The API server reuses its connections: many answers, one TLS connection."""
+    client = server.client()
+    client.get("/healthz")
+    first = client.conn.sock if client.conn else None
+    for _ in range(5):
+        client.review("/mutate", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "k"},
+                                  "spec": {"containers": [{"name": "c", "image": "x"}]}})
+    assert first is not None and client.conn is not None and client.conn.sock is first
+
+
 def test_probes_and_metrics(server: Server) -> None:
     client = server.client()
     assert client.get("/healthz") == (200, b"ok\n")
