@@ -75,8 +75,10 @@ def test_unknown_kind_is_allowed_untouched(server: Server) -> None:
 
 def test_a_10_mb_body_is_refused_before_it_is_read(server: Server) -> None:
     with raw(server) as s:
+        # the head alone: the answer must come before any of the body is sent (and nothing unread makes the
+        # closing server reset the connection, which could lose the answer on a busy machine)
         s.sendall(b"POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: 10485760\r\n\r\n" + b"[" * 65536)
+                  b"Content-Length: 10485760\r\n\r\n")
         reply = reply_of(s)
     assert reply.startswith(b"HTTP/1.1 413") and b"body over 1048576 bytes" in reply
     still_serves(server)
