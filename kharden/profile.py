@@ -29,7 +29,7 @@ import yaml
 from kharden.errors import ProfileError
 from kharden.model import Path
 
-TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks"}
+TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks", "admission"}
 PSS_LEVELS = ("privileged", "baseline", "restricted")
 
 
@@ -43,6 +43,7 @@ class Profile:
     generators: dict[str, dict[str, Any]]
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check ID -> options (kharden.checks.CHECKS)
+    admission: dict[str, Any] = field(default_factory=dict)  # `kharden serve`'s answers (kharden.admission_settings)
 
     def only_generator(self, gid: str | None) -> Profile:
         """This profile with only generator `gid` enabled (`kharden generate rbac`); itself for None."""
@@ -164,6 +165,9 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
     _validate_section(raw.get("mutators"), MUTATOR_DEFAULTS, "mutators", label)
     _validate_section(raw.get("generators"), GENERATOR_DEFAULTS, "generators", label)
     _validate_section(raw.get("checks"), _check_defaults(), "checks", label)
+    from kharden import admission_settings
+
+    admission_settings.validate(raw.get("admission"), label)
     if "pss" in raw and raw["pss"] not in PSS_LEVELS:
         raise ProfileError(f"pss: must be one of {', '.join(PSS_LEVELS)}", file=label)
     if "podTemplates" in raw:
@@ -222,6 +226,7 @@ def load_profile(ref: str) -> Profile:
         generators=generators,
         files=files,
         checks=checks,
+        admission=dict(raw.get("admission") or {}),
     )
 
 
