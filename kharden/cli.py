@@ -63,9 +63,15 @@ def cli() -> None:
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
 @_kube_version_option()
 @_jobs_option()
+@click.option("--pin-images", "pin_lock", type=click.Path(exists=True, dir_okay=False),
+              help="Pin image references to the digests of this lock file (kharden images lock, or kbld's).")
+@click.option("--move-secrets", is_flag=True, help="Move plaintext credentials into values-free Secrets.")
+@click.option("--secrets-as-files", is_flag=True, help="Secrets in env vars become mounted files where the image "
+              "reads <VAR>_FILE.")
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool, report_file: str | None, fail_on_change: bool, kube_version: str | None, jobs: int) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool, kube_version: str | None, jobs: int,
+        pin_lock: str | None, move_secrets: bool, secrets_as_files: bool) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -78,6 +84,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     if fmt == "kustomize" and "-" in paths:
         raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
     prof = run.resolve_profile(profile).with_kube_version(kube_version)  # bad ones reported before any file is read
+    prof = _fix_options(prof, pin_lock, move_secrets, secrets_as_files, generate)
     inputs = list(paths)
     if in_place:  # what kharden generated before is input too: respected, kept, appended to
         inputs += run.earlier_generated(inputs, generated_file)
@@ -106,6 +113,23 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         sys.stdout.write(outcome.stream())
     if fail_on_change and outcome.changed:
         sys.exit(1)
+
+
+def _fix_options(prof: Any, pin_lock: str | None, move_secrets: bool, as_files: bool, generate: bool | None) -> Any:
+    """The profile with the image lock and the secret moves asked for on the command line."""
+    if (move_secrets or as_files) and generate is False:
+        raise UsageError("--move-secrets and --secrets-as-files write through the generators: drop --no-generate")
+    if pin_lock:
+        from kharden.images.lock import read_lock
+        from kharden.images.pin import with_lock
+
+        with open(pin_lock, encoding="utf-8") as f:
+            prof = with_lock(prof, read_lock(f.read(), pin_lock))
+    if move_secrets or as_files:
+        from kharden.secrets.move import with_moves
+
+        prof = with_moves(prof, move=move_secrets, as_files=as_files)
+    return prof
 
 
 def _write_report(outcome: Any, path: str) -> None:
@@ -181,13 +205,37 @@ def profiles(name: str | None) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all"]))
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all", "webhook", "admission-policies"]))
+@click.argument("paths", nargs=-1)
 @_profile_option()
 @click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
-def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None) -> None:
-    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles)."""
+@click.option("--namespace", default="kharden", show_default=True, help="webhook: the namespace it runs in.")
+@click.option("--image", default=f"kharden:{__version__}", show_default=True, help="webhook: the server's image.")
+@click.option("--failure-policy", type=click.Choice(["Fail", "Ignore"]), default="Fail", show_default=True,
+              help="webhook: what the API server does when kharden cannot answer.")
+@click.option("--self-signed", "self_signed", type=click.Path(file_okay=False),
+              help="webhook: make a CA and certificate; keys and the TLS Secret go to this directory (0600).")
+@click.option("--cert-manager", is_flag=True, help="webhook: certificates from cert-manager (inject-ca-from).")
+@click.option("--kube-version", default="1.36", show_default=True,
+              help="admission-policies: cluster version (MutatingAdmissionPolicy v1 from 1.36, v1beta1 1.34-1.35).")
+@click.option("--validation-actions", default="Deny", show_default=True,
+              help="admission-policies: the binding's validationActions, comma-separated (Deny, Warn, Audit).")
+def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None, namespace: str, image: str,
+             failure_policy: str, self_signed: str | None, cert_manager: bool, kube_version: str,
+             validation_actions: str) -> None:
+    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles; or, without PATHS, the
+    admission webhook's deployment or the profile as native admission policies)."""
     from kharden import run
+
+    if what in ("webhook", "admission-policies"):
+        from kharden.admission import generate as admission_generate
+
+        sys.stdout.write(admission_generate.webhook(profile, namespace, image, failure_policy, self_signed,
+                                                    cert_manager) if what == "webhook" else
+                         admission_generate.policies(profile, kube_version, validation_actions))
+        return
+    if not paths:
+        raise UsageError(f"generate {what} needs the manifests to generate from (PATHS)")
 
     only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
     # One generator: the profile with only that one enabled (generate=True would switch every generator on).
@@ -195,6 +243,45 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
                       only_generator=only)
     click.echo(outcome.summary, err=True, nl=False)
     sys.stdout.write(outcome.generated_stream())
+
+
+@cli.group()
+def images() -> None:
+    """Image references: resolve them to digests for `kharden fix --pin-images`."""
+
+
+@images.command("lock")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False), help="Write the lock here (default: stdout).")
+@_profile_option()
+@click.option("--platform", default="linux/amd64", show_default=True, help="Platform whose image is checked to exist.")
+@click.option("--platform-digest", is_flag=True, help="Pin the platform's manifest, not the multi-arch index.")
+@click.option("--insecure-registry", multiple=True, help="Plain http to this registry host (loopback always may).")
+def images_lock(paths: tuple[str, ...], output: str | None, profile: str, platform: str, platform_digest: bool,
+                insecure_registry: tuple[str, ...]) -> None:
+    """Resolve every image reference of PATHS through its registry and write the lock (network: only here)."""
+    from kharden import run
+    from kharden.images.lock import dump_lock
+    from kharden.images.locking import readable_objects, references, resolve
+    from kharden.images.registry import Client
+
+    prof = run.resolve_profile(profile)
+    objects, errors = readable_objects(list(paths), prof.pod_templates)
+    for e in errors:
+        click.echo(f"kharden: error: {e}", err=True)
+    client = Client(platform=platform, insecure=insecure_registry)
+    pins, failed = resolve(references(objects, prof.pod_templates), client, platform_digest)
+    for image, e in failed.items():
+        click.echo(f"kharden: error: {image}: not resolved: {e}", err=True)
+    text = dump_lock(pins)
+    if output:
+        from kharden.write import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    click.echo(f"kharden: {len(pins)} image(s) locked, {len(failed)} not resolved", err=True)
+    sys.exit(EXIT_ERROR if errors else 1 if failed else 0)
 
 
 @cli.command("kustomize-plugin")
@@ -240,6 +327,34 @@ def helm_post_render(profile: str, generate: bool | None, summary: bool) -> None
     if summary:
         click.echo(report.fix_summary(result.changes, result.findings, len(result.generated)), err=True, nl=False)
     sys.stdout.write(out)
+
+
+@cli.command()
+@_profile_option()
+@click.option("--tls-cert", required=True, type=click.Path(exists=True, dir_okay=False), help="PEM certificate (chain).")
+@click.option("--tls-key", required=True, type=click.Path(exists=True, dir_okay=False), help="PEM private key.")
+@click.option("--listen", default="0.0.0.0:8443", show_default=True, help="HOST:PORT to serve HTTPS on.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@click.option("--max-body", type=click.IntRange(min=1024), default=6 << 20, show_default=True,
+              help="Largest request body in bytes (413 beyond).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds a request's head and body may take to arrive.")
+@click.option("--drain", type=click.IntRange(min=0), default=20, show_default=True,
+              help="On SIGTERM: seconds to finish requests in flight.")
+def serve(profile: str, tls_cert: str, tls_key: str, listen: str, workers: int, max_body: int, timeout: float,
+          drain: int) -> None:
+    """Admission webhook (AdmissionReview v1 over HTTPS): /mutate, /validate, /healthz, /readyz, /metrics."""
+    from kharden import run
+    from kharden.admission import listen as listen_address
+
+    run.resolve_profile(profile)  # a bad profile is reported before the server starts
+    try:
+        from kharden.admission.server import serve as serve_https
+    except ImportError as e:
+        raise UsageError(f"kharden serve needs the serve extra: pip install 'kharden[serve]' ({e})") from None
+    host, port = listen_address(listen)
+    serve_https(profile, tls_cert, tls_key, host, port, workers=workers, max_body=max_body, timeout=timeout,
+                drain=drain)
 
 
 def main() -> None:

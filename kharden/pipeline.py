@@ -93,23 +93,27 @@ def validate(sources: Sequence[Source], profile: Profile | None = None) -> None:
 
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding], *,
            audit_log: str | None = None) -> Knowledge:
-    """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs. What
-    they decide from other objects (a binding keeps a pod's token) is learned first (`kharden.know`); objects in a
-    protected namespace are mutated on copies, and what would change is reported."""
+    """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs; then,
+    with a lock (`fix --pin-images LOCK`), the object's images pinned. What the mutators decide from other objects
+    (a binding keeps a pod's token) is learned first (`kharden.know`); objects in a protected namespace are
+    mutated on copies, and what would change is reported."""
+    from kharden.images.pin import pinner
+
     know = learn(objects, profile, audit_log=audit_log)
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
+    pin = pinner(profile)  # only with a lock (`fix --pin-images LOCK`)
     for obj in objects:
         if protected.covers(obj.ref, know.protected):  # the cluster's own: report, do not change
             findings += protected.would_change(obj, lambda o, c, f: _mutate_object(o, enabled, per_object, profile,
-                                                                                   c, f, know))
+                                                                                   c, f, know, pin))
         else:
-            _mutate_object(obj, enabled, per_object, profile, changes, findings, know)
+            _mutate_object(obj, enabled, per_object, profile, changes, findings, know, pin)
     return know
 
 
 def _mutate_object(obj: KObject, enabled: list[tuple[Any, dict[str, Any]]], per_object: bool, profile: Profile,
-                   changes: list[Change], findings: list[Finding], know: Knowledge) -> None:
+                   changes: list[Change], findings: list[Finding], know: Knowledge, pin: Any) -> None:
     # Each target's opt-outs are read once and serve all its mutators.
     pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
     whole = [(obj, optouts.collect(obj, obj))] if per_object else []
@@ -118,6 +122,8 @@ def _mutate_object(obj: KObject, enabled: list[tuple[Any, dict[str, Any]]], per_
             optouts.run(mutator, target, obj, opts, changes, findings, outs, know)
     if pods and know.api_use.reasons and any(m.ID == "automountServiceAccountToken" for m, _ in enabled):
         findings += [f for t, _ in pods if (f := know.api_use.note(t)) is not None]
+    if pin is not None:
+        pin([t for t, _ in pods], changes, findings)
 
 
 def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
@@ -150,13 +156,14 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
 
 
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    """PSS violations and deprecated API versions left after mutation, each with the reason it was not fixed."""
+    """PSS violations left after mutation, each with the reason kharden did not fix it; then what the profile's
+    checks (images, secrets) still find, and the deprecated API versions left."""
     return _unfixed_pss(objects, profile, notes) + api_versions(objects, profile, None, fixing=True)
 
 
 def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     if profile.pss not in ("baseline", "restricted"):
-        return []
+        return checks_left(objects, profile)
 
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
@@ -175,7 +182,15 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
-    return out
+    return out + checks_left(objects, profile)
+
+
+def checks_left(objects: list[KObject], profile: Profile) -> list[Finding]:
+    """What the profile's checks (images, secrets) still find after fixing: violations unfixed, warnings as notes."""
+    from kharden.checks import run_checks
+
+    found = run_checks(objects, profile.checks, profile.pod_templates)
+    return [replace(f, status="unfixed") if f.severity == "error" else f for f in found]
 
 
 def api_versions(objects: list[KObject], profile: Profile | None, kube_version: str | None,
@@ -224,6 +239,9 @@ def check_groups(
     if profile is not None or kube_version:  # `--pss` alone: exactly the PSS controls (and risky RBAC, as before)
         groups.append(api_versions(objects, profile, kube_version))
     if profile is not None:
+        from kharden.checks import check_each
+
+        groups += check_each(objects, profile.checks, templates)  # a group per check
         changes: list[Change] = []
         notes: list[Finding] = []
         mutate(objects, profile, changes, notes)

@@ -10,6 +10,8 @@
       <mutator ID>: {enabled: true, <option>: <value>, ...}
     generators:
       <generator ID>: {enabled: false, <option>: <value>, ...}
+    checks:
+      <check ID>: {enabled: true, <option>: <value>, ...}     # images, secrets: reported by check and fix
 
 A key that is not known, or a value whose type differs from the default's, is an error naming the key and file.
 """
@@ -28,7 +30,8 @@ import yaml
 from kharden.errors import ProfileError
 from kharden.model import Path
 
-TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "protectedNamespaces"}
+TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks", "admission",
+            "protectedNamespaces"}
 # The cluster's own namespaces: reported, never changed (kharden/know/protected.py). A profile's list replaces it.
 PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 PSS_LEVELS = ("privileged", "baseline", "restricted")
@@ -43,6 +46,8 @@ class Profile:
     mutators: dict[str, dict[str, Any]]  # ID -> full options (defaults merged), in registry order
     generators: dict[str, dict[str, Any]]
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check ID -> options (kharden.checks.CHECKS)
+    admission: dict[str, Any] = field(default_factory=dict)  # `kharden serve`'s answers (kharden.admission_settings)
     protected_namespaces: tuple[str, ...] = PROTECTED_NAMESPACES
 
     def only_generator(self, gid: str | None) -> Profile:
@@ -77,6 +82,7 @@ class Profile:
             ],
             "mutators": copy.deepcopy(self.mutators),
             "generators": copy.deepcopy(self.generators),
+            "checks": copy.deepcopy(self.checks),
             "protectedNamespaces": list(self.protected_namespaces),
         }
 
@@ -174,6 +180,10 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
             raise ProfileError(f"{key}: unknown key; known: {', '.join(sorted(TOP_KEYS))}", file=label)
     _validate_section(raw.get("mutators"), MUTATOR_DEFAULTS, "mutators", label)
     _validate_section(raw.get("generators"), GENERATOR_DEFAULTS, "generators", label)
+    _validate_section(raw.get("checks"), _check_defaults(), "checks", label)
+    from kharden import admission_settings
+
+    admission_settings.validate(raw.get("admission"), label)
     if "pss" in raw and raw["pss"] not in PSS_LEVELS:
         raise ProfileError(f"pss: must be one of {', '.join(PSS_LEVELS)}", file=label)
     if "podTemplates" in raw:
@@ -217,6 +227,10 @@ def load_profile(ref: str) -> Profile:
         gid: {"enabled": False, **copy.deepcopy(d), **(raw.get("generators") or {}).get(gid, {})}
         for gid, d in GENERATOR_DEFAULTS.items()
     }
+    checks = {
+        cid: {"enabled": True, **copy.deepcopy(d), **(raw.get("checks") or {}).get(cid, {})}
+        for cid, d in _check_defaults().items()
+    }
     templates: dict[tuple[str, str], Path] = {}
     for t in raw.get("podTemplates") or []:
         group = t["apiVersion"].split("/")[0] if "/" in t["apiVersion"] else ""
@@ -230,5 +244,13 @@ def load_profile(ref: str) -> Profile:
         mutators=mutators,
         generators=generators,
         files=files,
+        checks=checks,
+        admission=dict(raw.get("admission") or {}),
         protected_namespaces=tuple(raw.get("protectedNamespaces", PROTECTED_NAMESPACES)),
     )
+
+
+def _check_defaults() -> dict[str, dict[str, Any]]:
+    from kharden.checks import CHECK_DEFAULTS
+
+    return CHECK_DEFAULTS
