@@ -106,7 +106,9 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
     for obj in objects:
         if protected.covers(obj.ref, know.protected):  # the cluster's own: report, do not change
             findings += protected.would_change(obj, lambda o, c, f: _mutate_object(o, enabled, per_object, profile,
-                                                                                   c, f, know, pin))
+                                                                                   c, f, know, None))
+            if pin is not None:  # asked for by name, and the same image runs: pinned there too
+                pin(find_pod_targets(obj, profile.pod_templates), changes, findings)
         else:
             _mutate_object(obj, enabled, per_object, profile, changes, findings, know, pin)
     return know
