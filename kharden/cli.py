@@ -26,6 +26,13 @@ def _profile_option(default: str | None = "restricted") -> Callable[[Any], Any]:
     )
 
 
+def _kube_version_option() -> Callable[[Any], Any]:
+    return click.option(
+        "--kube-version", metavar="1.NN", default=None,
+        help="Target Kubernetes release for deprecated API versions (default: the newest kharden knows, 1.36).",
+    )
+
+
 def _jobs_option() -> Callable[[Any], Any]:
     # Accepted so that existing scripts keep working, and ignored: parallel runs did not pay (docs/performance.md).
     return click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, hidden=True,
@@ -54,6 +61,7 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write a markdown report here.")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
+@_kube_version_option()
 @_jobs_option()
 @click.option("--pin-images", "pin_lock", type=click.Path(exists=True, dir_okay=False),
               help="Pin image references to the digests of this lock file (kharden images lock, or kbld's).")
@@ -62,8 +70,8 @@ def cli() -> None:
               "reads <VAR>_FILE.")
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int, pin_lock: str | None,
-        move_secrets: bool, secrets_as_files: bool) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool, kube_version: str | None, jobs: int,
+        pin_lock: str | None, move_secrets: bool, secrets_as_files: bool) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -75,7 +83,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
     if fmt == "kustomize" and "-" in paths:
         raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
-    prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
+    prof = run.resolve_profile(profile).with_kube_version(kube_version)  # bad ones reported before any file is read
     prof = _fix_options(prof, pin_lock, move_secrets, secrets_as_files, generate)
     inputs = list(paths)
     if in_place:  # what kharden generated before is input too: respected, kept, appended to
@@ -140,15 +148,17 @@ def _write_report(outcome: Any, path: str) -> None:
 @_profile_option(default=None)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
               show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
+@_kube_version_option()
 @_jobs_option()
 def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
-          jobs: int) -> None:
+          kube_version: str | None, jobs: int) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
     from kharden import run
 
     if not pss and not profile:
         pss = "restricted"
-    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile)
+    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile,
+                                 kube_version=kube_version)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 

@@ -1,7 +1,7 @@
 """The one pipeline every entry point calls: `run(Request) -> Result`.
 
-    fix:    validate -> find pod specs -> mutate -> generate -> unfixed -> splice each changed source
-    check:  validate (per object) -> PSS and RBAC checks -> (with a profile) what it would change
+    fix:    validate -> find pod specs -> know -> mutate -> generate -> unfixed -> splice each changed source
+    check:  validate (per object) -> PSS, RBAC and API-version checks -> (with a profile) what it would change
 
 Pure: it takes parsed sources and a profile, edits the live objects and returns the record (changes, findings,
 generated objects) and the new texts. No I/O, no printing, no exit. The edges (kharden.cli, kharden.run,
@@ -13,11 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal, Mapping, Sequence
 
+from kharden.apiversions.table import target_of
+from kharden.checks.apiversions import check_api_versions
 from kharden.checks.pss import check_objects, left_because
 from kharden.checks.rbac import check_rbac
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
 from kharden.generators import GENERATORS
+from kharden.know import Knowledge, learn, protected
 from kharden.model import Change, Finding
 from kharden.mutators import MUTATORS, optouts
 from kharden.mutators.base import Editor
@@ -43,6 +46,7 @@ class Request:
     generator_inputs: Mapping[str, Any] = field(default_factory=dict)  # e.g. audit_log, for the RBAC generator
     pss: str | None = None  # check: the PSS level (default: the profile's, else restricted)
     pss_version: str = "latest"
+    kube_version: str | None = None  # check without a profile: the release API versions are checked against
     splice: bool = True  # fix: make each changed source's new text (KRM re-serialises its list instead)
 
 
@@ -69,8 +73,9 @@ def run(request: Request) -> Result:
     validate(sources, profile)
     objects = [o for s in sources for o in s.objects()]
     result = Result(sources, objects if request.deployed is None else [o for o in objects if request.deployed(o)])
-    mutate(result.objects, profile, result.changes, result.findings)
-    generate(result, profile, request.generate, request.hidden, **request.generator_inputs)
+    know = mutate(result.objects, profile, result.changes, result.findings,
+                  audit_log=request.generator_inputs.get("audit_log"))
+    generate(result, profile, request.generate, request.hidden, know=know, **request.generator_inputs)
     result.findings += unfixed(result.objects, profile, result.findings)
     if request.splice:
         result.outputs = splice_changed(sources, result.changes)
@@ -86,47 +91,79 @@ def validate(sources: Sequence[Source], profile: Profile | None = None) -> None:
             raise errors[0]
 
 
-def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
+def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding], *,
+           audit_log: str | None = None) -> Knowledge:
     """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs; then,
-    with a lock (`fix --pin-images LOCK`), the object's images pinned."""
+    with a lock (`fix --pin-images LOCK`), the object's images pinned. What the mutators decide from other objects
+    (a binding keeps a pod's token) is learned first (`kharden.know`); objects in a protected namespace are
+    mutated on copies, and what would change is reported."""
     from kharden.images.pin import pinner
 
+    know = learn(objects, profile, audit_log=audit_log)
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
     pin = pinner(profile)  # only with a lock (`fix --pin-images LOCK`)
     for obj in objects:
-        # Each target's opt-outs are read once and serve all its mutators.
-        pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
-        whole = [(obj, optouts.collect(obj, obj))] if per_object else []
-        for mutator, opts in enabled:
-            for target, outs in pods if mutator.SCOPE == "pod" else whole:
-                optouts.run(mutator, target, obj, opts, changes, findings, outs)
-        if pin is not None:
-            pin([t for t, _ in pods], changes, findings)
+        if protected.covers(obj.ref, know.protected):  # the cluster's own: report, do not change
+            findings += protected.would_change(obj, lambda o, c, f: _mutate_object(o, enabled, per_object, profile,
+                                                                                   c, f, know, None))
+            if pin is not None:  # asked for by name, and the same image runs: pinned there too
+                pin(find_pod_targets(obj, profile.pod_templates), changes, findings)
+        else:
+            _mutate_object(obj, enabled, per_object, profile, changes, findings, know, pin)
+    return know
+
+
+def _mutate_object(obj: KObject, enabled: list[tuple[Any, dict[str, Any]]], per_object: bool, profile: Profile,
+                   changes: list[Change], findings: list[Finding], know: Knowledge, pin: Any) -> None:
+    # Each target's opt-outs are read once and serve all its mutators.
+    pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
+    whole = [(obj, optouts.collect(obj, obj))] if per_object else []
+    for mutator, opts in enabled:
+        for target, outs in pods if mutator.SCOPE == "pod" else whole:
+            optouts.run(mutator, target, obj, opts, changes, findings, outs, know)
+    if pods and know.api_use.reasons and any(m.ID == "automountServiceAccountToken" for m, _ in enabled):
+        findings += [f for t, _ in pods if (f := know.api_use.note(t)) is not None]
+    if pin is not None:
+        pin([t for t, _ in pods], changes, findings)
 
 
 def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
              **gen_args: Any) -> None:
     """Every enabled generator over the whole input (a NetworkPolicy for one file's Deployment may answer a Service
-    in another); their edits of existing objects are Changes like the mutators'."""
+    in another); their edits of existing objects are Changes like the mutators'. Protected namespaces get no
+    edit (made on copies, reported) and no generated object (reported)."""
+    spared = frozenset(profile.protected_namespaces)
+    held = protected.Held()
     for gid, opts in profile.generators.items():
         on = opts.get("enabled") if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
                 result.objects if hidden is None else [o for o in result.objects if not hidden(gid, o)],
                 opts,
-                lambda o, g=gid: Editor(o, g, result.changes),
+                lambda o, g=gid: (Editor(held.twin(o), g, held.changes(o)) if protected.covers(o.ref, spared)
+                                  else Editor(o, g, result.changes)),
                 pod_templates=profile.pod_templates,
                 generated=list(result.generated),
                 **gen_args,
             )
-            result.generated += out.objects
-            result.findings += out.findings
+            for o in out.objects:  # nothing is generated into a protected namespace: reported instead
+                if (o.get("metadata") or {}).get("namespace") in spared:
+                    result.findings.append(protected.dropped(o, gid))
+                else:
+                    result.generated.append(o)
+            # what a generator says about a protected object concerns edits and policies not made there
+            result.findings += [f for f in out.findings if f.obj is None or not protected.covers(f.obj, spared)]
+    result.findings += held.report()
 
 
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     """PSS violations left after mutation, each with the reason kharden did not fix it; then what the profile's
-    checks (images, secrets) still find."""
+    checks (images, secrets) still find, and the deprecated API versions left."""
+    return _unfixed_pss(objects, profile, notes) + api_versions(objects, profile, None, fixing=True)
+
+
+def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     if profile.pss not in ("baseline", "restricted"):
         return checks_left(objects, profile)
 
@@ -135,11 +172,13 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 
     opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
     opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
+    spared = {o.ref: protected.LEFT for o in objects if protected.covers(o.ref, profile.protected_namespaces)}
     enabled = set(profile.enabled_mutators())
     out = []
     for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
         reason = (
-            opted.get((f.obj, f.extra.get("container")))
+            spared.get(f.obj)  # type: ignore[arg-type]
+            or opted.get((f.obj, f.extra.get("container")))
             or opted.get((f.obj, None))
             or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
             or left_because(f.rule, enabled)
@@ -154,6 +193,16 @@ def checks_left(objects: list[KObject], profile: Profile) -> list[Finding]:
 
     found = run_checks(objects, profile.checks, profile.pod_templates)
     return [replace(f, status="unfixed") if f.severity == "error" else f for f in found]
+
+
+def api_versions(objects: list[KObject], profile: Profile | None, kube_version: str | None,
+                 fixing: bool = False) -> list[Finding]:
+    """Deprecated and removed API versions at the target: `kube_version` (`--kube-version` without a profile), else
+    the profile's `mutators.apiVersions.kubeVersion`, else the newest release the table knows."""
+    opts = profile.mutators.get("apiVersions", {}) if profile is not None else {}
+    target = target_of(kube_version or opts.get("kubeVersion"))
+    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts.get("enabled")),
+                              spared=profile.protected_namespaces if profile is not None else ())
 
 
 def splice_changed(sources: Sequence[Source], changes: list[Change]) -> dict[str, str]:
@@ -173,13 +222,15 @@ def _check(request: Request) -> Result:
         good, problems = split_objects(s, pod_templates=templates)
         result.objects += good
         result.errors[s.path] = list(problems)
-    groups = check_groups(result.objects, pss=request.pss, version=request.pss_version, profile=profile)
+    groups = check_groups(result.objects, pss=request.pss, version=request.pss_version, profile=profile,
+                          kube_version=request.kube_version)
     result.findings = [f for group in groups for f in group]
     return result
 
 
 def check_groups(
-    objects: list[KObject], *, pss: str | None, version: str = "latest", profile: Profile | None = None
+    objects: list[KObject], *, pss: str | None, version: str = "latest", profile: Profile | None = None,
+    kube_version: str | None = None,
 ) -> list[list[Finding]]:
     """`check`'s findings in their groups, each in object order: PSS, RBAC, then (with a profile) the changes it
     would make as fixable findings and the mutators' notes."""
@@ -187,6 +238,8 @@ def check_groups(
     templates = profile.pod_templates if profile else None
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
     groups.append(check_rbac(objects))
+    if profile is not None or kube_version:  # `--pss` alone: exactly the PSS controls (and risky RBAC, as before)
+        groups.append(api_versions(objects, profile, kube_version))
     if profile is not None:
         from kharden.checks import check_each
 

@@ -5,6 +5,7 @@
     pss: restricted              # Pod Security Standards level the profile answers to
     podTemplates:                # custom kinds that embed a pod template
       - {apiVersion: argoproj.io/v1alpha1, kind: Rollout, path: spec.template}
+    protectedNamespaces: [kube-system, kube-public, kube-node-lease]   # reported, never changed (the default)
     mutators:
       <mutator ID>: {enabled: true, <option>: <value>, ...}
     generators:
@@ -29,7 +30,10 @@ import yaml
 from kharden.errors import ProfileError
 from kharden.model import Path
 
-TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks", "admission"}
+TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks", "admission",
+            "protectedNamespaces"}
+# The cluster's own namespaces: reported, never changed (kharden/know/protected.py). A profile's list replaces it.
+PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 PSS_LEVELS = ("privileged", "baseline", "restricted")
 
 
@@ -44,6 +48,7 @@ class Profile:
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check ID -> options (kharden.checks.CHECKS)
     admission: dict[str, Any] = field(default_factory=dict)  # `kharden serve`'s answers (kharden.admission_settings)
+    protected_namespaces: tuple[str, ...] = PROTECTED_NAMESPACES
 
     def only_generator(self, gid: str | None) -> Profile:
         """This profile with only generator `gid` enabled (`kharden generate rbac`); itself for None."""
@@ -51,6 +56,16 @@ class Profile:
             return self
         gens = {g: {**o, "enabled": g == gid} for g, o in self.generators.items()}
         return dataclasses.replace(self, generators=gens)
+
+    def with_kube_version(self, version: str | None) -> Profile:
+        """This profile targeting another Kubernetes release (`--kube-version`); itself for None."""
+        if not version:
+            return self
+        from kharden.apiversions.table import parse_version
+
+        parse_version(version)  # a bad version is a usage error before any file is read
+        mutators = {**self.mutators, "apiVersions": {**self.mutators["apiVersions"], "kubeVersion": version}}
+        return dataclasses.replace(self, mutators=mutators)
 
     def enabled_mutators(self) -> list[str]:
         return [m for m, o in self.mutators.items() if o.get("enabled")]
@@ -68,6 +83,7 @@ class Profile:
             "mutators": copy.deepcopy(self.mutators),
             "generators": copy.deepcopy(self.generators),
             "checks": copy.deepcopy(self.checks),
+            "protectedNamespaces": list(self.protected_namespaces),
         }
 
 
@@ -172,6 +188,9 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
         raise ProfileError(f"pss: must be one of {', '.join(PSS_LEVELS)}", file=label)
     if "podTemplates" in raw:
         _validate_templates(raw["podTemplates"], label)
+    protected = raw.get("protectedNamespaces", [])
+    if not isinstance(protected, list) or not all(isinstance(n, str) and n for n in protected):
+        raise ProfileError("protectedNamespaces: must be a list of namespace names", file=label)
     parent = raw.get("extends")
     if parent is None:
         return raw, (label,)
@@ -227,6 +246,7 @@ def load_profile(ref: str) -> Profile:
         files=files,
         checks=checks,
         admission=dict(raw.get("admission") or {}),
+        protected_namespaces=tuple(raw.get("protectedNamespaces", PROTECTED_NAMESPACES)),
     )
 
 

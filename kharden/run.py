@@ -215,11 +215,13 @@ def validate(sources: list[Source], profile: Profile | None = None) -> None:
 
 
 def check(
-    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1
+    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1,
+    kube_version: str | None = None,
 ) -> tuple[list[Finding], list[KhardenError]]:
     """Findings for every readable file; files (and objects) that cannot be read are returned as errors, in input
-    order, not raised. `jobs` is accepted and ignored."""
-    prof = load_profile(profile) if profile else None
+    order, not raised. `jobs` is accepted and ignored. `kube_version`: the release API versions are checked
+    against (with a profile, set in it)."""
+    prof = load_profile(profile).with_kube_version(kube_version) if profile else None
     sources: list[Source] = []
     unread: dict[str, KhardenError] = {}
     files = expand_paths(paths)
@@ -228,6 +230,7 @@ def check(
             sources.append(read_source(p))
         except KhardenError as e:
             unread[p] = e
-    result = execute(Request(sources, prof, mode="check", pss=pss, pss_version=version))
+    result = execute(Request(sources, prof, mode="check", pss=pss, pss_version=version,
+                             kube_version=None if prof else kube_version))
     errors = [e for p in files for e in ([unread[p]] if p in unread else result.errors.get(p, []))]
     return result.findings, errors

@@ -54,7 +54,7 @@ def only(*ids: str, **opts: dict) -> object:
 # -- registry ----------------------------------------------------------------------------------------------------
 def test_registry_ids_are_unique_camel_case_and_scoped() -> None:
     ids = [m.ID for m in REGISTRY]
-    assert len(ids) == len(set(ids)) == 13
+    assert len(ids) == len(set(ids)) == 14
     for m in REGISTRY:
         assert m.ID[0].islower() and "-" not in m.ID and "_" not in m.ID
         assert m.SCOPE in ("pod", "object")
@@ -66,6 +66,7 @@ def test_run_as_non_root_comes_before_run_as_user() -> None:
     assert ids.index("runAsNonRoot") < ids.index("runAsUser")
     assert ids.index("privileged") < ids.index("allowPrivilegeEscalation")
     assert ids.index("capabilities") < ids.index("allowPrivilegeEscalation")
+    assert ids[0] == "apiVersions"  # a moved manifest is then hardened like any other in the same run
 
 
 # -- the restricted profile on a bare pod ----------------------------------------------------------------------------

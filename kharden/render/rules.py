@@ -102,6 +102,8 @@ _FAMILY: dict[str, tuple[str, float]] = {
     "netpol": ("A NetworkPolicy finding: traffic that is allowed but should not be, or a policy kharden could not "
                "derive.", 4.0),
     "rbac": ("An RBAC finding: permissions broader than the workload needs.", 7.0),
+    "api": ("An API version deprecated or removed at the target Kubernetes release (--kube-version); see "
+            "https://kubernetes.io/docs/reference/using-api/deprecation-guide/", 5.0),
 }
 
 
