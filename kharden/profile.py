@@ -57,6 +57,11 @@ class Profile:
         gens = {g: {**o, "enabled": g == gid} for g, o in self.generators.items()}
         return dataclasses.replace(self, generators=gens)
 
+    def with_generator(self, gid: str, **opts: Any) -> Profile:
+        """This profile with generator `gid` switched on and these options set (`--move-secrets`)."""
+        return dataclasses.replace(self, generators={**self.generators, gid: {**self.generators[gid], "enabled": True,
+                                                                          **opts}})
+
     def with_kube_version(self, version: str | None) -> Profile:
         """This profile targeting another Kubernetes release (`--kube-version`); itself for None."""
         if not version:

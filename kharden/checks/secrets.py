@@ -18,7 +18,7 @@ from typing import Any
 from kharden.find.podspecs import PodTarget
 from kharden.model import Finding, Path
 from kharden.read import KObject
-from kharden.secrets.files import blocker
+from kharden.secrets.file_env import blocker
 from kharden.secrets.locate import plaintext
 
 ID = "secrets"

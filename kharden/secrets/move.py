@@ -18,14 +18,12 @@ CreateContainerConfigError rather than run without their credential. The record 
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable
 
 from kharden.find.podspecs import PodTarget, find_pod_targets
 from kharden.generators.base import MANAGED_BY, Generated
 from kharden.model import Finding, Path
 from kharden.mutators.base import Editor
-from kharden.profile import Profile
 from kharden.read import KObject
 from kharden.secrets.locate import Hit, mask, plaintext_in
 
@@ -35,12 +33,6 @@ KEYS = "kharden.dev/keys"
 MOVED = "kharden.dev/why"
 
 SecretKey = tuple[str | None, str]  # (namespace, name)
-
-
-def with_moves(profile: Profile, *, move: bool, as_files: bool) -> Profile:
-    """The profile with the secrets generator switched on for these fixes (`--move-secrets`, `--secrets-as-files`)."""
-    opts = {**profile.generators["secrets"], "enabled": True, "move": move, "asFiles": as_files}
-    return dataclasses.replace(profile, generators={**profile.generators, "secrets": opts})
 
 
 def move(objects: list[KObject], editor_for: Callable[[KObject], Editor],
