@@ -86,3 +86,22 @@ def test_example_workflows_use_the_action_as_declared() -> None:
         ours = [s for s in steps if "kharden@" in s.get("uses", "")]
         assert ours and all(set(s.get("with", {})) <= set(ACTION["inputs"]) for s in ours), name
         assert set(re.findall(r"steps\.kharden\.outputs\.([\w-]+)", text)) <= set(ACTION["outputs"]), name
+
+
+def test_args_examples_are_options_of_their_command() -> None:
+    """action.yml and docs/ci.md cited `args: --generate` for `command: check`, which has no such option (exit 2).
+    Each example, per command, must be an option that command accepts."""
+    import re
+
+    from click.testing import CliRunner
+
+    from kharden.cli import cli
+
+    action = yaml.safe_load(open(os.path.join(REPO, "action.yml")))["inputs"]["args"]["description"]
+    docs = next(ln for ln in open(os.path.join(REPO, "docs", "ci.md")) if ln.startswith("| `args`"))
+    for text in (action, docs):
+        for command in ("check", "fix"):
+            part = re.search(rf"{command}: e\.g\. `?(--[a-z-]+)", text)
+            assert part, (command, text)
+            usage = CliRunner().invoke(cli, [command, "--help"]).output
+            assert part.group(1) in usage, (command, part.group(1))
