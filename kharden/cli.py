@@ -26,6 +26,13 @@ def _profile_option(default: str | None = "restricted") -> Callable[[Any], Any]:
     )
 
 
+def _tree_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--exclude and --verbose: which files of a tree are read, and the skipped ones listed (kharden.tree)."""
+    f = click.option("--verbose", "-v", is_flag=True, help="List the files skipped (not manifests, templates).")(f)
+    return click.option("--exclude", multiple=True, metavar="GLOB",
+                        help="Leave out files or directories matching GLOB (repeatable); .gitignored ones always.")(f)
+
+
 def _jobs_option() -> Callable[[Any], Any]:
     return click.option(
         "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
@@ -56,9 +63,11 @@ def cli() -> None:
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write a markdown report here.")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
 @_jobs_option()
+@_tree_options
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int, exclude: tuple[str, ...],
+        verbose: bool) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -70,23 +79,24 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
     if fmt == "kustomize" and "-" in paths:
         raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
-    prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
-    inputs = list(paths)
-    if in_place:  # what kharden generated before is input too: respected, kept, appended to
-        inputs += run.earlier_generated(inputs, generated_file)
-    if jobs != 1:
-        outcome = run.fix(inputs, prof, generate=generate, audit_log=audit_log, jobs=jobs)
-    else:
-        from kharden.progress import read_sources
+    from kharden.tree import discover, outputs, runs, screen
 
-        outcome = run.fix_sources(read_sources(inputs), prof, generate=generate, audit_log=audit_log)
-    if not quiet:
+    prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
+    found = discover.discover(list(paths), exclude)
+    targets = outputs.mirror(found, output_dir) if output_dir else None  # a collision: before anything is read
+    if in_place:  # what kharden generated before is input too: respected, kept, appended to
+        for earlier in run.earlier_generated(list(paths), generated_file):
+            found.files.append((earlier, earlier))
+    outcome, screened = runs.fix_tree(found, prof, jobs=jobs, generate=generate, audit_log=audit_log)
+    click.echo(screen.summary(screened, verbose), err=True, nl=False)
+    if not quiet and (screened.sources or not screened.errors):  # nothing read: the error alone says it
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:
         _write_report(outcome, report_file)
     if check_only:
         if show_diff:
             click.echo(outcome.diff(), nl=False)
+        _exit_if_broken(screened)
         sys.exit(1 if outcome.changed else 0)
     if show_diff:
         click.echo(outcome.diff(), nl=False)
@@ -97,11 +107,22 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     elif fmt == "jsonpatch":
         click.echo(json.dumps(outcome.jsonpatch(), indent=2))
     elif in_place or output_dir:
-        outcome.write(output_dir=output_dir, generated_file=generated_file)
+        outcome.write(output_dir=output_dir, generated_file=generated_file, targets=targets)
     else:
         sys.stdout.write(outcome.stream())
+    _exit_if_broken(screened)
     if fail_on_change and outcome.changed:
         sys.exit(1)
+
+
+def _exit_if_broken(screened: Any) -> None:
+    """Every file that could not be read, located; exit 2 once the others were processed (as black does)."""
+    for e in screened.errors:
+        click.echo(f"kharden: error: {e}", err=True)
+    if screened.errors and screened.sources:
+        click.echo(f"kharden: {len(screened.errors)} file(s) could not be processed; the others were", err=True)
+    if screened.errors:
+        sys.exit(EXIT_ERROR)
 
 
 def _write_report(outcome: Any, path: str) -> None:
@@ -121,14 +142,19 @@ def _write_report(outcome: Any, path: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
               show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
 @_jobs_option()
+@_tree_options
 def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
-          jobs: int) -> None:
+          jobs: int, exclude: tuple[str, ...], verbose: bool) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
-    from kharden import run
+    from kharden.profile import load_profile
+    from kharden.tree import discover, runs, screen
 
     if not pss and not profile:
         pss = "restricted"
-    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile, jobs=jobs)
+    prof = load_profile(profile) if profile else None
+    findings, errors, screened = runs.check_tree(discover.discover(list(paths), exclude), pss=pss,
+                                                 version=pss_version, profile=prof, jobs=jobs)
+    click.echo(screen.summary(screened, verbose), err=True, nl=False)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 
