@@ -34,10 +34,9 @@ def _tree_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _jobs_option() -> Callable[[Any], Any]:
-    return click.option(
-        "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
-        help="Files processed in parallel processes (0: one per CPU); output order stays the same.",
-    )
+    # Accepted so that existing scripts keep working, and ignored: parallel runs did not pay (docs/performance.md).
+    return click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, hidden=True,
+                        help="Ignored (kept for compatibility): kharden runs in one process.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

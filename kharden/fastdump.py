@@ -1,11 +1,11 @@
-"""A faster libyaml dumper for stream mode: the same node graph as SafeDumper, so the same bytes out.
+"""kharden's one writer of YAML values (generated objects, KRM output): libyaml's emitter, fed faster.
 
 Profiled on 1,000 objects, `yaml.dump_all(Dumper=CSafeDumper)` spends most of its time in Python, not in libyaml:
 `represent_data` walks each value's type MRO and keeps alias bookkeeping for every string, and the C emitter calls
 the pure-Python `Resolver.resolve` twice per scalar to decide whether it needs quotes. `Dumper` builds nodes for
 str, dict, list, bool, int and None directly (exactly the nodes SafeRepresenter builds: same tags, styles, flow
 style and anchors for shared dicts and lists), hands every other type to SafeRepresenter, and remembers resolved
-tags. Only for the settings stream mode uses (no sorting, block style); others go the usual way.
+tags. Only for the settings kharden writes with (no sorting, block style); others go the usual way.
 
 `safe_dump` is `yaml.safe_dump` with those settings (how `fix` writes generated objects), by libyaml's emitter
 wherever it is known to write the same bytes as PyYAML's pure-Python one. The objects the generators make are
@@ -15,6 +15,7 @@ without building nodes or events at all (measured: a sixth of the instructions; 
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 from functools import lru_cache
@@ -152,6 +153,27 @@ def _plain(value: Any) -> bool:
     if t is list:
         return all(_plain(v) for v in value)
     return t is bool or t is int or value is None
+
+
+class ResourceDumper(Dumper):
+    """`Dumper` for whole re-serialised streams (the KRM ResourceList): timestamps as RFC 3339
+    (`2018-10-27T06:36:27Z`), the form the API server parses; PyYAML's default (`2018-10-27 06:36:27+00:00`) is not."""
+
+
+def _timestamp(dumper: ResourceDumper, value: datetime.datetime) -> Node:
+    text = value.isoformat()
+    if value.utcoffset() == datetime.timedelta(0):
+        text = text.replace("+00:00", "Z")
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
+
+
+ResourceDumper.add_representer(datetime.datetime, _timestamp)
+
+
+def dump_resource(value: Any) -> str:
+    """A whole value (a KRM ResourceList) as one block-style document, keys in order, by libyaml's emitter: the
+    values PyYAML's SafeDumper writes (its pure-Python emitter took 42 of 44 s profiled on 2,000 objects)."""
+    return yaml.dump(value, Dumper=ResourceDumper, **_SETTINGS)  # type: ignore[no-any-return]
 
 
 # -- writing block YAML without an emitter ---------------------------------------------------------------------

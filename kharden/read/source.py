@@ -17,7 +17,8 @@ import yaml
 from kharden import gcpause
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import fastload, positions, subset
+from kharden.read import fastload, limits, positions, subset
+from kharden.read.yamlerrors import explain_yaml_error, not_utf8_error, reader_error, surrogate_error
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -156,11 +157,6 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
     built (kharden.read.fastload.read_document), so hostile input ends in an InputError, never in a crash or a
     hang. Object shapes and duplicate keys: kharden.read.validate.
     """
-    from kharden.read import limits
-
-    # not at the top: validate imports kharden.find, which imports this module
-    from kharden.read.validate import explain_yaml_error, reader_error, surrogate_error
-
     bom = text.startswith("\ufeff")
     if bom:
         text = text[1:]
@@ -220,30 +216,21 @@ def _read_by_subset(source: Source, each: Callable[[Document], None] | None) -> 
     return True
 
 
-def _yaml_message(e: yaml.MarkedYAMLError) -> str:
-    parts = [p for p in (e.context, e.problem) if p]
-    return "not valid YAML: " + ", ".join(parts)
-
-
 def read_text_file(path: str) -> str:
     """The text of a file ("-": stdin), refusing files over the size limit and bytes that are not UTF-8."""
-    from kharden.read.limits import MAX_FILE_BYTES, check_size
-
     try:
         if path == "-":
-            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+            raw = sys.stdin.buffer.read(limits.MAX_FILE_BYTES + 1)
         else:
             with open(path, "rb") as f:
-                check_size(os.fstat(f.fileno()).st_size, path)
-                raw = f.read(MAX_FILE_BYTES + 1)
+                limits.check_size(os.fstat(f.fileno()).st_size, path)
+                raw = f.read(limits.MAX_FILE_BYTES + 1)
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", file=path) from None
-    check_size(len(raw), path)  # stdin, or a file that grew while we read it
+    limits.check_size(len(raw), path)  # stdin, or a file that grew while we read it
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        from kharden.read.validate import not_utf8_error
-
         raise not_utf8_error(raw, e.start, path) from None
 
 
@@ -271,5 +258,11 @@ def expand_paths(paths: list[str]) -> list[str]:
     return out
 
 
+def read_source(path: str) -> Source:
+    """One file ("-": stdin), read and parsed."""
+    return parse_text(read_text_file(path), path)
+
+
 def read_paths(paths: list[str]) -> list[Source]:
-    return [parse_text(read_text_file(p), p) for p in expand_paths(paths)]
+    """Every file of `paths` (directories walked), read and parsed, in order."""
+    return [read_source(p) for p in expand_paths(paths)]

@@ -28,36 +28,25 @@ def _bar(found: Found) -> Iterator[Any]:
         yield bar
 
 
-def fix_tree(found: Found, profile: Profile, *, jobs: int = 1, **kw: Any) -> tuple[Any, Screened]:
+def fix_tree(found: Found, profile: Profile, **kw: Any) -> tuple[Any, Screened]:
     """(FixOutcome of the manifests, what was screened). Broken files are in `screened.errors`, not raised."""
     from kharden import run
 
+    kw.pop("jobs", None)  # accepted and ignored (kharden.cli)
     with _bar(found) as paths:
         screened = screen(found, profile.pod_templates, paths=paths)
-    if jobs != 1 and len(screened.sources) > 1:  # the workers read their files again: fast, and in parallel
-        return run.fix([s.path for s in screened.sources], profile, jobs=jobs, **kw), screened
     return run.fix_sources(screened.sources, profile, **kw), screened
 
 
 def check_tree(found: Found, *, pss: str | None, version: str, profile: Profile | None,
                jobs: int = 1) -> tuple[list[Finding], list[KhardenError], Screened]:
-    """Findings of every manifest (a broken object does not hide the others in its file), errors, screening."""
-    from kharden.pipeline import check_groups
-    from kharden.read.validate import split_objects
+    """Findings of every manifest (a broken object does not hide the others in its file), errors in input order,
+    and the screening."""
+    from kharden import run
+    from kharden.pipeline import Request
 
-    templates = profile.pod_templates if profile else None
-    screened = screen(found, templates, validate=False)
-    errors: list[KhardenError] = list(screened.errors)
-    if jobs != 1 and "-" not in found.paths and len(screened.sources) > 1:
-        from kharden.parallel import check_files
-
-        findings, more = check_files([s.path for s in screened.sources], pss=pss, version=version, profile=profile,
-                                     jobs=jobs)
-        return findings, errors + more, screened
-    objects = []
-    for source in screened.sources:
-        good, problems = split_objects(source, pod_templates=templates)
-        objects += good
-        errors += problems
-    groups = check_groups(objects, pss=pss, version=version, profile=profile)
-    return [f for group in groups for f in group], errors, screened
+    screened = screen(found, profile.pod_templates if profile else None, validate=False)
+    result = run.execute(Request(screened.sources, profile, mode="check", pss=pss, pss_version=version))
+    unread = {id(e): e for e in screened.errors}
+    errors = list(unread.values()) + [e for s in screened.sources for e in result.errors.get(s.path, [])]
+    return result.findings, errors, screened
