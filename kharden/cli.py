@@ -78,15 +78,11 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
     if fmt == "kustomize" and "-" in paths:
         raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
-    from kharden.tree import discover, outputs, runs, screen
+    from kharden.tree import runs, screen
 
     prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
-    found = discover.discover(list(paths), exclude)
-    targets = outputs.mirror(found, output_dir) if output_dir else None  # a collision: before anything is read
-    if in_place:  # what kharden generated before is input too: respected, kept, appended to
-        for earlier in run.earlier_generated(list(paths), generated_file):
-            found.files.append((earlier, earlier))
-    outcome, screened = runs.fix_tree(found, prof, jobs=jobs, generate=generate, audit_log=audit_log)
+    plan = runs.plan(list(paths), exclude, in_place=in_place, output_dir=output_dir, generated_file=generated_file)
+    outcome, screened = runs.fix_tree(plan, prof, generate=generate, audit_log=audit_log)
     click.echo(screen.summary(screened, verbose), err=True, nl=False)
     if not quiet and (screened.sources or not screened.errors):  # nothing read: the error alone says it
         click.echo(outcome.summary, err=True, nl=False)
@@ -106,7 +102,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     elif fmt == "jsonpatch":
         click.echo(json.dumps(outcome.jsonpatch(), indent=2))
     elif in_place or output_dir:
-        outcome.write(output_dir=output_dir, generated_file=generated_file, targets=targets)
+        outcome.write(output_dir=output_dir, generated_file=plan.generated_file, targets=plan.targets)
     else:
         sys.stdout.write(outcome.stream())
     _exit_if_broken(screened)
