@@ -133,12 +133,13 @@ def _write_report(outcome: Any, path: str) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--pss", type=click.Choice(["baseline", "restricted"]), help="Check exactly the PSS controls of a level.")
 @click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
+@click.option("--rbac", is_flag=True, help="Also check RBAC (wildcards, escalation, secrets); always with --profile.")
 @_profile_option(default=None)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
               show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
 @_jobs_option()
 @_tree_options
-def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
+def check(paths: tuple[str, ...], pss: str | None, pss_version: str, rbac: bool, profile: str | None, fmt: str,
           jobs: int, exclude: tuple[str, ...], verbose: bool) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
     from kharden.profile import load_profile
@@ -148,7 +149,7 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: st
         pss = "restricted"
     prof = load_profile(profile) if profile else None
     findings, errors, screened = runs.check_tree(discover.discover(list(paths), exclude), pss=pss,
-                                                 version=pss_version, profile=prof, jobs=jobs)
+                                                 version=pss_version, profile=prof, rbac=rbac, jobs=jobs)
     click.echo(screen.summary(screened, verbose), err=True, nl=False)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report

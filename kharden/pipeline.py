@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal, Mapping, Sequence
 
+from kharden.checks.explicit import check_explicit
 from kharden.checks.pss import check_objects, left_because
 from kharden.checks.rbac import check_rbac
 from kharden.errors import KhardenError
@@ -43,6 +44,7 @@ class Request:
     generator_inputs: Mapping[str, Any] = field(default_factory=dict)  # e.g. audit_log, for the RBAC generator
     pss: str | None = None  # check: the PSS level (default: the profile's, else restricted)
     pss_version: str = "latest"
+    rbac: bool = False  # check: the RBAC checks too (always with a profile; `--pss` alone is the PSS controls only)
     splice: bool = True  # fix: make each changed source's new text (KRM re-serialises its list instead)
 
 
@@ -72,6 +74,7 @@ def run(request: Request) -> Result:
     mutate(result.objects, profile, result.changes, result.findings)
     generate(result, profile, request.generate, request.hidden, **request.generator_inputs)
     result.findings += unfixed(result.objects, profile, result.findings)
+    result.findings += explicit(result.objects, profile, result.findings)
     if request.splice:
         result.outputs = splice_changed(sources, result.changes)
     return result
@@ -118,6 +121,10 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
             result.findings += out.findings
 
 
+WINDOWS_REASON = ("a Windows pod (nodeSelector, node affinity or windowsOptions): kharden adds no Linux-only field; "
+                  "set spec.os.name: windows, which Pod Security Admission exempts (kharden.find.windows)")
+
+
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     """PSS violations left after mutation, each with the reason kharden did not fix it."""
     if profile.pss not in ("baseline", "restricted"):
@@ -129,10 +136,13 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
     opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
     opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
     enabled = set(profile.enabled_mutators())
+    windows = {o.ref for o in objects if any(t.windows and not t.os_windows
+                                             for t in find_pod_targets(o, profile.pod_templates))}
     out = []
     for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
         reason = (
-            opted.get((f.obj, f.extra.get("container")))
+            (f.obj in windows and WINDOWS_REASON)
+            or opted.get((f.obj, f.extra.get("container")))
             or opted.get((f.obj, None))
             or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
             or left_because(f.rule, enabled)
@@ -158,27 +168,37 @@ def _check(request: Request) -> Result:
         good, problems = split_objects(s, pod_templates=templates)
         result.objects += good
         result.errors[s.path] = list(problems)
-    groups = check_groups(result.objects, pss=request.pss, version=request.pss_version, profile=profile)
+    groups = check_groups(result.objects, pss=request.pss, version=request.pss_version, profile=profile,
+                          rbac=request.rbac)
     result.findings = [f for group in groups for f in group]
     return result
 
 
 def check_groups(
-    objects: list[KObject], *, pss: str | None, version: str = "latest", profile: Profile | None = None
+    objects: list[KObject], *, pss: str | None, version: str = "latest", profile: Profile | None = None,
+    rbac: bool = False,
 ) -> list[list[Finding]]:
-    """`check`'s findings in their groups, each in object order: PSS, RBAC, then (with a profile) the changes it
-    would make as fixable findings and the mutators' notes."""
+    """`check`'s findings in their groups, each in object order: PSS, RBAC (asked for, or with a profile: `--pss`
+    alone is exactly the PSS controls), then (with a profile) the changes it would make as fixable findings and the
+    mutators' notes."""
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
-    groups.append(check_rbac(objects))
+    groups.append(check_rbac(objects) if rbac or profile is not None else [])
     if profile is not None:
         changes: list[Change] = []
         notes: list[Finding] = []
         mutate(objects, profile, changes, notes)
         by_ref = {o.ref: o for o in objects}
-        groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes]
+        groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes + explicit(objects, profile, notes)]
     return groups
+
+
+def explicit(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
+    """Explicit values the profile leaves in place, reported with their reason (kharden.checks.explicit)."""
+    return check_explicit(objects, enabled=set(profile.enabled_mutators()), notes=notes,
+                          minimum=profile.mutators.get("runAsUser", {}).get("minimum"),
+                          pod_templates=profile.pod_templates)
 
 
 def _pending(change: Change, obj: KObject) -> Finding:

@@ -85,7 +85,7 @@ def fix_tree(p: Plan | Found, profile: Profile, **kw: Any) -> tuple[Any, Screene
     return outcome, screened
 
 
-def check_tree(found: Found, *, pss: str | None, version: str, profile: Profile | None,
+def check_tree(found: Found, *, pss: str | None, version: str, profile: Profile | None, rbac: bool = False,
                jobs: int = 1) -> tuple[list[Finding], list[KhardenError], Screened]:
     """Findings of every manifest (a broken object does not hide the others in its file), errors in input order,
     and the screening."""
@@ -93,7 +93,7 @@ def check_tree(found: Found, *, pss: str | None, version: str, profile: Profile 
     from kharden.pipeline import Request
 
     screened = screen(found, profile.pod_templates if profile else None, validate=False)
-    result = run.execute(Request(screened.sources, profile, mode="check", pss=pss, pss_version=version))
+    result = run.execute(Request(screened.sources, profile, mode="check", pss=pss, pss_version=version, rbac=rbac))
     unread = {id(e): e for e in screened.errors}
     errors = list(unread.values()) + [e for s in screened.sources for e in result.errors.get(s.path, [])]
     return result.findings, errors, screened

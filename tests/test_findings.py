@@ -1,0 +1,79 @@
+"""Findings you can act on (issue 21, item 6): `check --pss` is the PSS controls only; explicit values a profile
+leaves in place are reported with their reason; a low UID is raised under strict."""
+
+from __future__ import annotations
+
+import json
+
+from kharden import run
+from kharden.read import parse_text
+from tests.integration_helpers import kharden
+
+WILDCARD_ROLE = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: r}
+rules:
+- apiGroups: ["*"]
+  resources: ["*"]
+  verbs: ["*"]
+"""
+EXPLICIT = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  automountServiceAccountToken: true
+  securityContext: {runAsUser: 2000}
+  containers:
+  - name: c
+    image: nginx
+    securityContext: {readOnlyRootFilesystem: false}
+"""
+
+
+def test_check_pss_is_the_pss_controls_only(tmp_path) -> None:
+    role = tmp_path / "role.yaml"
+    role.write_text(WILDCARD_ROLE)
+    alone = kharden("check", "--pss", "restricted", str(role))
+    assert alone.returncode == 0 and "rbac." not in alone.stdout, alone.stdout
+    asked = kharden("check", "--pss", "restricted", "--rbac", str(role))
+    assert asked.returncode == 1 and "rbac.wildcard-verb" in asked.stdout
+    profiled = kharden("check", "--profile", "restricted", str(role))
+    assert profiled.returncode == 1 and "rbac.wildcard-verb" in profiled.stdout
+
+
+def _rules(findings: list[dict]) -> dict[str, dict]:
+    return {f["rule"]: f for f in findings if f["status"] == "unfixed"}
+
+
+def test_check_profile_reports_explicit_values_kept(tmp_path) -> None:
+    pod = tmp_path / "p.yaml"
+    pod.write_text(EXPLICIT)
+    done = kharden("check", "--profile", "restricted", "--format", "json", str(pod))
+    assert done.returncode == 1
+    left = _rules(json.loads(done.stdout))
+    assert left["kharden.runAsUser"]["severity"] == "error" and "2000" in left["kharden.runAsUser"]["message"]
+    assert left["kharden.readOnlyRootFilesystem"]["severity"] == "error"
+    assert left["kharden.readOnlyRootFilesystem"]["container"] == "c"
+    assert left["kharden.automountServiceAccountToken"]["severity"] == "warning"  # may be needed: not a violation
+    assert all(f["reason"] for f in left.values())
+
+
+def _fix(text: str, profile: str) -> run.FixOutcome:
+    return run.fix_sources([parse_text(text, "p.yaml")], profile, generate=False)
+
+
+def test_fix_says_what_it_kept_and_strict_raises_the_uid() -> None:
+    kept = {f.rule for f in _fix(EXPLICIT, "restricted").result.findings if f.status == "unfixed"}
+    assert {"kharden.runAsUser", "kharden.readOnlyRootFilesystem", "kharden.automountServiceAccountToken"} <= kept
+    strict = _fix(EXPLICIT, "strict")
+    raised = [c for c in strict.result.changes if c.path[-1] == "runAsUser" and c.old == 2000]
+    assert raised and raised[0].new == 10001 and "below the minimum 10000" in raised[0].reason
+    assert not [f for f in strict.result.findings if f.rule.startswith("kharden.") and f.status == "unfixed"]
+
+
+def test_windows_marked_pod_leftovers_say_why() -> None:
+    text = EXPLICIT.replace("  automountServiceAccountToken: true\n", "  nodeSelector: {kubernetes.io/os: windows}\n")
+    left = [f for f in _fix(text, "restricted").result.findings if f.rule.startswith("pss.")]
+    assert left and all(f.reason.startswith("a Windows pod") for f in left)
