@@ -158,27 +158,28 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, rbac: bool,
         from kharden.render import markdown, sarif
 
         out = json.dumps(sarif.sarif(findings, errors), indent=2) + "\n" if fmt == "sarif" else (
-            markdown.check_report(findings, errors, _unfixed(paths, profile or pss)))
+            markdown.check_report(findings, errors, _unfixed(paths, exclude, profile or pss)))
         click.echo(out, nl=False)
     else:
         click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
     for e in errors:
         click.echo(f"kharden: error: {e}", err=True)
+    click.echo(report.check_summary(findings, len(screened.sources), len(errors)), err=True)
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(1 if violations else 0)
 
 
-def _unfixed(paths: tuple[str, ...], profile: str | None) -> list[Any] | None:
-    """What `kharden fix --profile` would leave unfixed on these paths; None when it cannot tell (unreadable input)."""
+def _unfixed(paths: tuple[str, ...], exclude: tuple[str, ...], profile: str | None) -> list[Any] | None:
+    """What `kharden fix --profile` would leave unfixed on these paths (broken files left out, as fix leaves
+    them); None when it cannot tell (stdin, read once already)."""
     from kharden import run
+    from kharden.tree import discover, runs
 
-    if "-" in paths:  # stdin was read once already
+    if "-" in paths:
         return None
-    try:
-        return [f for f in run.fix(list(paths), profile or "restricted").result.findings if f.status == "unfixed"]
-    except KhardenError:
-        return None
+    outcome, _ = runs.fix_tree(discover.discover(list(paths), exclude), run.resolve_profile(profile or "restricted"))
+    return [f for f in outcome.result.findings if f.status == "unfixed"]
 
 
 @cli.command()
@@ -204,13 +205,17 @@ def profiles(name: str | None) -> None:
 def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None) -> None:
     """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles)."""
     from kharden import run
+    from kharden.render import report
+    from kharden.tree import discover, runs, screen
 
     only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
     # One generator: the profile with only that one enabled (generate=True would switch every generator on).
-    outcome = run.fix(list(paths), profile, generate=None if only else True, audit_log=audit_log,
-                      only_generator=only)
-    click.echo(outcome.summary, err=True, nl=False)
+    outcome, screened = runs.fix_tree(discover.discover(list(paths)), run.resolve_profile(profile),
+                                      generate=None if only else True, audit_log=audit_log, only_generator=only)
+    click.echo(screen.summary(screened, False), err=True, nl=False)
+    click.echo(report.generate_summary(outcome.result.generated, outcome.result.findings), err=True, nl=False)
     sys.stdout.write(outcome.generated_stream())
+    _exit_if_broken(screened)
 
 
 @cli.command("kustomize-plugin")

@@ -77,3 +77,39 @@ def test_windows_marked_pod_leftovers_say_why() -> None:
     text = EXPLICIT.replace("  automountServiceAccountToken: true\n", "  nodeSelector: {kubernetes.io/os: windows}\n")
     left = [f for f in _fix(text, "restricted").result.findings if f.rule.startswith("pss.")]
     assert left and all(f.reason.startswith("a Windows pod") for f in left)
+
+
+def test_check_has_a_summary_line_in_every_format(tmp_path) -> None:
+    pod = tmp_path / "p.yaml"
+    pod.write_text(EXPLICIT)
+    for fmt in ("text", "json", "sarif", "markdown"):
+        done = kharden("check", "--profile", "restricted", "--format", fmt, str(pod))
+        assert done.returncode == 1
+        assert "would be fixed by `kharden fix`" in done.stderr.splitlines()[-1], (fmt, done.stderr)
+
+
+def test_generate_says_what_it_generated_not_what_it_changed(tmp_path) -> None:
+    pod = tmp_path / "p.yaml"
+    pod.write_text(EXPLICIT)
+    done = kharden("generate", "networkpolicies", str(pod))
+    assert done.returncode == 0, done.stderr
+    assert "object(s) generated" in done.stderr and "object(s) changed" not in done.stderr
+
+
+def test_opt_out_reason_printed_once(tmp_path) -> None:
+    pod = tmp_path / "p.yaml"
+    pod.write_text(EXPLICIT.replace("metadata: {name: p}", "metadata:\n  name: p\n  annotations:\n"
+                                    "    skip.kharden.dev/readOnlyRootFilesystem: writes its cache to /"))
+    done = kharden("fix", str(pod))
+    assert done.returncode == 0, done.stderr
+    lines = [ln for ln in done.stderr.splitlines() if "opted out for" in ln]
+    assert lines and all(ln.count("writes its cache to /") == 1 for ln in lines), lines
+
+
+def test_extends_of_a_missing_profile_names_the_file(tmp_path) -> None:
+    prof = tmp_path / "mine.yaml"
+    prof.write_text("extends: nosuch\n")
+    pod = tmp_path / "p.yaml"
+    pod.write_text(EXPLICIT)
+    done = kharden("fix", "-p", str(prof), str(pod))
+    assert done.returncode == 2 and f"{prof}: extends: no such profile 'nosuch'" in done.stderr, done.stderr

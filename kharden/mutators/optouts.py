@@ -179,7 +179,8 @@ def _metadata_paths(target: Union[PodTarget, KObject]) -> list[Path]:
 
 def _finding(obj: KObject, out: OptOut, message: str, severity: str, status: str) -> Finding:
     extra = {"mutator": out.mutator, **({"container": out.container} if out.container else {})}
-    return Finding(obj.ref, f"kharden.{out.mutator}", severity, f"{message}: {out.reason}",  # type: ignore[arg-type]
+    # the reason is the finding's reason, printed once after the message ("reason (reason)" before)
+    return Finding(obj.ref, f"kharden.{out.mutator}", severity, message,  # type: ignore[arg-type]
                    out.where, obj.line(out.where), status, out.reason, extra)  # type: ignore[arg-type]
 
 
