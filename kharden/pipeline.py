@@ -189,6 +189,9 @@ def check_groups(
         changes: list[Change] = []
         notes: list[Finding] = []
         mutate(objects, profile, changes, notes)
+        # the edits the profile's generators make to the input (a serviceAccountName, a token switched off) are
+        # changes `fix` makes too: "would fix" is exactly what fix changes (the generated objects are not findings)
+        generate(Result([], objects, changes), profile, None)
         by_ref = {o.ref: o for o in objects}
         groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes + explicit(objects, profile, notes)]
     return groups
