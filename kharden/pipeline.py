@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal, Mapping, Sequence
 
-from kharden.checks.explicit import check_explicit
+from kharden.checks.explicit import check_explicit, escalation_blocked
 from kharden.checks.pss import check_objects, left_because
 from kharden.checks.rbac import check_rbac
 from kharden.errors import KhardenError
@@ -136,6 +136,7 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
     opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
     opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
     enabled = set(profile.enabled_mutators())
+    by_ref = {o.ref: o for o in objects}
     windows = {o.ref for o in objects if any(t.windows and not t.os_windows
                                              for t in find_pod_targets(o, profile.pod_templates))}
     out = []
@@ -143,6 +144,8 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
         reason = (
             (f.obj in windows and WINDOWS_REASON)
             or opted.get((f.obj, f.extra.get("container")))
+            or (f.rule == "pss.allowPrivilegeEscalation"
+                and escalation_blocked(by_ref[f.obj], f.extra.get("container"), profile.pod_templates))
             or opted.get((f.obj, None))
             or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
             or left_because(f.rule, enabled)

@@ -158,3 +158,35 @@ spec:
     assert len(rows(fixable)) == 1 and len(rows(human)) == 1, report
     assert '"a"' in rows(fixable)[0] and "runs sudo" not in rows(fixable)[0]
     assert '"b"' in rows(human)[0] and "runs sudo" in rows(human)[0]
+
+
+APE = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: a
+    image: nginx
+    securityContext: {privileged: true}
+  - name: b
+    image: nginx
+    securityContext: {capabilities: {add: [SYS_ADMIN]}}
+  - name: c
+    image: nginx
+    securityContext: {capabilities: {add: [cap_net_bind_service]}}
+"""
+
+
+def test_escalation_left_beside_privileged_or_sys_admin_says_why() -> None:
+    left = {f.extra.get("container"): f.reason for f in _fix(APE, "restricted").result.findings
+            if f.rule == "pss.allowPrivilegeEscalation"}
+    assert left["a"].startswith("privileged: true makes allowPrivilegeEscalation: false invalid"), left
+    assert left["b"].startswith("the added capability SYS_ADMIN makes"), left
+    assert not any("an explicit value" in r for r in left.values())
+
+
+def test_strict_writes_an_allowed_capability_as_pss_spells_it() -> None:
+    strict = _fix(APE, "strict")
+    assert not [f for f in strict.result.findings if f.rule.startswith("pss.")], strict.result.findings
+    assert any(c.old == "cap_net_bind_service" and c.new == "NET_BIND_SERVICE" for c in strict.result.changes)

@@ -75,3 +75,22 @@ def _finding(obj: KObject, mid: str, severity: str, path: Path, container: str |
              reason: str = KEPT) -> Finding:
     return Finding(obj.ref, f"kharden.{mid}", severity, message, path, obj.line(path),  # type: ignore[arg-type]
                    "unfixed", reason, {"container": container} if container else {})
+
+
+def escalation_blocked(obj: KObject, container: str | None, pod_templates: dict[tuple[str, str], Path] | None) -> str:
+    """Why `allowPrivilegeEscalation: false` was not added to this container, when the reason is the container's
+    own `privileged: true` or added CAP_SYS_ADMIN: the API server rejects false beside either. "" otherwise."""
+    for target in find_pod_targets(obj, pod_templates):
+        for _, c in target.containers():
+            sc = c.get("securityContext")
+            if c.get("name") != container or not isinstance(sc, dict):
+                continue
+            caps = sc.get("capabilities")
+            added = caps.get("add") if isinstance(caps, dict) else None
+            sys_admin = isinstance(added, list) and any(str(a).upper().removeprefix("CAP_") == "SYS_ADMIN"
+                                                        for a in added)
+            if sc.get("privileged") is True or sys_admin:
+                what = "privileged: true" if sc.get("privileged") is True else "the added capability SYS_ADMIN"
+                return (f"{what} makes allowPrivilegeEscalation: false invalid (the API server rejects the pair): "
+                        "remove it first (the strict profile does)")
+    return ""
