@@ -190,3 +190,25 @@ def test_strict_writes_an_allowed_capability_as_pss_spells_it() -> None:
     strict = _fix(APE, "strict")
     assert not [f for f in strict.result.findings if f.rule.startswith("pss.")], strict.result.findings
     assert any(c.old == "cap_net_bind_service" and c.new == "NET_BIND_SERVICE" for c in strict.result.changes)
+
+
+def test_an_override_label_is_reported_once_applied_or_not_needed() -> None:
+    text = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  labels:
+    container.kubeaudit.io/a.allow-privilege-escalation: "already off"
+    container.kubeaudit.io/b.allow-privilege-escalation: "runs sudo"
+spec:
+  containers:
+  - {name: a, image: nginx, securityContext: {allowPrivilegeEscalation: false}}
+  - {name: b, image: nginx}
+"""
+    about = [f for f in _fix(text, "restricted").result.findings
+             if f.rule in ("kharden.allowPrivilegeEscalation", "kharden.unneeded-opt-out")]
+    by_reason = {f.reason: f for f in about}
+    assert len(about) == 2, [(f.rule, f.status, f.message) for f in about]
+    assert by_reason["already off"].rule == "kharden.unneeded-opt-out"
+    assert by_reason["runs sudo"].status == "opted-out"

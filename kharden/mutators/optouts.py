@@ -85,19 +85,19 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], chang
         mutator.apply(target, opts, Editor(obj, mutator.ID, changes))
         return
     findings += [p for p in problems if p not in findings]  # a misspelt id is seen by every mutator: report it once
-    for out in outs:
-        findings.append(_finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
     skip = {scope for out in outs for scope in out.scopes}
-    if any(not out.scopes for out in outs):
-        if not _trial(mutator, target, obj, opts, set()):
-            findings += [_unneeded(obj, out, mutator.ID) for out in outs if not out.scopes]
-        return
-    if outs:
-        with_all = _trial(mutator, target, obj, opts, skip)
-        for out in outs:
-            if _trial(mutator, target, obj, opts, skip - set(out.scopes)) == with_all:
-                findings.append(_unneeded(obj, out, mutator.ID))
-    mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip))
+    whole = any(not out.scopes for out in outs)
+    if whole:
+        unneeded = [out for out in outs if not out.scopes] if not _trial(mutator, target, obj, opts, set()) else []
+    else:
+        with_all = _trial(mutator, target, obj, opts, skip) if outs else None
+        unneeded = [out for out in outs if _trial(mutator, target, obj, opts, skip - set(out.scopes)) == with_all]
+    # each opt-out is reported once: applied, or not needed (both were said of one kubeaudit label)
+    for out in outs:
+        findings.append(_unneeded(obj, out, mutator.ID) if out in unneeded else
+                        _finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
+    if not whole:
+        mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip))
 
 
 def _trial(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], skip: set[Path]) -> list[tuple[Any, ...]]:
