@@ -133,8 +133,10 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
 
-    opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
-    opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
+    # an opt-out kharden did not need still says why the user wants the value: the reason a violation is left
+    said = [f for f in notes if f.status == "opted-out" or f.rule == "kharden.unneeded-opt-out"]
+    opted = {(f.obj, f.extra.get("container")): why(f) for f in said}
+    opted_any = {f.obj: why(f) for f in said}
     enabled = set(profile.enabled_mutators())
     by_ref = {o.ref: o for o in objects}
     windows = {o.ref for o in objects if any(t.windows and not t.os_windows
@@ -144,10 +146,10 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
         reason = (
             (f.obj in windows and WINDOWS_REASON)
             or opted.get((f.obj, f.extra.get("container")))
-            or (f.rule == "pss.allowPrivilegeEscalation"
-                and escalation_blocked(by_ref[f.obj], f.extra.get("container"), profile.pod_templates))
             or opted.get((f.obj, None))
             or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
+            or (f.rule == "pss.allowPrivilegeEscalation"
+                and escalation_blocked(by_ref[f.obj], f.extra.get("container"), profile.pod_templates))
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))

@@ -35,7 +35,8 @@ def check_explicit(objects: list[KObject], *, enabled: set[str], minimum: Any,
                    pod_templates: dict[tuple[str, str], Path] | None, notes: list[Finding]) -> list[Finding]:
     """`enabled`: the profile's enabled mutators; `minimum`: its runAsUser minimum; `notes`: the mutators' notes
     (opted-out containers are not reported again)."""
-    opted = {(f.obj, f.extra.get("mutator"), f.extra.get("container")) for f in notes if f.status == "opted-out"}
+    opted = {(f.obj, f.extra.get("mutator"), f.extra.get("container")) for f in notes
+             if f.status == "opted-out" or f.rule == "kharden.unneeded-opt-out"}
     out: list[Finding] = []
     for obj in objects:
         for target in find_pod_targets(obj, pod_templates):

@@ -186,8 +186,9 @@ def _finding(obj: KObject, out: OptOut, message: str, severity: str, status: str
 
 def _unneeded(obj: KObject, out: OptOut, mid: str) -> Finding:
     message = f"{out.where[-1]}: not needed, {mid} would change nothing for {out.what}"
+    extra = {"mutator": out.mutator, **({"container": out.container} if out.container else {})}
     return Finding(obj.ref, "kharden.unneeded-opt-out", "warning", message, out.where, obj.line(out.where),
-                   "open", out.reason)
+                   "open", out.reason, extra)
 
 
 def _unknown(obj: KObject, where: Path, mid: str) -> Finding:
