@@ -85,4 +85,4 @@ def check_summary(findings: list[Finding], files: int, errors: int) -> str:
     notes = len(findings) - len(violations) - len(fixable)
     line = (f"kharden: {len(violations)} violation(s), {len(fixable)} would be fixed by `kharden fix`, {notes} "
             f"note(s) in {files} file(s)")
-    return line + (f"; {errors} could not be read" if errors else "")
+    return line + (f"; {errors} error(s): files or objects that could not be read" if errors else "")
