@@ -99,7 +99,7 @@ class FixOutcome:
         for target, text in texts.items():
             if output_dir is not None:
                 os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-            write_atomic(target, text)
+            write_atomic(target, text, durable=output_dir is None)  # -o: copies; the originals stay
 
 
 def generated_target(paths: list[str], output_dir: str | None, generated_file: str | None) -> str:

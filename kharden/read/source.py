@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import yaml
 
@@ -43,41 +43,42 @@ class Document:
         """The node at `path` in the *original* text, or None where the path did not exist."""
         node = self.node
         for key in path:
-            if isinstance(node, positions.BlockMapping):  # read by subset: by key, making only that entry
-                present = node.present()
-                node = present[key][1] if isinstance(key, str) and key in present else None
-            elif isinstance(node, yaml.MappingNode):
-                node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
-            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-                node = node.value[key]
-            else:
-                return None
             if node is None:
                 return None
+            node = _step(node, key)[0]
         return node
 
     def line_of(self, path: Path) -> int | None:
-        """1-based line of the node at `path`, or of its nearest ancestor present in the original text."""
-        for n in range(len(path), -1, -1):
-            node = self.node_at(path[:n])
-            if node is not None:
-                # For a key's value, point at the key: that is the line a reader looks for.
-                key_node = self._key_node(path[:n])
-                return (key_node or node).start_mark.line + 1
-        return None
-
-    def _key_node(self, path: Path) -> yaml.Node | None:
-        if not path or not isinstance(path[-1], str):
+        """1-based line of the node at `path`, or of its nearest ancestor present in the original text. For a key's
+        value, the key's line: that is the line a reader looks for. One walk down the path (`check --profile`
+        places tens of thousands of findings: a walk per prefix made it quadratic in the depth)."""
+        node, key_node = self.node, None
+        if node is None:
             return None
-        parent = self.node_at(path[:-1])
-        if isinstance(parent, positions.BlockMapping):
-            present = parent.present()
-            return present[path[-1]][0] if path[-1] in present else None
-        if isinstance(parent, yaml.MappingNode):
-            for k, _ in parent.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == path[-1]:
-                    return k
-        return None
+        for key in path:
+            child, child_key = _step(node, key)
+            if child is None:
+                break
+            node, key_node = child, child_key
+        return (key_node or node).start_mark.line + 1
+
+
+def _step(node: yaml.Node, key: Any) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """(the child at `key`, its key's node when `key` is a mapping key), whichever reader built the tree."""
+    if isinstance(node, positions.BlockMapping):  # read by subset: by key, making only that entry
+        present = node.present()
+        if isinstance(key, str) and key in present:
+            key_node, value_node = present[key]
+            return value_node, key_node
+        return None, None
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v, k if isinstance(key, str) else None
+        return None, None
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key], None
+    return None, None
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
     )
 
 
-def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | None = None) -> Source:
+def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source:
     """Parse a whole stream. Raises InputError naming file, document, line and column.
 
     Size and (where it could crash libyaml) nesting are checked first (kharden.read.limits). Then
@@ -162,8 +163,8 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     source = Source(path=path, text=text, bom=bom, newline=newline)
-    limits.check_text(text, path)
-    if _read_by_subset(source, each):
+    limits.check_text(text, path, size=size_limit)  # no size limit: kharden reading back what it wrote
+    if _read_by_subset(source):
         return source
     try:
         loader = _Loader(text)
@@ -178,8 +179,6 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
             node = loader.get_node()
             data, repeated = constructor.read_document(node, path, index, facts) if node is not None else (None, False)
             source.docs.append(Document(path, index, node, data, repeated))
-            if each is not None:  # stream mode: validate the document, then drop its node tree
-                each(source.docs[-1])
             index += 1
     except yaml.MarkedYAMLError as e:
         message, line, column = explain_yaml_error(text, e)
@@ -198,7 +197,7 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
     return source
 
 
-def _read_by_subset(source: Source, each: Callable[[Document], None] | None) -> bool:
+def _read_by_subset(source: Source) -> bool:
     """Read the source's documents with kharden.read.subset; False (and nothing read) where it is not sure."""
     gc_was_on = gcpause.pause()  # as for libyaml below: what is built stays alive
     try:
@@ -211,8 +210,6 @@ def _read_by_subset(source: Source, each: Callable[[Document], None] | None) -> 
     text = positions.Text(read.lines, source.text)
     for index, (data, outline) in enumerate(zip(read.values, outlines)):
         source.docs.append(Document(source.path, index, positions.root(text, outline), data, repeated_keys=False))
-        if each is not None:
-            each(source.docs[-1])
     return True
 
 
