@@ -63,10 +63,15 @@ def cli() -> None:
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
 @_jobs_option()
 @_tree_options
+@click.option("--pin-images", "pin_lock", type=click.Path(exists=True, dir_okay=False),
+              help="Pin image references to the digests of this lock file (kharden images lock, or kbld's).")
+@click.option("--move-secrets", is_flag=True, help="Move plaintext credentials into values-free Secrets.")
+@click.option("--secrets-as-files", is_flag=True, help="Secrets in env vars become mounted files where the image "
+              "reads <VAR>_FILE.")
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
         quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int, exclude: tuple[str, ...],
-        verbose: bool) -> None:
+        verbose: bool, pin_lock: str | None, move_secrets: bool, secrets_as_files: bool) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -81,6 +86,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     from kharden.tree import runs, screen
 
     prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
+    prof = _fix_options(prof, pin_lock, move_secrets, secrets_as_files, generate)
     plan = runs.plan(list(paths), exclude, in_place=in_place, output_dir=output_dir, generated_file=generated_file)
     outcome, screened = runs.fix_tree(plan, prof, generate=generate, audit_log=audit_log)
     click.echo(screen.summary(screened, verbose), err=True, nl=False)
@@ -118,6 +124,23 @@ def _exit_if_broken(screened: Any) -> None:
         click.echo(f"kharden: {len(screened.errors)} file(s) could not be processed; the others were", err=True)
     if screened.errors:
         sys.exit(EXIT_ERROR)
+
+
+def _fix_options(prof: Any, pin_lock: str | None, move_secrets: bool, as_files: bool, generate: bool | None) -> Any:
+    """The profile with the image lock and the secret moves asked for on the command line."""
+    if (move_secrets or as_files) and generate is False:
+        raise UsageError("--move-secrets and --secrets-as-files write through the generators: drop --no-generate")
+    if pin_lock:
+        from kharden.images.lock import read_lock
+        from kharden.images.pin import with_lock
+
+        with open(pin_lock, encoding="utf-8") as f:
+            prof = with_lock(prof, read_lock(f.read(), pin_lock))
+    if move_secrets or as_files:
+        from kharden.secrets.move import with_moves
+
+        prof = with_moves(prof, move=move_secrets, as_files=as_files)
+    return prof
 
 
 def _write_report(outcome: Any, path: str) -> None:
@@ -240,6 +263,45 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
     click.echo(report.generate_summary(outcome.result.generated, outcome.result.findings), err=True, nl=False)
     sys.stdout.write(outcome.generated_stream())
     _exit_if_broken(screened)
+
+
+@cli.group()
+def images() -> None:
+    """Image references: resolve them to digests for `kharden fix --pin-images`."""
+
+
+@images.command("lock")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False), help="Write the lock here (default: stdout).")
+@_profile_option()
+@click.option("--platform", default="linux/amd64", show_default=True, help="Platform whose image is checked to exist.")
+@click.option("--platform-digest", is_flag=True, help="Pin the platform's manifest, not the multi-arch index.")
+@click.option("--insecure-registry", multiple=True, help="Plain http to this registry host (loopback always may).")
+def images_lock(paths: tuple[str, ...], output: str | None, profile: str, platform: str, platform_digest: bool,
+                insecure_registry: tuple[str, ...]) -> None:
+    """Resolve every image reference of PATHS through its registry and write the lock (network: only here)."""
+    from kharden import run
+    from kharden.images.lock import dump_lock
+    from kharden.images.locking import readable_objects, references, resolve
+    from kharden.images.registry import Client
+
+    prof = run.resolve_profile(profile)
+    objects, errors = readable_objects(list(paths), prof.pod_templates)
+    for e in errors:
+        click.echo(f"kharden: error: {e}", err=True)
+    client = Client(platform=platform, insecure=insecure_registry)
+    pins, failed = resolve(references(objects, prof.pod_templates), client, platform_digest)
+    for image, e in failed.items():
+        click.echo(f"kharden: error: {image}: not resolved: {e}", err=True)
+    text = dump_lock(pins)
+    if output:
+        from kharden.write import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    click.echo(f"kharden: {len(pins)} image(s) locked, {len(failed)} not resolved", err=True)
+    sys.exit(EXIT_ERROR if errors else 1 if failed else 0)
 
 
 @cli.command("kustomize-plugin")

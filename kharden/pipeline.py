@@ -90,9 +90,13 @@ def validate(sources: Sequence[Source], profile: Profile | None = None) -> None:
 
 
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
-    """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs."""
+    """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs; then,
+    with a lock (`fix --pin-images LOCK`), the object's images pinned."""
+    from kharden.images.pin import pinner
+
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
+    pin = pinner(profile)  # only with a lock (`fix --pin-images LOCK`)
     for obj in objects:
         # Each target's opt-outs are read once and serve all its mutators.
         pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
@@ -100,6 +104,8 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
         for mutator, opts in enabled:
             for target, outs in pods if mutator.SCOPE == "pod" else whole:
                 optouts.run(mutator, target, obj, opts, changes, findings, outs)
+        if pin is not None:
+            pin([t for t, _ in pods], changes, findings)
 
 
 def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
@@ -126,9 +132,10 @@ WINDOWS_REASON = ("a Windows pod (nodeSelector, node affinity or windowsOptions)
 
 
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    """PSS violations left after mutation, each with the reason kharden did not fix it."""
+    """PSS violations left after mutation, each with the reason kharden did not fix it; then what the profile's
+    checks (images, secrets) still find."""
     if profile.pss not in ("baseline", "restricted"):
-        return []
+        return checks_left(objects, profile)
 
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
@@ -153,7 +160,15 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
-    return out
+    return out + checks_left(objects, profile)
+
+
+def checks_left(objects: list[KObject], profile: Profile) -> list[Finding]:
+    """What the profile's checks (images, secrets) still find after fixing: violations unfixed, warnings as notes."""
+    from kharden.checks import run_checks
+
+    found = run_checks(objects, profile.checks, profile.pod_templates)
+    return [replace(f, status="unfixed") if f.severity == "error" else f for f in found]
 
 
 def splice_changed(sources: Sequence[Source], changes: list[Change]) -> dict[str, str]:
@@ -191,6 +206,9 @@ def check_groups(
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
     groups.append(check_rbac(objects) if rbac or profile is not None else [])
     if profile is not None:
+        from kharden.checks import check_each
+
+        groups += check_each(objects, profile.checks, templates)  # a group per check
         changes: list[Change] = []
         notes: list[Finding] = []
         mutate(objects, profile, changes, notes)

@@ -9,6 +9,8 @@
       <mutator ID>: {enabled: true, <option>: <value>, ...}
     generators:
       <generator ID>: {enabled: false, <option>: <value>, ...}
+    checks:
+      <check ID>: {enabled: true, <option>: <value>, ...}     # images, secrets: reported by check and fix
 
 A key that is not known, or a value whose type differs from the default's, is an error naming the key and file.
 """
@@ -27,7 +29,7 @@ import yaml
 from kharden.errors import ProfileError
 from kharden.model import Path
 
-TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "admission"}
+TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks", "admission"}
 PSS_LEVELS = ("privileged", "baseline", "restricted")
 
 
@@ -40,6 +42,7 @@ class Profile:
     mutators: dict[str, dict[str, Any]]  # ID -> full options (defaults merged), in registry order
     generators: dict[str, dict[str, Any]]
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check ID -> options (kharden.checks.CHECKS)
     admission: dict[str, Any] = field(default_factory=dict)  # `kharden serve`'s answers (kharden.admission_settings)
 
     def only_generator(self, gid: str | None) -> Profile:
@@ -64,6 +67,7 @@ class Profile:
             ],
             "mutators": copy.deepcopy(self.mutators),
             "generators": copy.deepcopy(self.generators),
+            "checks": copy.deepcopy(self.checks),
         }
 
 
@@ -160,6 +164,7 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
             raise ProfileError(f"{key}: unknown key; known: {', '.join(sorted(TOP_KEYS))}", file=label)
     _validate_section(raw.get("mutators"), MUTATOR_DEFAULTS, "mutators", label)
     _validate_section(raw.get("generators"), GENERATOR_DEFAULTS, "generators", label)
+    _validate_section(raw.get("checks"), _check_defaults(), "checks", label)
     from kharden import admission_settings
 
     admission_settings.validate(raw.get("admission"), label)
@@ -208,6 +213,10 @@ def load_profile(ref: str) -> Profile:
         gid: {"enabled": False, **copy.deepcopy(d), **(raw.get("generators") or {}).get(gid, {})}
         for gid, d in GENERATOR_DEFAULTS.items()
     }
+    checks = {
+        cid: {"enabled": True, **copy.deepcopy(d), **(raw.get("checks") or {}).get(cid, {})}
+        for cid, d in _check_defaults().items()
+    }
     templates: dict[tuple[str, str], Path] = {}
     for t in raw.get("podTemplates") or []:
         group = t["apiVersion"].split("/")[0] if "/" in t["apiVersion"] else ""
@@ -221,5 +230,12 @@ def load_profile(ref: str) -> Profile:
         mutators=mutators,
         generators=generators,
         files=files,
+        checks=checks,
         admission=dict(raw.get("admission") or {}),
     )
+
+
+def _check_defaults() -> dict[str, dict[str, Any]]:
+    from kharden.checks import CHECK_DEFAULTS
+
+    return CHECK_DEFAULTS

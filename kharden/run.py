@@ -68,7 +68,9 @@ class FixOutcome:
         out = "".join(diff_render.unified(s.path, s.text, self.text_of(s).lstrip("\ufeff")) for s in self.result.sources)
         if self.result.generated:
             out += diff_render.unified(GENERATED_FILE, "", self.generated_stream(separator=False))
-        return out
+        from kharden.secrets import redact
+
+        return redact(out, self.result.findings)  # no credential found is ever shown (kharden.secrets.redact)
 
     def jsonpatch(self) -> dict[str, Any]:
         return {"patches": patch.patches(self.result.changes), "generated": self.result.generated}
