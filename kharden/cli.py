@@ -33,6 +33,13 @@ def _kube_version_option() -> Callable[[Any], Any]:
     )
 
 
+def _tree_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--exclude and --verbose: which files of a tree are read, and the skipped ones listed (kharden.tree)."""
+    f = click.option("--verbose", "-v", is_flag=True, help="List the files skipped (not manifests, templates).")(f)
+    return click.option("--exclude", multiple=True, metavar="GLOB",
+                        help="Leave out files or directories matching GLOB (repeatable); .gitignored ones always.")(f)
+
+
 def _jobs_option() -> Callable[[Any], Any]:
     # Accepted so that existing scripts keep working, and ignored: parallel runs did not pay (docs/performance.md).
     return click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, hidden=True,
@@ -63,6 +70,7 @@ def cli() -> None:
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
 @_kube_version_option()
 @_jobs_option()
+@_tree_options
 @click.option("--pin-images", "pin_lock", type=click.Path(exists=True, dir_okay=False),
               help="Pin image references to the digests of this lock file (kharden images lock, or kbld's).")
 @click.option("--move-secrets", is_flag=True, help="Move plaintext credentials into values-free Secrets.")
@@ -71,7 +79,8 @@ def cli() -> None:
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
         quiet: bool, report_file: str | None, fail_on_change: bool, kube_version: str | None, jobs: int,
-        pin_lock: str | None, move_secrets: bool, secrets_as_files: bool) -> None:
+        exclude: tuple[str, ...], verbose: bool, pin_lock: str | None, move_secrets: bool,
+        secrets_as_files: bool) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
 
@@ -83,21 +92,21 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
     if fmt == "kustomize" and "-" in paths:
         raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
+    from kharden.tree import runs, screen
+
     prof = run.resolve_profile(profile).with_kube_version(kube_version)  # bad ones reported before any file is read
     prof = _fix_options(prof, pin_lock, move_secrets, secrets_as_files, generate)
-    inputs = list(paths)
-    if in_place:  # what kharden generated before is input too: respected, kept, appended to
-        inputs += run.earlier_generated(inputs, generated_file)
-    from kharden.progress import read_sources
-
-    outcome = run.fix_sources(read_sources(inputs), prof, generate=generate, audit_log=audit_log)
-    if not quiet:
+    plan = runs.plan(list(paths), exclude, in_place=in_place, output_dir=output_dir, generated_file=generated_file)
+    outcome, screened = runs.fix_tree(plan, prof, generate=generate, audit_log=audit_log)
+    click.echo(screen.summary(screened, verbose), err=True, nl=False)
+    if not quiet and (screened.sources or not screened.errors):  # nothing read: the error alone says it
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:
         _write_report(outcome, report_file)
     if check_only:
         if show_diff:
             click.echo(outcome.diff(), nl=False)
+        _exit_if_broken(screened)
         sys.exit(1 if outcome.changed else 0)
     if show_diff:
         click.echo(outcome.diff(), nl=False)
@@ -108,11 +117,22 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     elif fmt == "jsonpatch":
         click.echo(json.dumps(outcome.jsonpatch(), indent=2))
     elif in_place or output_dir:
-        outcome.write(output_dir=output_dir, generated_file=generated_file)
+        outcome.write(output_dir=output_dir, generated_file=plan.generated_file, targets=plan.targets)
     else:
         sys.stdout.write(outcome.stream())
+    _exit_if_broken(screened)
     if fail_on_change and outcome.changed:
         sys.exit(1)
+
+
+def _exit_if_broken(screened: Any) -> None:
+    """Every file that could not be read, located; exit 2 once the others were processed (as black does)."""
+    for e in screened.errors:
+        click.echo(f"kharden: error: {e}", err=True)
+    if screened.errors and screened.sources:
+        click.echo(f"kharden: {len(screened.errors)} file(s) could not be processed; the others were", err=True)
+    if screened.errors:
+        sys.exit(EXIT_ERROR)
 
 
 def _fix_options(prof: Any, pin_lock: str | None, move_secrets: bool, as_files: bool, generate: bool | None) -> Any:
@@ -143,20 +163,26 @@ def _write_report(outcome: Any, path: str) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--pss", type=click.Choice(["baseline", "restricted"]), help="Check exactly the PSS controls of a level.")
 @click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
+@click.option("--rbac", is_flag=True, help="Also check RBAC (wildcards, escalation, secrets); always with --profile.")
 @_profile_option(default=None)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
               show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
 @_kube_version_option()
 @_jobs_option()
-def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
-          kube_version: str | None, jobs: int) -> None:
+@_tree_options
+def check(paths: tuple[str, ...], pss: str | None, pss_version: str, rbac: bool, profile: str | None, fmt: str,
+          kube_version: str | None, jobs: int, exclude: tuple[str, ...], verbose: bool) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
-    from kharden import run
+    from kharden.profile import load_profile
+    from kharden.tree import discover, runs, screen
 
     if not pss and not profile:
         pss = "restricted"
-    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile,
-                                 kube_version=kube_version)
+    prof = load_profile(profile).with_kube_version(kube_version) if profile else None
+    findings, errors, screened = runs.check_tree(discover.discover(list(paths), exclude), pss=pss,
+                                                 version=pss_version, profile=prof, rbac=rbac, jobs=jobs,
+                                                 kube_version=None if prof else kube_version)
+    click.echo(screen.summary(screened, verbose), err=True, nl=False)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 
@@ -164,27 +190,28 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: st
         from kharden.render import markdown, sarif
 
         out = json.dumps(sarif.sarif(findings, errors), indent=2) + "\n" if fmt == "sarif" else (
-            markdown.check_report(findings, errors, _unfixed(paths, profile or pss)))
+            markdown.check_report(findings, errors, _unfixed(paths, exclude, profile or pss)))
         click.echo(out, nl=False)
     else:
         click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
     for e in errors:
         click.echo(f"kharden: error: {e}", err=True)
+    click.echo(report.check_summary(findings, len(screened.sources), len(errors)), err=True)
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(1 if violations else 0)
 
 
-def _unfixed(paths: tuple[str, ...], profile: str | None) -> list[Any] | None:
-    """What `kharden fix --profile` would leave unfixed on these paths; None when it cannot tell (unreadable input)."""
+def _unfixed(paths: tuple[str, ...], exclude: tuple[str, ...], profile: str | None) -> list[Any] | None:
+    """What `kharden fix --profile` would leave unfixed on these paths (broken files left out, as fix leaves
+    them); None when it cannot tell (stdin, read once already)."""
     from kharden import run
+    from kharden.tree import discover, runs
 
-    if "-" in paths:  # stdin was read once already
+    if "-" in paths:
         return None
-    try:
-        return [f for f in run.fix(list(paths), profile or "restricted").result.findings if f.status == "unfixed"]
-    except KhardenError:
-        return None
+    outcome, _ = runs.fix_tree(discover.discover(list(paths), exclude), run.resolve_profile(profile or "restricted"))
+    return [f for f in outcome.result.findings if f.status == "unfixed"]
 
 
 @cli.command()
@@ -224,6 +251,8 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
     """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles; or, without PATHS, the
     admission webhook's deployment or the profile as native admission policies)."""
     from kharden import run
+    from kharden.render import report
+    from kharden.tree import discover, runs, screen
 
     if what in ("webhook", "admission-policies"):
         from kharden.admission import generate as admission_generate
@@ -237,10 +266,12 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
 
     only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
     # One generator: the profile with only that one enabled (generate=True would switch every generator on).
-    outcome = run.fix(list(paths), profile, generate=None if only else True, audit_log=audit_log,
-                      only_generator=only)
-    click.echo(outcome.summary, err=True, nl=False)
+    outcome, screened = runs.fix_tree(discover.discover(list(paths)), run.resolve_profile(profile),
+                                      generate=None if only else True, audit_log=audit_log, only_generator=only)
+    click.echo(screen.summary(screened, False), err=True, nl=False)
+    click.echo(report.generate_summary(outcome.result.generated, outcome.result.findings), err=True, nl=False)
     sys.stdout.write(outcome.generated_stream())
+    _exit_if_broken(screened)
 
 
 @cli.group()

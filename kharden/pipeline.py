@@ -15,6 +15,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from kharden.apiversions.table import target_of
 from kharden.checks.apiversions import check_api_versions
+from kharden.checks.explicit import check_explicit, escalation_blocked
 from kharden.checks.pss import check_objects, left_because
 from kharden.checks.rbac import check_rbac
 from kharden.errors import KhardenError
@@ -47,6 +48,7 @@ class Request:
     pss: str | None = None  # check: the PSS level (default: the profile's, else restricted)
     pss_version: str = "latest"
     kube_version: str | None = None  # check without a profile: the release API versions are checked against
+    rbac: bool = False  # check: the RBAC checks too (always with a profile; `--pss` alone is the PSS controls only)
     splice: bool = True  # fix: make each changed source's new text (KRM re-serialises its list instead)
 
 
@@ -77,6 +79,7 @@ def run(request: Request) -> Result:
                   audit_log=request.generator_inputs.get("audit_log"))
     generate(result, profile, request.generate, request.hidden, know=know, **request.generator_inputs)
     result.findings += unfixed(result.objects, profile, result.findings)
+    result.findings += explicit(result.objects, profile, result.findings)
     if request.splice:
         result.outputs = splice_changed(sources, result.changes)
     return result
@@ -157,6 +160,10 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
     result.findings += held.report()
 
 
+WINDOWS_REASON = ("a Windows pod (nodeSelector, node affinity or windowsOptions): kharden adds no Linux-only field; "
+                  "set spec.os.name: windows, which Pod Security Admission exempts (kharden.find.windows)")
+
+
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     """PSS violations left after mutation, each with the reason kharden did not fix it; then what the profile's
     checks (images, secrets) still find, and the deprecated API versions left."""
@@ -170,17 +177,25 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
 
-    opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
-    opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
+    # an opt-out kharden did not need still says why the user wants the value: the reason a violation is left
+    said = [f for f in notes if f.status == "opted-out" or f.rule == "kharden.unneeded-opt-out"]
+    opted = {(f.obj, f.extra.get("container")): why(f) for f in said}
+    opted_any = {f.obj: why(f) for f in said}
     spared = {o.ref: protected.LEFT for o in objects if protected.covers(o.ref, profile.protected_namespaces)}
     enabled = set(profile.enabled_mutators())
+    by_ref = {o.ref: o for o in objects}
+    windows = {o.ref for o in objects if any(t.windows and not t.os_windows
+                                             for t in find_pod_targets(o, profile.pod_templates))}
     out = []
     for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
         reason = (
             spared.get(f.obj)  # type: ignore[arg-type]
+            or (f.obj in windows and WINDOWS_REASON)
             or opted.get((f.obj, f.extra.get("container")))
             or opted.get((f.obj, None))
             or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
+            or (f.rule == "pss.allowPrivilegeEscalation"
+                and escalation_blocked(by_ref[f.obj], f.extra.get("container"), profile.pod_templates))
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
@@ -223,7 +238,7 @@ def _check(request: Request) -> Result:
         result.objects += good
         result.errors[s.path] = list(problems)
     groups = check_groups(result.objects, pss=request.pss, version=request.pss_version, profile=profile,
-                          kube_version=request.kube_version)
+                          kube_version=request.kube_version, rbac=request.rbac)
     result.findings = [f for group in groups for f in group]
     return result
 
@@ -231,14 +246,16 @@ def _check(request: Request) -> Result:
 def check_groups(
     objects: list[KObject], *, pss: str | None, version: str = "latest", profile: Profile | None = None,
     kube_version: str | None = None,
+    rbac: bool = False,
 ) -> list[list[Finding]]:
-    """`check`'s findings in their groups, each in object order: PSS, RBAC, then (with a profile) the changes it
-    would make as fixable findings and the mutators' notes."""
+    """`check`'s findings in their groups, each in object order: PSS, RBAC (asked for, or with a profile: `--pss`
+    alone is exactly the PSS controls), then (with a profile) the changes it would make as fixable findings and the
+    mutators' notes."""
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
-    groups.append(check_rbac(objects))
-    if profile is not None or kube_version:  # `--pss` alone: exactly the PSS controls (and risky RBAC, as before)
+    groups.append(check_rbac(objects) if rbac or profile is not None else [])
+    if profile is not None or kube_version:  # `--pss` alone: exactly the PSS controls
         groups.append(api_versions(objects, profile, kube_version))
     if profile is not None:
         from kharden.checks import check_each
@@ -246,10 +263,20 @@ def check_groups(
         groups += check_each(objects, profile.checks, templates)  # a group per check
         changes: list[Change] = []
         notes: list[Finding] = []
-        mutate(objects, profile, changes, notes)
+        know = mutate(objects, profile, changes, notes)
+        # the edits the profile's generators make to the input (a serviceAccountName, a token switched off) are
+        # changes `fix` makes too: "would fix" is exactly what fix changes (the generated objects are not findings)
+        generate(Result([], objects, changes), profile, None, know=know)
         by_ref = {o.ref: o for o in objects}
-        groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes]
+        groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes + explicit(objects, profile, notes)]
     return groups
+
+
+def explicit(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
+    """Explicit values the profile leaves in place, reported with their reason (kharden.checks.explicit)."""
+    return check_explicit(objects, enabled=set(profile.enabled_mutators()), notes=notes,
+                          minimum=profile.mutators.get("runAsUser", {}).get("minimum"),
+                          pod_templates=profile.pod_templates)
 
 
 def _pending(change: Change, obj: KObject) -> Finding:

@@ -201,7 +201,12 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
         return raw, (label,)
     if not isinstance(parent, str):
         raise ProfileError("extends: must be a profile name or path", file=label)
-    base, files = _resolve_raw(parent, label if not label.startswith("<") else None, seen + (label,))
+    try:
+        base, files = _resolve_raw(parent, label if not label.startswith("<") else None, seen + (label,))
+    except ProfileError as e:
+        if e.file is not None:
+            raise
+        raise ProfileError(f"extends: {e.message}", file=label) from None  # name the file that says `extends:`
     merged = _merge(base, {k: v for k, v in raw.items() if k != "extends"})
     if "podTemplates" in raw and "podTemplates" in base:  # templates accumulate along the chain
         merged["podTemplates"] = base["podTemplates"] + raw["podTemplates"]

@@ -75,7 +75,8 @@ class FixOutcome:
     def jsonpatch(self) -> dict[str, Any]:
         return {"patches": patch.patches(self.result.changes), "generated": self.result.generated}
 
-    def write(self, output_dir: str | None = None, generated_file: str | None = None) -> None:
+    def write(self, output_dir: str | None = None, generated_file: str | None = None,
+              targets: dict[str, str] | None = None) -> None:
         """Write every changed file (with -o: every file) and the generated objects, each atomically. All texts are
         made first: a text that cannot be made (a join `end_line` refuses) fails the run before any file is written.
         """
@@ -83,7 +84,10 @@ class FixOutcome:
         for s in self.result.sources:
             if output_dir is None and s.path not in self.outputs:
                 continue  # unchanged files are not touched at all
-            texts[s.path if output_dir is None else os.path.join(output_dir, _relative(s.path))] = self.text_of(s)
+            if output_dir is None:
+                texts[s.path] = self.text_of(s)
+            else:  # the input tree mirrored (kharden.tree.outputs)
+                texts[targets[s.path] if targets else os.path.join(output_dir, _relative(s.path))] = self.text_of(s)
         if self.result.generated:
             target = generated_target([s.path for s in self.result.sources], output_dir, generated_file)
             same = [s for s in self.result.sources if os.path.realpath(s.path) == os.path.realpath(target)]

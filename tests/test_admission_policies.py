@@ -36,6 +36,10 @@ EXPECTED_DIFFERENCES = {
     "apparmorprofile0.yaml",
     # fix adds runAsNonRoot to Windows pods too; the policy does not match Windows pods at all
     "base_windows.yaml",
+    # fix knows a Windows pod by every marker (issue 21: here windowsOptions.hostProcess) and adds no Linux-only
+    # field; the policy's match condition knows spec.os.name only, as Pod Security Admission does
+    "windowshostprocess0.yaml",
+    "windowshostprocess1.yaml",
 }
 
 

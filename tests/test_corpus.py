@@ -103,7 +103,7 @@ def test_no_fixable_violation_left_with_the_strict_profile(path: Path) -> None:
     _, outcome, _ = _fixed(path, "strict")
     left = [f for f in outcome.result.findings if f.status == "unfixed"]
     fixable = [f for f in left if f.rule not in NOT_FIXABLE and f.reason and "opt" not in f.rule]
-    fixable = [f for f in fixable if not f.reason.startswith("opted out")]
+    fixable = [f for f in fixable if not f.reason.startswith(("opted out", "a Windows pod"))]
     # Images and plaintext secrets are fixed only when asked, with what kharden does not have alone: a lock resolved
     # from a registry (--pin-images), values supplied out of band (--move-secrets). tests/test_images.py and
     # tests/test_secrets.py prove those fixes on the corpus.

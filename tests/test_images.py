@@ -294,9 +294,13 @@ def test_corpus_pinned_from_the_local_registry(corpus_lock: tuple[pathlib.Path, 
     from kharden.images.locking import readable_objects as checkable
 
     out = tmp_path / "out"
-    fixable = [str(p.relative_to(CORPUS)) for p in corpus_files() if not checkable([str(p)], None)[1]]
+    fixable = [p.relative_to(CORPUS) for p in corpus_files() if not checkable([str(p)], None)[1]]
+    tree = tmp_path / "tree"  # the readable files in their folders: -o mirrors a tree (files named alone collide)
+    for rel in fixable:
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CORPUS / rel, tree / rel)
     proc = kharden("fix", "--profile", "restricted", "--no-generate", "--pin-images", str(lock), "-o", str(out),
-                   *fixable, cwd=str(CORPUS))
+                   str(tree))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "image.not-in-lock" not in proc.stderr
     found = json.loads(kharden("check", "--profile", "strict", "--format", "json", str(out)).stdout)

@@ -176,7 +176,10 @@ def test_capabilities_all_disallowed_removes_the_add_list() -> None:
 
 def test_capabilities_allow_add_matches_with_or_without_cap_prefix() -> None:
     text = pod("securityContext:\n  capabilities:\n    add: [CAP_NET_BIND_SERVICE]\n    drop: [ALL]")
-    assert twice(text, only("capabilities", capabilities={"enforce": True})).changes == []
+    # kept (never removed), and under enforce written as PSS spells it: the PSS check compares exactly (issue 21)
+    run = twice(text, only("capabilities", capabilities={"enforce": True}))
+    assert [(c.old, c.new) for c in run.changes] == [("CAP_NET_BIND_SERVICE", "NET_BIND_SERVICE")]
+    assert twice(text, only("capabilities")).changes == []
 
 
 # -- seccompProfile ----------------------------------------------------------------------------------------------

@@ -55,8 +55,17 @@ class PodTarget:
 
     @property
     def windows(self) -> bool:
-        os_ = self.spec.get("os")
-        return isinstance(os_, dict) and os_.get("name") == "windows"
+        """Any Windows marker (kharden.find.windows): mutators leave Linux-only fields off such pods."""
+        from kharden.find.windows import is_windows
+
+        return is_windows(self.spec, [c for _, c in self.containers()])
+
+    @property
+    def os_windows(self) -> bool:
+        """`spec.os.name: windows`, the one marker Pod Security Admission exempts by."""
+        from kharden.find.windows import os_name_windows
+
+        return os_name_windows(self.spec)
 
     def containers(self) -> tuple[tuple[Path, dict[str, Any]], ...]:
         """(path, container) for every container of every list, init containers first."""

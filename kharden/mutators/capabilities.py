@@ -13,7 +13,8 @@ Options:
   allowAdd  capabilities `add` may keep (restricted: NET_BIND_SERVICE). Others are removed only with
             `enforce: true`; otherwise they stay and the checker reports them. Names compare case-insensitively
             with or without `CAP_`, so nothing the profile allows is ever removed.
-  enforce   remove disallowed `add` entries.
+  enforce   remove disallowed `add` entries, and write allowed ones as `allowAdd` spells them
+            (`cap_net_bind_service` -> `NET_BIND_SERVICE`: the same capability, which PSS accepts only so).
 A kubeaudit `allow-capability-<name>` override keeps that capability for its container.
 Windows pods are skipped: the API server rejects capabilities on them.
 """
@@ -65,6 +66,12 @@ def _remove_disallowed(added: list[Any], caps_path: Path, allowed: list[Any], ed
     if not any(keep):
         edit.remove(caps_path + ("add",), f"capabilities not allowed by the profile removed: {ENFORCED}")
         return
+    spelled = {normalize(a): a for a in allowed}
     for index in reversed(range(len(added))):  # from the end, so each recorded index is still right
         if not keep[index]:
             edit.remove(caps_path + ("add", index), f"capability {added[index]} not allowed: {ENFORCED}")
+        elif added[index] != spelled.get(normalize(added[index]), added[index]):
+            # the same capability in the spelling the PSS check accepts (it compares exactly: cap_net_bind_service
+            # is the runtime's NET_BIND_SERVICE, but a restricted violation)
+            right = spelled[normalize(added[index])]
+            edit.replace(caps_path + ("add", index), right, f"capability {added[index]} written {right}: {ENFORCED}")

@@ -85,19 +85,21 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], chang
         mutator.apply(target, opts, Editor(obj, mutator.ID, changes, know=know))
         return
     findings += [p for p in problems if p not in findings]  # a misspelt id is seen by every mutator: report it once
-    for out in outs:
-        findings.append(_finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
     skip = {scope for out in outs for scope in out.scopes}
-    if any(not out.scopes for out in outs):
-        if not _trial(mutator, target, obj, opts, set(), know):
-            findings += [_unneeded(obj, out, mutator.ID) for out in outs if not out.scopes]
-        return
-    if outs:
-        with_all = _trial(mutator, target, obj, opts, skip, know)
-        for out in outs:
-            if _trial(mutator, target, obj, opts, skip - set(out.scopes), know) == with_all:
-                findings.append(_unneeded(obj, out, mutator.ID))
-    mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip, know=know))
+    whole = any(not out.scopes for out in outs)
+    if whole:
+        unneeded = ([out for out in outs if not out.scopes] if not _trial(mutator, target, obj, opts, set(), know)
+                    else [])
+    else:
+        with_all = _trial(mutator, target, obj, opts, skip, know) if outs else None
+        unneeded = [out for out in outs
+                    if _trial(mutator, target, obj, opts, skip - set(out.scopes), know) == with_all]
+    # each opt-out is reported once: applied, or not needed (both were said of one kubeaudit label)
+    for out in outs:
+        findings.append(_unneeded(obj, out, mutator.ID) if out in unneeded else
+                        _finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
+    if not whole:
+        mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip, know=know))
 
 
 def _trial(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], skip: set[Path],
@@ -180,14 +182,16 @@ def _metadata_paths(target: Union[PodTarget, KObject]) -> list[Path]:
 
 def _finding(obj: KObject, out: OptOut, message: str, severity: str, status: str) -> Finding:
     extra = {"mutator": out.mutator, **({"container": out.container} if out.container else {})}
-    return Finding(obj.ref, f"kharden.{out.mutator}", severity, f"{message}: {out.reason}",  # type: ignore[arg-type]
+    # the reason is the finding's reason, printed once after the message ("reason (reason)" before)
+    return Finding(obj.ref, f"kharden.{out.mutator}", severity, message,  # type: ignore[arg-type]
                    out.where, obj.line(out.where), status, out.reason, extra)  # type: ignore[arg-type]
 
 
 def _unneeded(obj: KObject, out: OptOut, mid: str) -> Finding:
     message = f"{out.where[-1]}: not needed, {mid} would change nothing for {out.what}"
+    extra = {"mutator": out.mutator, **({"container": out.container} if out.container else {})}
     return Finding(obj.ref, "kharden.unneeded-opt-out", "warning", message, out.where, obj.line(out.where),
-                   "open", out.reason)
+                   "open", out.reason, extra)
 
 
 def _unknown(obj: KObject, where: Path, mid: str) -> Finding:
