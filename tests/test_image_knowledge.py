@@ -273,3 +273,10 @@ def test_check_keeps_the_image_warnings_but_not_the_notes() -> None:
 def test_windows_pods_get_no_image_notes() -> None:
     out = fix(pod({"name": "web", "image": "nginx"}, os={"name": "windows"}))
     assert notes(out) == []
+
+
+def test_image_user_off_keeps_the_profiles_uid(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "p.yaml").write_text("extends: restricted\nmutators:\n  runAsUser: {runAsUser: 20000, imageUser: false}\n")
+    spec = spec_of(fix(pod({"name": "web", "image": "nginx"}), profile=str(tmp_path / "p.yaml")))
+    assert (spec["securityContext"]["runAsUser"], spec["securityContext"]["fsGroup"]) == (20000, 10001)
+    assert "sysctls" in spec["securityContext"]  # port 80 as uid 20000 needs it just the same
