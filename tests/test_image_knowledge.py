@@ -280,3 +280,8 @@ def test_image_user_off_keeps_the_profiles_uid(tmp_path: pathlib.Path) -> None:
     spec = spec_of(fix(pod({"name": "web", "image": "nginx"}), profile=str(tmp_path / "p.yaml")))
     assert (spec["securityContext"]["runAsUser"], spec["securityContext"]["fsGroup"]) == (20000, 10001)
     assert "sysctls" in spec["securityContext"]  # port 80 as uid 20000 needs it just the same
+
+
+def test_host_network_low_port_is_reported() -> None:
+    out = fix(pod({"name": "web", "image": "nginx"}, hostNetwork=True))
+    assert any("host network" in n and "80" in n for n in notes(out))

@@ -84,6 +84,11 @@ def notes(target: PodTarget, obj: KObject, images: Mapping[Path, ImageFacts], kn
         out.append(_finding(obj, path, "info", f"container {name}: image {image}: {describe(facts)}", extra))
         if read_only:
             out += _warnings(obj, path, name, facts, extra)
+        if target.spec.get("hostNetwork") is True and facts.low_ports and "NET_BIND_SERVICE" not in facts.capabilities:
+            out.append(_finding(obj, path, "warning", (
+                f"container {name}: the image listens on port(s) {' '.join(map(str, facts.low_ports))} on the "
+                f"host network: a non-root user cannot bind them there (the node's "
+                f"net.ipv4.ip_unprivileged_port_start applies, not the pod's)"), extra))
     return out
 
 
