@@ -92,7 +92,21 @@ def notes(target: PodTarget, obj: KObject, images: Mapping[Path, ImageFacts], kn
     return out
 
 
+_DESCRIBED: dict[int, tuple[ImageFacts, str]] = {}  # id -> (facts, text): the catalog's facts are a few objects
+
+
 def describe(facts: ImageFacts) -> str:
+    """What kharden knows of an image, in words (the same facts object gives the same text: remembered)."""
+    seen = _DESCRIBED.get(id(facts))
+    if seen is not None and seen[0] is facts:
+        return seen[1]
+    text = _describe(facts)
+    if len(_DESCRIBED) < 4096:
+        _DESCRIBED[id(facts)] = (facts, text)
+    return text
+
+
+def _describe(facts: ImageFacts) -> str:
     if not facts.known:
         return f"unknown to kharden: default user and only the profile's writable paths assumed ({TELL_MORE})"
     where = facts.family or ""
