@@ -178,6 +178,8 @@ def test_entrypoint_that_must_start_as_root_keeps_root_and_its_capabilities() ->
     assert "runAsUser" not in spec["securityContext"] and "runAsNonRoot" not in spec["securityContext"]
     assert new["runAsNonRoot"] is True and new["runAsUser"] == 10001
     assert "add" not in new["capabilities"]
+    warned = [f.message for f in result.findings if f.rule == "kharden.image" and f.severity == "warning"]
+    assert any("must start as root" in w and "CHOWN SETUID SETGID" in w for w in warned)
 
 
 # -- --image-config --------------------------------------------------------------------------------------------------

@@ -84,6 +84,11 @@ def notes(target: PodTarget, obj: KObject, images: Mapping[Path, ImageFacts], kn
         out.append(_finding(obj, path, "info", f"container {name}: image {image}: {describe(facts)}", extra))
         if read_only:
             out += _warnings(obj, path, name, facts, extra)
+        if facts.starts_as_root == "required":
+            out.append(_finding(obj, path, "warning", (
+                f"container {name}: the image's entrypoint must start as root and step down itself: kharden sets no "
+                f"user and no runAsNonRoot on it, and keeps {' '.join(facts.capabilities) or 'no capability'} "
+                f"beside drop ALL (what stepping down needs)"), extra))
         if target.spec.get("hostNetwork") is True and facts.low_ports and "NET_BIND_SERVICE" not in facts.capabilities:
             out.append(_finding(obj, path, "warning", (
                 f"container {name}: the image listens on port(s) {' '.join(map(str, facts.low_ports))} on the "
