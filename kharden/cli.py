@@ -76,13 +76,23 @@ def cli() -> None:
 @click.option("--move-secrets", is_flag=True, help="Move plaintext credentials into values-free Secrets.")
 @click.option("--secrets-as-files", is_flag=True, help="Secrets in env vars become mounted files where the image "
               "reads <VAR>_FILE.")
+@click.option("--image-config", type=click.Path(exists=True),
+              help="Image configs (skopeo inspect --config, crane config, docker inspect): a file or a directory.")
+@click.option("--resolve-images", is_flag=True, help="Read image configs from their registries (off: offline).")
+@click.option("--platform", default="linux/amd64", show_default=True, help="With --resolve-images: OS/ARCH[/VARIANT].")
+@click.option("--insecure-registry", multiple=True, metavar="HOST[:PORT]",
+              help="With --resolve-images: a registry spoken to over plain http (loopback ones always are).")
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
         quiet: bool, report_file: str | None, fail_on_change: bool, kube_version: str | None, jobs: int,
         exclude: tuple[str, ...], verbose: bool, pin_lock: str | None, move_secrets: bool,
-        secrets_as_files: bool) -> None:
+        secrets_as_files: bool, image_config: str | None, resolve_images: bool, platform: str,
+        insecure_registry: tuple[str, ...]) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
+
+    images = {"config_path": image_config, "resolve": resolve_images, "platform": platform,
+              "insecure": insecure_registry} if image_config or resolve_images else None
 
     if in_place and output_dir:
         raise UsageError("--in-place and --output-dir do not go together")
@@ -97,7 +107,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     prof = run.resolve_profile(profile).with_kube_version(kube_version)  # bad ones reported before any file is read
     prof = _fix_options(prof, pin_lock, move_secrets, secrets_as_files, generate)
     plan = runs.plan(list(paths), exclude, in_place=in_place, output_dir=output_dir, generated_file=generated_file)
-    outcome, screened = runs.fix_tree(plan, prof, generate=generate, audit_log=audit_log)
+    outcome, screened = runs.fix_tree(plan, prof, generate=generate, audit_log=audit_log, image_options=images)
     click.echo(screen.summary(screened, verbose), err=True, nl=False)
     if not quiet and (screened.sources or not screened.errors):  # nothing read: the error alone says it
         click.echo(outcome.summary, err=True, nl=False)

@@ -22,6 +22,7 @@ from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
 from kharden.generators import GENERATORS
 from kharden.know import Knowledge, learn, protected
+from kharden.know.images import Knowledge as Images, know_images
 from kharden.model import Change, Finding
 from kharden.mutators import MUTATORS, optouts
 from kharden.mutators.base import Editor
@@ -50,6 +51,7 @@ class Request:
     kube_version: str | None = None  # check without a profile: the release API versions are checked against
     rbac: bool = False  # check: the RBAC checks too (always with a profile; `--pss` alone is the PSS controls only)
     splice: bool = True  # fix: make each changed source's new text (KRM re-serialises its list instead)
+    images: Images | None = None  # image configs the edge read (--image-config, --resolve-images); else catalog
 
 
 @dataclass
@@ -76,7 +78,7 @@ def run(request: Request) -> Result:
     objects = [o for s in sources for o in s.objects()]
     result = Result(sources, objects if request.deployed is None else [o for o in objects if request.deployed(o)])
     know = mutate(result.objects, profile, result.changes, result.findings,
-                  audit_log=request.generator_inputs.get("audit_log"))
+                  audit_log=request.generator_inputs.get("audit_log"), images=request.images)
     generate(result, profile, request.generate, request.hidden, know=know, **request.generator_inputs)
     result.findings += unfixed(result.objects, profile, result.findings)
     result.findings += explicit(result.objects, profile, result.findings)
@@ -95,40 +97,57 @@ def validate(sources: Sequence[Source], profile: Profile | None = None) -> None:
 
 
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding], *,
-           audit_log: str | None = None) -> Knowledge:
+           audit_log: str | None = None, images: Images | None = None) -> Knowledge:
     """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs; then,
     with a lock (`fix --pin-images LOCK`), the object's images pinned. What the mutators decide from other objects
-    (a binding keeps a pod's token) is learned first (`kharden.know`); objects in a protected namespace are
-    mutated on copies, and what would change is reported."""
+    (a binding keeps a pod's token) is learned first (`kharden.know`), and per pod target what each container's
+    image needs (kharden.know.images); objects in a protected namespace are mutated on copies, and what would
+    change is reported."""
     from kharden.images.pin import pinner
 
     know = learn(objects, profile, audit_log=audit_log)
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
+    image_aware = bool({"runAsUser", "readOnlyRootFilesystem"} & {m.ID for m, _ in enabled})
+    step = _Step(enabled, per_object, profile, know, images if image_aware else _NO_IMAGES)
     pin = pinner(profile)  # only with a lock (`fix --pin-images LOCK`)
     for obj in objects:
         if protected.covers(obj.ref, know.protected):  # the cluster's own: report, do not change
-            findings += protected.would_change(obj, lambda o, c, f: _mutate_object(o, enabled, per_object, profile,
-                                                                                   c, f, know, None))
+            findings += protected.would_change(obj, lambda o, c, f: step(o, c, f, None))
             if pin is not None:  # asked for by name, and the same image runs: pinned there too
                 pin(find_pod_targets(obj, profile.pod_templates), changes, findings)
         else:
-            _mutate_object(obj, enabled, per_object, profile, changes, findings, know, pin)
+            step(obj, changes, findings, pin)
     return know
 
 
-def _mutate_object(obj: KObject, enabled: list[tuple[Any, dict[str, Any]]], per_object: bool, profile: Profile,
-                   changes: list[Change], findings: list[Finding], know: Knowledge, pin: Any) -> None:
-    # Each target's opt-outs are read once and serve all its mutators.
-    pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
-    whole = [(obj, optouts.collect(obj, obj))] if per_object else []
-    for mutator, opts in enabled:
-        for target, outs in pods if mutator.SCOPE == "pod" else whole:
-            optouts.run(mutator, target, obj, opts, changes, findings, outs, know)
-    if pods and know.api_use.reasons and any(m.ID == "automountServiceAccountToken" for m, _ in enabled):
-        findings += [f for t, _ in pods if (f := know.api_use.note(t)) is not None]
-    if pin is not None:
-        pin([t for t, _ in pods], changes, findings)
+_NO_IMAGES: Any = object()  # no mutator that reads images is on: the know stage is skipped
+
+
+@dataclass
+class _Step:
+    """One object through the enabled mutators: what its images need, then each mutator on each target."""
+
+    enabled: list[tuple[Any, dict[str, Any]]]
+    per_object: bool
+    profile: Profile
+    know: Knowledge
+    images: Any  # Images | None, or _NO_IMAGES
+
+    def __call__(self, obj: KObject, changes: list[Change], findings: list[Finding], pin: Any) -> None:
+        # Each target's opt-outs are read once and serve all its mutators.
+        pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, self.profile.pod_templates)]
+        if self.images is not _NO_IMAGES:
+            for pod, _ in pods:
+                findings += know_images(pod, obj, self.images, self.profile)
+        whole = [(obj, optouts.collect(obj, obj))] if self.per_object else []
+        for mutator, opts in self.enabled:
+            for target, outs in pods if mutator.SCOPE == "pod" else whole:
+                optouts.run(mutator, target, obj, opts, changes, findings, outs, self.know)
+        if pods and self.know.api_use.reasons and any(m.ID == "automountServiceAccountToken" for m, _ in self.enabled):
+            findings += [f for t, _ in pods if (f := self.know.api_use.note(t)) is not None]
+        if pin is not None:
+            pin([t for t, _ in pods], changes, findings)
 
 
 def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
@@ -268,7 +287,10 @@ def check_groups(
         # changes `fix` makes too: "would fix" is exactly what fix changes (the generated objects are not findings)
         generate(Result([], objects, changes), profile, None, know=know)
         by_ref = {o.ref: o for o in objects}
-        groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes + explicit(objects, profile, notes)]
+        # What each image is (kharden.image info notes) is fix's report; check keeps only the warnings.
+        groups += [[_pending(c, by_ref[c.obj]) for c in changes],
+                   [n for n in notes if not (n.rule == "kharden.image" and n.severity == "info")]
+                   + explicit(objects, profile, notes)]
     return groups
 
 

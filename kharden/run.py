@@ -194,11 +194,24 @@ def fix_sources(
     audit_log: str | None = None,
     only_generator: str | None = None,
     hidden_from_generators: Hidden | None = None,
+    image_options: dict[str, Any] | None = None,
 ) -> FixOutcome:
-    """`kharden fix` of sources already read: the pipeline, with the collector tuned for its long-lived heap."""
-    request = Request(sources, resolve_profile(profile), generate=generate, only_generator=only_generator,
-                      hidden=hidden_from_generators, generator_inputs={"audit_log": audit_log} if audit_log else {})
+    """`kharden fix` of sources already read: the pipeline, with the collector tuned for its long-lived heap.
+    `image_options` (config_path, resolve, platform, insecure, cache_dir): image configs are read from files or
+    registries first (kharden.images.learn); without them the pipeline knows images from its catalog only."""
+    prof = resolve_profile(profile)
+    knowledge = _learn_images(sources, prof, image_options) if image_options else None
+    request = Request(sources, prof, generate=generate, only_generator=only_generator,
+                      hidden=hidden_from_generators, generator_inputs={"audit_log": audit_log} if audit_log else {},
+                      images=knowledge)
     return FixOutcome(execute(request))
+
+
+def _learn_images(sources: list[Source], profile: Profile, options: dict[str, Any]) -> Any:
+    from kharden.images.learn import learn
+    from kharden.know.images import images_in
+
+    return learn(images_in([o for s in sources for o in s.objects()], profile.pod_templates), **options)
 
 
 def execute(request: Request) -> Result:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from kharden.find import find_pod_targets
+from kharden.know.images import facts_for
 from kharden.model import Finding, Path
 from kharden.read import KObject
 
@@ -53,11 +54,12 @@ def _pod(obj: KObject, target: Any, minimum: Any, skip: Any) -> list[Finding]:
     spec_sc = target.spec.get("securityContext")
     spots: list[tuple[Path, Any, str | None]] = [(target.spec_path + ("securityContext",), spec_sc, None)]
     spots += [(path + ("securityContext",), c.get("securityContext"), c.get("name")) for path, c in target.containers()]
+    own = {facts_for(c.get("image"), None).user for _, c in target.containers()}  # their files' owner
     for path, sc, name in spots:
         if not isinstance(sc, dict):
             continue
         who = "the pod" if name is None else f'container "{name}"'
-        if low_uid(sc.get("runAsUser"), minimum) and not skip("runAsUser", name):
+        if low_uid(sc.get("runAsUser"), minimum) and sc.get("runAsUser") not in own and not skip("runAsUser", name):
             found.append(_finding(obj, "runAsUser", "error", path + ("runAsUser",), name,
                                   f"{who} runs as UID {sc['runAsUser']}, below {minimum}: it may be a user of the "
                                   "node"))

@@ -3,6 +3,8 @@
 `api_use`: which workloads use the Kubernetes API, and why (so their ServiceAccount token is kept). The mutator
 `automountServiceAccountToken`, the `rbac` generator and the `networkPolicies` generator all ask this one module.
 `protected`: the cluster's own namespaces, where kharden reports what it would change instead of changing it.
+`images`: what each container's image needs (user, writable paths, VOLUMEs, ports), computed per container in the
+mutate stage (`know_images`) from the edge's image configs, the catalog, or assumed.
 """
 
 from __future__ import annotations
