@@ -81,7 +81,7 @@ def run(request: Request) -> Result:
                   audit_log=request.generator_inputs.get("audit_log"), images=request.images)
     generate(result, profile, request.generate, request.hidden, know=know, **request.generator_inputs)
     result.findings += unfixed(result.objects, profile, result.findings)
-    result.findings += explicit(result.objects, profile, result.findings)
+    result.findings += explicit(result.objects, profile, result.findings, know)
     if request.splice:
         result.outputs = splice_changed(sources, result.changes)
     return result
@@ -290,12 +290,21 @@ def check_groups(
         # What each image is (kharden.image info notes) is fix's report; check keeps only the warnings.
         groups += [[_pending(c, by_ref[c.obj]) for c in changes],
                    [n for n in notes if not (n.rule == "kharden.image" and n.severity == "info")]
-                   + explicit(objects, profile, notes)]
+                   + explicit(objects, profile, notes, know)]
     return groups
 
 
-def explicit(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    """Explicit values the profile leaves in place, reported with their reason (kharden.checks.explicit)."""
+def explicit(objects: list[KObject], profile: Profile, notes: list[Finding], know: Knowledge) -> list[Finding]:
+    """Explicit values the profile leaves in place, reported with their reason (kharden.checks.explicit). A token
+    the pod asks for and uses (kharden.know.api_use) is a note that says why, not a violation."""
+    used = {o.ref: reasons for o in objects for t in find_pod_targets(o, profile.pod_templates)
+            if (reasons := know.api_use.of(t))}
+    return [replace(f, severity="info", status="info", reason="a token in use is kept: " + "; ".join(used[f.obj]))
+            if f.obj in used and f.rule == "kharden.automountServiceAccountToken" else f
+            for f in _explicit(objects, profile, notes)]
+
+
+def _explicit(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     return check_explicit(objects, enabled=set(profile.enabled_mutators()), notes=notes,
                           minimum=profile.mutators.get("runAsUser", {}).get("minimum"),
                           pod_templates=profile.pod_templates)
