@@ -79,7 +79,15 @@ def harden(
     mutate(result.objects, profile, result.changes, result.findings)
     generate(result, profile, generate_, hidden_from_generators, **gen_args)
     result.findings += unfixed(result.objects, profile, result.findings)
+    result.findings += cluster_unfixed(result.objects, profile)
     return result
+
+
+def cluster_unfixed(objects: list[KObject], profile: Profile) -> list[Finding]:
+    """The cluster layer's findings left after mutation (control plane, Ingress TLS, audit, encryption)."""
+    from kharden.checks.cluster import check_cluster
+
+    return check_cluster(objects, profile.mutators, status="unfixed")
 
 
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
@@ -129,6 +137,9 @@ def check_groups(
     from kharden.checks.rbac import check_rbac
 
     groups.append(check_rbac(objects))
+    from kharden.checks.cluster import check_cluster
+
+    groups.append(check_cluster(objects, profile.mutators if profile else None))
     if profile is not None:
         changes: list[Change] = []
         notes: list[Finding] = []

@@ -16,8 +16,11 @@ from kharden.mutators import (
     allow_privilege_escalation,
     automount_service_account_token,
     capabilities,
+    control_plane,
     host_namespaces,
     host_ports,
+    ingress_tls,
+    kubelet_configuration,
     namespace_labels,
     privileged,
     proc_mount,
@@ -42,6 +45,9 @@ REGISTRY: list[ModuleType] = [
     resources,
     automount_service_account_token,
     namespace_labels,
+    control_plane,
+    kubelet_configuration,
+    ingress_tls,
 ]
 
 MUTATORS: dict[str, ModuleType] = {m.ID: m for m in REGISTRY}
