@@ -175,13 +175,27 @@ def profiles(name: str | None) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all"]))
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all", "audit-policy", "encryption-config"]))
+@click.argument("paths", nargs=-1)
 @_profile_option()
 @click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
-def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None) -> None:
-    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles)."""
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False),
+              help="encryption-config: the file to create (mode 0600; never replaced).")
+@click.option("--provider", type=click.Choice(["secretbox", "aescbc"]), default="secretbox", show_default=True,
+              help="encryption-config: secretbox, or aescbc where FIPS-approved algorithms are required.")
+@click.option("--resource", "resources", multiple=True, help="encryption-config: resources to encrypt "
+              "(repeatable; default secrets).")
+def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None, output: str | None,
+             provider: str, resources: tuple[str, ...]) -> None:
+    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles); or an audit Policy; or write an
+    EncryptionConfiguration with a fresh key to a 0600 file (the key is never printed)."""
     from kharden import run
+
+    if what in ("audit-policy", "encryption-config"):
+        _generate_cluster_file(what, output, provider, resources or ("secrets",))
+        return
+    if not paths:
+        raise UsageError(f"generate {what} needs the manifests (files, directories or -)")
 
     only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
     # One generator: the profile with only that one enabled (generate=True would switch every generator on).
@@ -235,6 +249,28 @@ def can_i(verb: str, resource: str, paths: tuple[str, ...], as_user: str, groups
     render = {"text": report.can_i_text, "json": report.can_i_json, "markdown": report.can_i_markdown}[fmt]
     click.echo(render(user, req, grants), nl=False)
     sys.exit(0 if grants else 1)
+
+
+def _generate_cluster_file(what: str, output: str | None, provider: str, resources: tuple[str, ...]) -> None:
+    """The audit policy goes to stdout (or -o); the encryption config only to a new 0600 file, never to stdout."""
+    if what == "audit-policy":
+        from kharden.generators.auditpolicy import audit_policy
+
+        if output:
+            from kharden.write import write_atomic
+
+            write_atomic(output, audit_policy())
+        else:
+            sys.stdout.write(audit_policy())
+        return
+    from kharden.generators import encryptionconfig
+
+    if not output:
+        raise UsageError("generate encryption-config needs --output FILE: the key is never printed")
+    text = encryptionconfig.encryption_config(encryptionconfig.new_key(), provider, resources)
+    encryptionconfig.write_secret_file(output, text)
+    click.echo(f"kharden: wrote {output} (mode 0600, a new {provider} key); install it on the control-plane nodes "
+               f"and pass --encryption-provider-config={output}", err=True)
 
 
 @cli.command("kustomize-plugin")

@@ -184,3 +184,25 @@ def _texts(outcome):
     for c in outcome.result.changes:
         by_file.setdefault(c.obj.file, []).append(c)
     return [splice.render(s, by_file.get(s.path, [])) for s in outcome.result.sources]
+
+
+def test_flag_edits_are_changes_in_every_rendering(tmp_path):
+    """Splice keeps every other byte; the diff and the JSON patch show the same edits."""
+    from click.testing import CliRunner
+
+    from kharden.cli import cli
+
+    src = DATA / "insecure" / "kube-controller-manager.yaml"
+    prof = tmp_path / "p.yaml"
+    prof.write_text("description: t\nmutators:\n  controlPlane: {enabled: true}\n", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["fix", "-q", "-p", str(prof), str(src)]).output
+    before, after = src.read_text(encoding="utf-8").splitlines(), out.splitlines()
+    assert [ln for ln in after if ln not in before] == [
+        '    - "--terminated-pod-gc-threshold=12500"', '    - "--profiling=false"',
+        '    - "--use-service-account-credentials=true"', '    - "--bind-address=127.0.0.1"']
+    assert [ln for ln in before if ln not in after] == []
+    patch = json.loads(CliRunner().invoke(cli, ["fix", "-q", "-p", str(prof), "--format", "jsonpatch", str(src)]).output)
+    ops = patch["patches"][0]["patch"]
+    assert [(o["op"], o["path"]) for o in ops] == [("add", f"/spec/containers/0/command/{i}") for i in range(4, 8)]
+    diff = CliRunner().invoke(cli, ["fix", "-q", "-p", str(prof), "--diff", str(src)]).output
+    assert '+    - "--profiling=false"' in diff

@@ -60,17 +60,21 @@ def _check(obj: KObject, status: str) -> Iterator[Finding]:
         yield _f(obj, "audit.no-rules", "error", "the Policy has no rules: nothing is logged", ("rules",), status,
                  "start from `kharden generate audit-policy`")
         return
+    leaking: dict[int, list[str]] = {}  # rule index -> the sensitive resources it is the first to log bodies of
     for resource, group in SENSITIVE.items():
         for i, rule in enumerate(rules):
             if not covers(rule, resource, group):
                 continue
             if rule.get("level") in BODY:
-                yield _f(obj, "audit.secrets-body", "error", f"rules[{i}] logs {resource} at {rule.get('level')}: "
-                         "their contents (credentials) end up in the audit log", ("rules", i, "level"), status,
-                         f"log {resource} at Metadata in a rule before this one")
+                leaking.setdefault(i, []).append(resource)
                 break
             if _unconditional(rule):
                 break
+    for i, resources in leaking.items():
+        shown = ", ".join(resources)
+        yield _f(obj, "audit.secrets-body", "error", f"rules[{i}] logs {shown} at {rules[i].get('level')}: their "
+                 "contents (credentials) end up in the audit log", ("rules", i, "level"), status,
+                 f"log {shown} at Metadata in a rule before this one")
     last = rules[-1]
     if not (_unconditional(last) and not last.get("resources") and not last.get("nonResourceURLs")):
         yield _f(obj, "audit.no-catch-all", "warning", "the last rule is not a catch-all: requests no rule names "
