@@ -206,3 +206,14 @@ def test_flag_edits_are_changes_in_every_rendering(tmp_path):
     assert [(o["op"], o["path"]) for o in ops] == [("add", f"/spec/containers/0/command/{i}") for i in range(4, 8)]
     diff = CliRunner().invoke(cli, ["fix", "-q", "-p", str(prof), "--diff", str(src)]).output
     assert '+    - "--profiling=false"' in diff
+
+
+def test_docs_cluster_md_lists_every_item_and_rule():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "cluster.md").read_text(encoding="utf-8")
+    for item in cis.items():
+        assert f"`{item.what}`" in doc and (item.checkov is None or item.checkov in doc), item
+    for rid in ("ingress.tls-missing", "ingress.http-allowed", "ingress.nginx-snippet", "ingress.nginx-injection",
+                "ingress.nginx-vulnerable-controller", "gateway.http-only", "audit.secrets-body",
+                "audit.no-catch-all", "audit.no-rules", "audit.request-received", "encryption.identity-first",
+                "encryption.unknown-provider", "encryption.secrets-not-covered", "encryption.key-in-manifests"):
+        assert f"`{rid}`" in doc, rid
