@@ -73,6 +73,8 @@ CASES = [
     ("carol", ("system:masters",), "get", "/healthz", "", "", True,
      "the built-in cluster-admin binding to system:masters, nonResourceURLs '*'"),
     ("carol", (), "get", "pods", "shop", "", False, "no binding applies: RBAC denies by default"),
+    ("dave", (), "delete", "nodes", "shop", "", False,
+     "a request for a cluster-scoped resource has no namespace: a RoleBinding never grants it"),
 ]
 
 

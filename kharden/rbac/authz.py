@@ -41,6 +41,15 @@ GROUPS = {
     "storage.k8s.io": ("storageclasses", "csidrivers", "volumeattachments"),
 }
 _GROUP_OF = {res: g for g, resources in GROUPS.items() for res in resources}
+# Built-in cluster-scoped resources: a request for them carries no namespace, whatever -n says (the API server's
+# request info has none), so only ClusterRoleBindings can grant them.
+CLUSTER_SCOPED = frozenset({
+    "nodes", "persistentvolumes", "clusterroles", "clusterrolebindings", "storageclasses", "csidrivers",
+    "csinodes", "volumeattachments", "customresourcedefinitions", "mutatingwebhookconfigurations",
+    "validatingwebhookconfigurations", "validatingadmissionpolicies", "validatingadmissionpolicybindings",
+    "certificatesigningrequests", "priorityclasses", "runtimeclasses", "ingressclasses", "apiservices",
+    "tokenreviews", "selfsubjectaccessreviews", "subjectaccessreviews", "componentstatuses",
+})
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,8 @@ def parse_request(verb: str, target: str, namespace: str = "", name: str = "", i
     resource, _, group = head.partition(".")
     if not group:
         group = (index.crd_groups.get(resource) if index else None) or _GROUP_OF.get(resource, "")
-    return Request(verb, resource, sub, group, namespace, name)
+    cluster_scoped = resource in CLUSTER_SCOPED or (index is not None and resource in index.cluster_scoped_crds)
+    return Request(verb, resource, sub, group, "" if cluster_scoped else namespace, name)
 
 
 @dataclass(frozen=True)
@@ -164,6 +174,7 @@ def who_can(index: Index, req: Request, every_namespace: bool = False) -> list[G
     """Every (subject, binding, rule) that allows the request. With `every_namespace`, RoleBindings of any
     namespace count, each for its own namespace (a namespaced request asked across the cluster)."""
     grants: list[Grant] = []
+    every_namespace = every_namespace and req.is_resource and bool(req.namespace or req.resource not in CLUSTER_SCOPED)
     for binding in _bindings(index, req.namespace, every_namespace):
         rules = index.role_ref_rules(binding)
         allowing = [r for r in rules or [] if rule_allows(r.data, req)]

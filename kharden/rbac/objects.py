@@ -39,6 +39,7 @@ class Index:
     role_bindings: list[KObject] = field(default_factory=list)
     cluster_role_bindings: list[KObject] = field(default_factory=list)
     crd_groups: dict[str, str] = field(default_factory=dict)  # plural -> group, from CRDs in the input
+    cluster_scoped_crds: set[str] = field(default_factory=set)  # plurals of CRDs with scope: Cluster
     _aggregated: dict[str, list[Rule]] = field(default_factory=dict)
 
     def cluster_role_rules(self, name: str) -> list[Rule] | None:
@@ -104,6 +105,8 @@ def _crd(index: Index, obj: KObject) -> None:
     plural, group = spec["names"].get("plural"), spec.get("group")
     if isinstance(plural, str) and isinstance(group, str):
         index.crd_groups.setdefault(plural, group)
+        if spec.get("scope") == "Cluster":
+            index.cluster_scoped_crds.add(plural)
 
 
 def _own_rules(role: KObject) -> list[Rule]:

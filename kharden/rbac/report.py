@@ -30,7 +30,7 @@ def _via(g: Grant) -> str:
 
 
 def who_can_text(req: Request, grants: list[Grant], unresolved: list[str]) -> str:
-    lines = [f"who can {req.describe()}:"]
+    lines = [f"who can {req.describe()}{_every(grants, req)}:"]
     if not grants:
         lines.append("  no subject in the input")
     for g in grants:
@@ -39,8 +39,15 @@ def who_can_text(req: Request, grants: list[Grant], unresolved: list[str]) -> st
     return "\n".join(lines) + "\n"
 
 
+def _every(grants: list[Grant], req: Request) -> str:
+    """Say so when RoleBindings of other namespaces answered a cluster-wide question (-A)."""
+    if not req.namespace and any(g.binding.ref.kind == "RoleBinding" for g in grants):
+        return " (or in the namespaces of the RoleBindings listed)"
+    return ""
+
+
 def who_can_markdown(req: Request, grants: list[Grant], unresolved: list[str]) -> str:
-    lines = [f"### Who can {req.describe()}", "", "| subject kind | subject | scope | binding | role rule |",
+    lines = [f"### Who can {req.describe()}{_every(grants, req)}", "", "| subject kind | subject | scope | binding | role rule |",
              "|---|---|---|---|---|"]
     for g in grants:
         lines.append(f"| {g.subject.get('kind')} | `{g.subject_name()}` | {g.scope} | {g.binding.ref.label()} "

@@ -17,6 +17,10 @@ from typing import Any
 from kharden.model import Finding
 from kharden.read import KObject
 
+# The rule id families of this layer: what `fix` leaves here needs the cluster's files, an issuer or a decision,
+# never a profile setting kharden could have applied (reports and tests tell them from PSS findings by these).
+FAMILIES = ("cis.", "controlplane.", "ingress.", "gateway.", "audit.", "encryption.")
+
 
 def check_cluster(objects: list[KObject], opts: dict[str, dict[str, Any]] | None = None,
                   status: str = "open") -> list[Finding]:
