@@ -85,7 +85,8 @@ class Item:
             return str(self.value) in _items(value)
         if self.check == "excludes":
             return str(self.value) not in _items(value)
-        return _int(value) is not None and _int(value) >= int(self.value)  # min
+        number = _int(value)
+        return number is not None and number >= int(self.value)  # min
 
 
 def _norm(v: Any) -> str:

@@ -46,7 +46,8 @@ def _check(obj: KObject, status: str) -> Iterator[Finding]:
     has_keys = False
     for i, entry in enumerate(entries):
         names = [str(r) for r in entry.get("resources") or []]
-        providers = entry.get("providers") if isinstance(entry.get("providers"), list) else []
+        raw = entry.get("providers")
+        providers: list[Any] = raw if isinstance(raw, list) else []
         for j, p in enumerate(providers):
             name = _provider_name(p)
             if name not in PROVIDERS:

@@ -33,6 +33,14 @@ TRAEFIK_ENTRYPOINTS = "traefik.ingress.kubernetes.io/router.entrypoints"
 FIXED_NGINX = ((1, 11, 5), (1, 12, 1))  # controller-v1.11.5 and v1.12.1 fix the 2025 family
 
 
+def _map(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
 def check_ingress(objects: list[KObject], opts: dict[str, Any], status: str = "open") -> list[Finding]:
     out: list[Finding] = []
     for obj in objects:
@@ -61,14 +69,14 @@ def covered(host: str, tls_hosts: list[str]) -> bool:
 
 def uncovered_hosts(obj: KObject) -> tuple[list[tuple[int, str]], bool]:
     """(rule index, host) of every rule host without TLS; and whether a host-less rule (or backend) serves HTTP."""
-    spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
-    tls = spec.get("tls") if isinstance(spec.get("tls"), list) else []
+    spec = _map(obj.data.get("spec"))
+    tls = _list(spec.get("tls"))
     tls_hosts = [str(h) for t in tls if isinstance(t, dict) for h in t.get("hosts") or []]
-    rules = spec.get("rules") if isinstance(spec.get("rules"), list) else []
+    rules = _list(spec.get("rules"))
     out = [(i, str(r["host"])) for i, r in enumerate(rules)
            if isinstance(r, dict) and r.get("host") and not covered(str(r["host"]), tls_hosts)]
     hostless = any(isinstance(r, dict) and not r.get("host") for r in rules) or (
-        not rules and "defaultBackend" in spec or "backend" in spec)
+        "defaultBackend" in spec or "backend" in spec)
     return out, hostless and not tls
 
 
@@ -82,7 +90,7 @@ def tls_fix_blocked(obj: KObject, opts: dict[str, Any]) -> str:
                 "to add TLS, or add a tls entry with a certificate Secret")
     if obj.ref.api_version != "networking.k8s.io/v1":
         return "only networking.k8s.io/v1 Ingresses are fixed"
-    spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+    spec = _map(obj.data.get("spec"))
     if spec.get("tls") and not any(obj.annotation(a) for a in ISSUER_ANNOTATIONS):
         return ("its tls entries are managed without cert-manager: an issuer annotation would hand their Secrets to "
                 "cert-manager; add the missing hosts by hand")
@@ -101,8 +109,8 @@ def _tls(obj: KObject, opts: dict[str, Any], status: str) -> list[Finding]:
 
 
 def _annotations(obj: KObject, status: str) -> Iterator[Finding]:
-    meta = obj.data.get("metadata") if isinstance(obj.data.get("metadata"), dict) else {}
-    ann = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+    meta = _map(obj.data.get("metadata"))
+    ann = _map(meta.get("annotations"))
     for key, value in ann.items():
         key, text, path = str(key), str(value), ("metadata", "annotations", key)
         if HTTP_ALLOWED.get(key) == text.lower():
@@ -124,7 +132,7 @@ def _annotations(obj: KObject, status: str) -> Iterator[Finding]:
 
 
 def _gateway(obj: KObject, status: str) -> Iterator[Finding]:
-    spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+    spec = _map(obj.data.get("spec"))
     listeners = [x for x in spec.get("listeners") or [] if isinstance(x, dict)]
     secure = {x.get("hostname") for x in listeners if x.get("protocol") in ("HTTPS", "TLS")}
     for i, x in enumerate(listeners):
