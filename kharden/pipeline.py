@@ -29,13 +29,16 @@ class Result:
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
     from kharden.mutators import optouts
 
+    from kharden.checks.cluster.flags import static_control_plane
+
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
+    flags_only = [(m, o) for m, o in enabled if m.SCOPE != "pod" or m.ID == "controlPlane"]
     for obj in objects:
         # Each target's opt-outs are read once and serve all its mutators.
         pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
         whole = [(obj, optouts.collect(obj, obj))] if per_object else []
-        for mutator, opts in enabled:
+        for mutator, opts in flags_only if pods and static_control_plane(obj) else enabled:
             for target, outs in pods if mutator.SCOPE == "pod" else whole:
                 optouts.run(mutator, target, obj, opts, changes, findings, outs)
 
@@ -75,9 +78,14 @@ def harden(
     that are never deployed (kpt's Kptfile, local-config). `hidden_from_generators(generator id, object)`: objects
     hardened but kept from a generator (Helm hooks and the RBAC generator: kharden.integrations.helm).
     """
+    from kharden.checks.cluster.flags import static_control_plane
+
     result = Result(sources, [o for s in sources for o in s.objects()] if objects is None else objects)
     mutate(result.objects, profile, result.changes, result.findings)
-    generate(result, profile, generate_, hidden_from_generators, **gen_args)
+    def hidden(gid: str, obj: KObject) -> bool:  # a static pod may name no ServiceAccount: no generator touches it
+        return static_control_plane(obj) or (hidden_from_generators is not None and hidden_from_generators(gid, obj))
+
+    generate(result, profile, generate_, hidden, **gen_args)
     result.findings += unfixed(result.objects, profile, result.findings)
     result.findings += cluster_unfixed(result.objects, profile)
     return result
@@ -103,6 +111,9 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 
     opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
     opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
+    from kharden.checks.cluster.flags import STATIC_POD_REASON, static_control_plane
+
+    static = {o.ref for o in objects if static_control_plane(o)}
     enabled = set(profile.enabled_mutators())
     out = []
     for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
@@ -110,6 +121,7 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
             opted.get((f.obj, f.extra.get("container")))
             or opted.get((f.obj, None))
             or (f.extra.get("container") is None and opted_any.get(f.obj))  # a pod-level field, one opted container
+            or (f.obj in static and STATIC_POD_REASON)
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))

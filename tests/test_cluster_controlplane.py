@@ -217,3 +217,26 @@ def test_docs_cluster_md_lists_every_item_and_rule():
                 "audit.no-catch-all", "audit.no-rules", "audit.request-received", "encryption.identity-first",
                 "encryption.unknown-provider", "encryption.secrets-not-covered", "encryption.key-in-manifests"):
         assert f"`{rid}`" in doc, rid
+
+
+def test_static_pods_keep_their_pod_settings_under_every_builtin_profile():
+    """runAsNonRoot, memory limits or a ServiceAccount on etcd or the API server would stop the control plane:
+    only the flags are hardened, and the PSS findings say why they stay."""
+    files = sorted((DATA / "secure").iterdir())
+    for profile in ("baseline", "restricted", "strict"):
+        srcs = [parse_text(p.read_text(encoding="utf-8"), str(p)) for p in files]
+        out = fix_sources(srcs, profile, generate=True)
+        assert out.result.changes == [], profile
+        assert not [g for g in out.result.generated if g["kind"] in ("ServiceAccount", "Role", "RoleBinding")]
+        pss = [f for f in out.result.findings if f.rule.startswith("pss.") and f.status == "unfixed"]
+        assert pss and all(f.reason.startswith("a control-plane static pod") for f in pss)
+
+
+def test_a_scheduler_deployment_is_an_ordinary_workload():
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: my-scheduler, namespace: kube-system}\n"
+            "spec:\n  selector: {matchLabels: {app: s}}\n  template:\n    metadata: {labels: {app: s}}\n"
+            "    spec:\n      containers:\n      - {name: s, image: registry.k8s.io/kube-scheduler:v1.31.2, "
+            "command: [/usr/local/bin/kube-scheduler, --config=/etc/s.yaml]}\n")
+    out = fix_sources([parse_text(text, "d.yaml")], "restricted", generate=False)
+    mutators = {c.mutator for c in out.result.changes}
+    assert "runAsNonRoot" in mutators and "controlPlane" in mutators  # --profiling=false too

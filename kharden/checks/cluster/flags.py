@@ -54,3 +54,18 @@ def flag_list(container: dict[str, Any], component: str) -> str:
     if isinstance(cmd, list) and any(str(w).rsplit("/", 1)[-1] == component for w in cmd[:2]):
         return "command"
     return "args" if isinstance(container.get("args"), list) else "command"
+
+
+STATIC_POD_REASON = ("a control-plane static pod: kharden hardens it by its flags (CIS, docs/cluster.md), not with pod "
+                     "settings (a non-root user, memory limits, a read-only root) that would stop the component")
+
+
+def static_control_plane(obj: Any) -> bool:
+    """A Pod (kubeadm's static pods are Pods) running a control-plane component. Its pod security settings are
+    left alone: the API server, etcd and friends run as root on host paths by design, and a static pod may not
+    name a ServiceAccount. Deployments of, say, a second scheduler are ordinary workloads and hardened as such."""
+    if obj.ref.kind != "Pod" or obj.ref.api_version != "v1":
+        return False
+    spec = obj.data.get("spec")
+    containers = spec.get("containers") if isinstance(spec, dict) else None
+    return any(isinstance(c, dict) and component_of(c) for c in containers or [])
