@@ -48,11 +48,15 @@ Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this obj
 
 def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
              **gen_args: Any) -> None:
+    from kharden.checks.cluster.flags import static_control_plane
+
+    static = {o.ref for o in result.objects if static_control_plane(o)}  # a static pod may name no ServiceAccount
     for gid, opts in profile.generators.items():
         on = opts.get("enabled") if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
-                result.objects if hidden is None else [o for o in result.objects if not hidden(gid, o)],
+                result.objects if hidden is None and not static else
+                [o for o in result.objects if o.ref not in static and not (hidden and hidden(gid, o))],
                 opts,
                 lambda o, g=gid: Editor(o, g, result.changes),
                 pod_templates=profile.pod_templates,
@@ -78,16 +82,10 @@ def harden(
     that are never deployed (kpt's Kptfile, local-config). `hidden_from_generators(generator id, object)`: objects
     hardened but kept from a generator (Helm hooks and the RBAC generator: kharden.integrations.helm).
     """
-    from kharden.checks.cluster.flags import static_control_plane
-
     result = Result(sources, [o for s in sources for o in s.objects()] if objects is None else objects)
     mutate(result.objects, profile, result.changes, result.findings)
-    def hidden(gid: str, obj: KObject) -> bool:  # a static pod may name no ServiceAccount: no generator touches it
-        return static_control_plane(obj) or (hidden_from_generators is not None and hidden_from_generators(gid, obj))
-
-    generate(result, profile, generate_, hidden, **gen_args)
+    generate(result, profile, generate_, hidden_from_generators, **gen_args)
     result.findings += unfixed(result.objects, profile, result.findings)
-    result.findings += cluster_unfixed(result.objects, profile)
     return result
 
 
@@ -99,7 +97,16 @@ def cluster_unfixed(objects: list[KObject], profile: Profile) -> list[Finding]:
 
 
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    """PSS violations left after mutation, each with the reason kharden did not fix it."""
+    """What is left after mutation, each with the reason kharden did not fix it: PSS violations and the cluster
+    layer's findings, object by object (so that `fix -j`, which calls this per file, joins to the same list)."""
+    found = _pss_unfixed(objects, profile, notes) + cluster_unfixed(objects, profile)
+    if not found:
+        return found
+    order = {o.ref: i for i, o in enumerate(objects)}
+    return sorted(found, key=lambda f: order.get(f.obj, -1) if f.obj is not None else -1)  # stable
+
+
+def _pss_unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     from dataclasses import replace
 
     from kharden.checks.pss import check_objects, left_because
