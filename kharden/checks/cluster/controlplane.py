@@ -102,8 +102,8 @@ def check_control_plane(objects: list[KObject], opts: dict[str, Any] | None = No
                 where = path + (written.path if written else (_list_key(container), ))
                 p = plan(item, flags, container, opts)
                 shown = f" (written: {item.flag}={written.value})" if written else ""
-                out.append(_finding(obj, item, f"{component} ({container.get('name')}): expected "
-                                    f"{item.expectation()}{shown}", where, p.why, status))
+                name = component if container.get("name") == component else f"{component} ({container.get('name')})"
+                out.append(_finding(obj, item, f"{name}: expected {item.expectation()}{shown}", where, p.why, status))
     return out
 
 
