@@ -48,9 +48,9 @@ Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this obj
 
 def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
              **gen_args: Any) -> None:
-    from kharden.checks.cluster.flags import static_control_plane
+    from kharden.checks.cluster.flags import generators_skip
 
-    static = {o.ref for o in result.objects if static_control_plane(o)}  # a static pod may name no ServiceAccount
+    static = {o.ref for o in result.objects if generators_skip(o)}  # static pods, component config files
     for gid, opts in profile.generators.items():
         on = opts.get("enabled") if enabled is None else enabled
         if on:

@@ -240,3 +240,11 @@ def test_a_scheduler_deployment_is_an_ordinary_workload():
     out = fix_sources([parse_text(text, "d.yaml")], "restricted", generate=False)
     mutators = {c.mutator for c in out.result.changes}
     assert "runAsNonRoot" in mutators and "controlPlane" in mutators  # --profiling=false too
+
+
+def test_component_config_files_are_no_namespace_members():
+    """A KubeletConfiguration or an audit Policy is read from disk: no NetworkPolicy is generated for it."""
+    files = [DATA / "insecure" / "kubelet-config.yaml", Path(__file__).parent / "data" / "cluster" / "mixed.yaml"]
+    srcs = [parse_text(p.read_text(encoding="utf-8"), str(p)) for p in files]
+    out = fix_sources(srcs, "restricted", generate=True)
+    assert {g["metadata"].get("namespace") for g in out.result.generated} <= {"web"}  # the Ingress's namespace only

@@ -69,3 +69,14 @@ def static_control_plane(obj: Any) -> bool:
     spec = obj.data.get("spec")
     containers = spec.get("containers") if isinstance(spec, dict) else None
     return any(isinstance(c, dict) and component_of(c) for c in containers or [])
+
+
+# Configuration files components read from disk, never applied to the API server: no namespace, no workload.
+CONFIG_FILE_GROUPS = frozenset({"kubelet.config.k8s.io", "apiserver.config.k8s.io", "audit.k8s.io", "kubeadm.k8s.io",
+                                "kubeproxy.config.k8s.io", "kubescheduler.config.k8s.io"})
+
+
+def generators_skip(obj: Any) -> bool:
+    """Objects no generator should see: static control-plane pods (a static pod may name no ServiceAccount) and
+    component configuration files (a KubeletConfiguration is in no namespace that needs a NetworkPolicy)."""
+    return obj.ref.api_version.rpartition("/")[0] in CONFIG_FILE_GROUPS or static_control_plane(obj)
