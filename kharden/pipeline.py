@@ -1,38 +1,98 @@
-"""The pipeline: read -> find pod specs -> mutate -> generate -> (render elsewhere).
+"""The one pipeline every entry point calls: `run(Request) -> Result`.
 
-Pure: takes parsed sources and a profile, edits the live objects, returns the record. No I/O, no printing.
+    fix:    validate -> find pod specs -> mutate -> generate -> unfixed -> splice each changed source
+    check:  validate (per object) -> PSS, RBAC and cluster-layer checks -> (with a profile) what it would change
+
+Pure: it takes parsed sources and a profile, edits the live objects and returns the record (changes, findings,
+generated objects) and the new texts. No I/O, no printing, no exit. The edges (kharden.cli, kharden.run,
+kharden.integrations) read the input, build a Request, render the Result and choose the exit code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Literal, Mapping, Sequence
 
+from kharden.checks.cluster import check_cluster
+from kharden.checks.cluster.flags import STATIC_POD_REASON, generators_skip, static_control_plane
+from kharden.checks.pss import check_objects, left_because
+from kharden.checks.rbac import check_rbac
+from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
 from kharden.generators import GENERATORS
 from kharden.model import Change, Finding
-from kharden.mutators import MUTATORS
+from kharden.mutators import MUTATORS, optouts
 from kharden.mutators.base import Editor
 from kharden.profile import Profile
 from kharden.read import KObject, Source
+from kharden.read.validate import split_objects, validate_source
+from kharden.render import fastverify
+
+Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this object from that generator
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to run on which input. Every field but `sources` has the default `kharden fix` uses."""
+
+    sources: Sequence[Source]
+    profile: Profile | None  # None: `check` with no profile (the PSS controls of `pss` only)
+    mode: Literal["fix", "check"] = "fix"
+    generate: bool | None = None  # every generator on/off; None: as the profile says
+    only_generator: str | None = None  # `kharden generate rbac`: only this generator, as the profile sets it
+    hidden: Hidden | None = None  # objects hardened but kept from a generator (Helm hooks)
+    deployed: Callable[[KObject], bool] | None = None  # only these are hardened (KRM: not local-config, Kptfile)
+    generator_inputs: Mapping[str, Any] = field(default_factory=dict)  # e.g. audit_log, for the RBAC generator
+    pss: str | None = None  # check: the PSS level (default: the profile's, else restricted)
+    pss_version: str = "latest"
+    splice: bool = True  # fix: make each changed source's new text (KRM re-serialises its list instead)
 
 
 @dataclass
 class Result:
+    """The record every rendering is made from: YAML, diff, JSON patch, KRM results, SARIF, reports."""
+
     sources: list[Source]
     objects: list[KObject]
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     generated: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)  # source path -> new text, for changed sources only
+    errors: dict[str, list[KhardenError]] = field(default_factory=dict)  # check: objects it could not check
+
+
+def run(request: Request) -> Result:
+    """Run the pipeline. `fix` raises the first KhardenError (nothing is half-done); `check` returns them."""
+    if request.mode == "check":
+        return _check(request)
+    assert request.profile is not None, "fix needs a profile"
+    profile = request.profile.only_generator(request.only_generator)
+    sources = list(request.sources)
+    validate(sources, profile)
+    objects = [o for s in sources for o in s.objects()]
+    result = Result(sources, objects if request.deployed is None else [o for o in objects if request.deployed(o)])
+    mutate(result.objects, profile, result.changes, result.findings)
+    generate(result, profile, request.generate, request.hidden, **request.generator_inputs)
+    result.findings += unfixed(result.objects, profile, result.findings)
+    if request.splice:
+        result.outputs = splice_changed(sources, result.changes)
+    return result
+
+
+def validate(sources: Sequence[Source], profile: Profile | None = None) -> None:
+    """Refuse ill-shaped input before anything is changed: the first problem, located (all are listed by check)."""
+    templates = profile.pod_templates if profile else None
+    for s in sources:
+        errors = validate_source(s, pod_templates=templates)
+        if errors:
+            raise errors[0]
 
 
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
-    from kharden.mutators import optouts
-
-    from kharden.checks.cluster.flags import static_control_plane
-
+    """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs."""
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
+    # A static control-plane pod is hardened by its flags only (docs/cluster.md): no pod-security mutator on it.
     flags_only = [(m, o) for m, o in enabled if m.SCOPE != "pod" or m.ID == "controlPlane"]
     for obj in objects:
         # Each target's opt-outs are read once and serve all its mutators.
@@ -43,20 +103,18 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
                 optouts.run(mutator, target, obj, opts, changes, findings, outs)
 
 
-Hidden = Callable[[str, KObject], bool]  # (generator id, object): keep this object from that generator
-
-
 def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hidden | None = None,
              **gen_args: Any) -> None:
-    from kharden.checks.cluster.flags import generators_skip
-
-    static = {o.ref for o in result.objects if generators_skip(o)}  # static pods, component config files
+    """Every enabled generator over the whole input (a NetworkPolicy for one file's Deployment may answer a Service
+    in another); their edits of existing objects are Changes like the mutators'. Static control-plane pods and
+    component configuration files are kept from every generator (kharden.checks.cluster.flags.generators_skip)."""
+    skipped = {o.ref for o in result.objects if generators_skip(o)}
     for gid, opts in profile.generators.items():
         on = opts.get("enabled") if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
-                result.objects if hidden is None and not static else
-                [o for o in result.objects if o.ref not in static and not (hidden and hidden(gid, o))],
+                result.objects if hidden is None and not skipped else
+                [o for o in result.objects if o.ref not in skipped and not (hidden and hidden(gid, o))],
                 opts,
                 lambda o, g=gid: Editor(o, g, result.changes),
                 pod_templates=profile.pod_templates,
@@ -67,39 +125,10 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
             result.findings += out.findings
 
 
-def harden(
-    sources: list[Source],
-    profile: Profile,
-    *,
-    generate_: bool | None = None,
-    objects: list[KObject] | None = None,
-    hidden_from_generators: Hidden | None = None,
-    **gen_args: Any,
-) -> Result:
-    """Mutate and generate; then report what is still wrong at the profile's PSS level as `unfixed`.
-
-    `objects`: only these are hardened (default: every object of the sources), for edges whose input holds objects
-    that are never deployed (kpt's Kptfile, local-config). `hidden_from_generators(generator id, object)`: objects
-    hardened but kept from a generator (Helm hooks and the RBAC generator: kharden.integrations.helm).
-    """
-    result = Result(sources, [o for s in sources for o in s.objects()] if objects is None else objects)
-    mutate(result.objects, profile, result.changes, result.findings)
-    generate(result, profile, generate_, hidden_from_generators, **gen_args)
-    result.findings += unfixed(result.objects, profile, result.findings)
-    return result
-
-
-def cluster_unfixed(objects: list[KObject], profile: Profile) -> list[Finding]:
-    """The cluster layer's findings left after mutation (control plane, Ingress TLS, audit, encryption)."""
-    from kharden.checks.cluster import check_cluster
-
-    return check_cluster(objects, profile.mutators, status="unfixed")
-
-
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     """What is left after mutation, each with the reason kharden did not fix it: PSS violations and the cluster
-    layer's findings, object by object (so that `fix -j`, which calls this per file, joins to the same list)."""
-    found = _pss_unfixed(objects, profile, notes) + cluster_unfixed(objects, profile)
+    layer's findings (docs/cluster.md), object by object."""
+    found = _pss_unfixed(objects, profile, notes) + check_cluster(objects, profile.mutators, status="unfixed")
     if not found:
         return found
     order = {o.ref: i for i, o in enumerate(objects)}
@@ -107,19 +136,15 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 
 
 def _pss_unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
-    from dataclasses import replace
-
-    from kharden.checks.pss import check_objects, left_because
-
+    """PSS violations left after mutation, each with the reason kharden did not fix it."""
     if profile.pss not in ("baseline", "restricted"):
         return []
+
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
 
     opted = {(f.obj, f.extra.get("container")): why(f) for f in notes if f.status == "opted-out"}
     opted_any = {f.obj: why(f) for f in notes if f.status == "opted-out"}
-    from kharden.checks.cluster.flags import STATIC_POD_REASON, static_control_plane
-
     static = {o.ref for o in objects if static_control_plane(o)}
     enabled = set(profile.enabled_mutators())
     out = []
@@ -135,29 +160,37 @@ def _pss_unfixed(objects: list[KObject], profile: Profile, notes: list[Finding])
     return out
 
 
-def check(
-    sources: list[Source], *, pss: str | None, version: str = "latest", profile: Profile | None = None
-) -> list[Finding]:
-    """Violations: the PSS controls of a level, plus (with a profile) every change the profile would make."""
-    objects = [o for s in sources for o in s.objects()]
-    return [f for group in check_groups(objects, pss=pss, version=version, profile=profile) for f in group]
+def splice_changed(sources: Sequence[Source], changes: list[Change]) -> dict[str, str]:
+    """Each changed source's new text: the changes spliced into its text, the changed documents read back."""
+    by_file: dict[str, list[Change]] = {}
+    for c in changes:
+        by_file.setdefault(c.obj.file, []).append(c)
+    return {s.path: fastverify.render_verified(s, by_file[s.path]) for s in sources if s.path in by_file}
+
+
+def _check(request: Request) -> Result:
+    """`check`: the well-formed objects of each source are checked; the others are reported as errors."""
+    profile = request.profile
+    templates = profile.pod_templates if profile else None
+    result = Result(list(request.sources), [])
+    for s in request.sources:
+        good, problems = split_objects(s, pod_templates=templates)
+        result.objects += good
+        result.errors[s.path] = list(problems)
+    groups = check_groups(result.objects, pss=request.pss, version=request.pss_version, profile=profile)
+    result.findings = [f for group in groups for f in group]
+    return result
 
 
 def check_groups(
     objects: list[KObject], *, pss: str | None, version: str = "latest", profile: Profile | None = None
 ) -> list[list[Finding]]:
-    """`check`'s findings in their groups, each in object order. `check -j` checks files apart and joins their
-    results group by group, so its report is the serial one, byte for byte."""
-    from kharden.checks.pss import check_objects
-
+    """`check`'s findings in their groups, each in object order: PSS, RBAC, then (with a profile) the changes it
+    would make as fixable findings and the mutators' notes."""
     level = pss or (profile.pss if profile else "restricted")
     templates = profile.pod_templates if profile else None
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
-    from kharden.checks.rbac import check_rbac
-
     groups.append(check_rbac(objects))
-    from kharden.checks.cluster import check_cluster
-
     groups.append(check_cluster(objects, profile.mutators if profile else None))
     if profile is not None:
         changes: list[Change] = []
