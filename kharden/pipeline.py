@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 from kharden.checks.cluster import check_cluster
-from kharden.checks.cluster.flags import STATIC_POD_REASON, generators_skip, static_control_plane
+from kharden.cluster.flags import STATIC_POD_REASON, generators_skip, static_control_plane
 from kharden.checks.pss import check_objects, left_because
 from kharden.checks.rbac import check_rbac
 from kharden.errors import KhardenError
@@ -107,7 +107,7 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
              **gen_args: Any) -> None:
     """Every enabled generator over the whole input (a NetworkPolicy for one file's Deployment may answer a Service
     in another); their edits of existing objects are Changes like the mutators'. Static control-plane pods and
-    component configuration files are kept from every generator (kharden.checks.cluster.flags.generators_skip)."""
+    component configuration files are kept from every generator (kharden.cluster.flags.generators_skip)."""
     skipped = {o.ref for o in result.objects if generators_skip(o)}
     for gid, opts in profile.generators.items():
         on = opts.get("enabled") if enabled is None else enabled

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from kharden.checks.cluster import check_cluster, cis
-from kharden.checks.cluster.flags import component_of, flags_of
-from kharden.checks.cluster.guards import anonymous, bind_local
+from kharden.checks.cluster import check_cluster
+from kharden.cluster import cis
+from kharden.cluster.flags import component_of, flags_of
+from kharden.cluster.guards import anonymous, bind_local
 from kharden.read import parse_text
 from kharden.render import sarif
 from kharden.run import fix_sources

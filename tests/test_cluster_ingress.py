@@ -7,7 +7,7 @@ import os
 import pytest
 
 from kharden.checks.cluster import check_cluster
-from kharden.checks.cluster.ingress import covered
+from kharden.cluster.tls import covered
 from kharden.read import parse_text
 
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus")

@@ -17,7 +17,7 @@ authenticator is set and no probe calls a health endpoint anonymously, etcd's cl
 its CA is set, and the audit flags with their hostPath mounts once the profile names `auditPolicyFile` (where
 `kharden generate audit-policy`'s output is installed). Written insecure values (`--profiling=true`,
 `AlwaysAllow`, `AlwaysAdmit`) are rewritten only with `enforce: true`. Everything else is reported with its CIS
-item number (kharden/checks/cluster/cis.yaml says which and why).
+item number (kharden/cluster/cis.yaml says which and why).
 
 Options:
   auditPolicyFile  path of the audit policy on the control-plane node ("" = do not add audit flags)
@@ -30,9 +30,9 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from kharden.checks.cluster import cis
-from kharden.checks.cluster.controlplane import plan
-from kharden.checks.cluster.flags import component_of, flag_list, flags_of
+from kharden.cluster import cis
+from kharden.cluster.plan import plan
+from kharden.cluster.flags import component_of, flag_list, flags_of
 from kharden.find.podspecs import PodTarget
 from kharden.model import Path
 from kharden.mutators.base import Editor

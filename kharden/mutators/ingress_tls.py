@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kharden.checks.cluster.ingress import ISSUER_ANNOTATIONS, tls_fix_blocked, uncovered_hosts
+from kharden.cluster.tls import ISSUER_ANNOTATIONS, tls_fix_blocked, uncovered_hosts
 from kharden.errors import ProfileError
 from kharden.mutators.base import Editor
 from kharden.mutators.common import mapping

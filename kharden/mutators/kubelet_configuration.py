@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kharden.checks.cluster import cis
-from kharden.checks.cluster.controlplane import KUBELET_CONFIG, field_value
+from kharden.cluster import cis
+from kharden.cluster.plan import KUBELET_CONFIG, field_value
 from kharden.mutators.base import Editor
 from kharden.read import KObject
 

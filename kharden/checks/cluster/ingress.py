@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from kharden.cluster.tls import mapping, tls_fix_blocked, uncovered_hosts
 from kharden.find import find_pod_targets
 from kharden.model import Finding, Path, Severity
 from kharden.read import KObject
@@ -31,14 +32,6 @@ HTTP_ALLOWED = {
 }
 TRAEFIK_ENTRYPOINTS = "traefik.ingress.kubernetes.io/router.entrypoints"
 FIXED_NGINX = ((1, 11, 5), (1, 12, 1))  # controller-v1.11.5 and v1.12.1 fix the 2025 family
-
-
-def _map(v: Any) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else []
 
 
 def check_ingress(objects: list[KObject], opts: dict[str, Any], status: str = "open") -> list[Finding]:
@@ -59,44 +52,6 @@ def _f(obj: KObject, rule: str, sev: Severity, msg: str, path: Path, status: str
                    extra=extra)
 
 
-def covered(host: str, tls_hosts: list[str]) -> bool:
-    """A TLS host covers itself; `*.example.com` covers exactly one more label (as certificates do)."""
-    for t in tls_hosts:
-        if t == host or (t.startswith("*.") and host.count(".") == t.count(".") and host.endswith(t[1:])):
-            return True
-    return False
-
-
-def uncovered_hosts(obj: KObject) -> tuple[list[tuple[int, str]], bool]:
-    """(rule index, host) of every rule host without TLS; and whether a host-less rule (or backend) serves HTTP."""
-    spec = _map(obj.data.get("spec"))
-    tls = _list(spec.get("tls"))
-    tls_hosts = [str(h) for t in tls if isinstance(t, dict) for h in t.get("hosts") or []]
-    rules = _list(spec.get("rules"))
-    out = [(i, str(r["host"])) for i, r in enumerate(rules)
-           if isinstance(r, dict) and r.get("host") and not covered(str(r["host"]), tls_hosts)]
-    hostless = any(isinstance(r, dict) and not r.get("host") for r in rules) or (
-        "defaultBackend" in spec or "backend" in spec)
-    return out, hostless and not tls
-
-
-ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
-
-
-def tls_fix_blocked(obj: KObject, opts: dict[str, Any]) -> str:
-    """Why `fix` will not add TLS to this Ingress ("" when it will)."""
-    if not opts.get("certManagerIssuer"):
-        return ("name a cert-manager issuer in the profile (mutators.ingressTls.certManagerIssuer) for kharden fix "
-                "to add TLS, or add a tls entry with a certificate Secret")
-    if obj.ref.api_version != "networking.k8s.io/v1":
-        return "only networking.k8s.io/v1 Ingresses are fixed"
-    spec = _map(obj.data.get("spec"))
-    if spec.get("tls") and not any(obj.annotation(a) for a in ISSUER_ANNOTATIONS):
-        return ("its tls entries are managed without cert-manager: an issuer annotation would hand their Secrets to "
-                "cert-manager; add the missing hosts by hand")
-    return ""
-
-
 def _tls(obj: KObject, opts: dict[str, Any], status: str) -> list[Finding]:
     missing, hostless = uncovered_hosts(obj)
     why = tls_fix_blocked(obj, opts) or "kharden fix adds a tls entry and the cert-manager issuer annotation"
@@ -109,8 +64,8 @@ def _tls(obj: KObject, opts: dict[str, Any], status: str) -> list[Finding]:
 
 
 def _annotations(obj: KObject, status: str) -> Iterator[Finding]:
-    meta = _map(obj.data.get("metadata"))
-    ann = _map(meta.get("annotations"))
+    meta = mapping(obj.data.get("metadata"))
+    ann = mapping(meta.get("annotations"))
     for key, value in ann.items():
         key, text, path = str(key), str(value), ("metadata", "annotations", key)
         if HTTP_ALLOWED.get(key) == text.lower():
@@ -132,7 +87,7 @@ def _annotations(obj: KObject, status: str) -> Iterator[Finding]:
 
 
 def _gateway(obj: KObject, status: str) -> Iterator[Finding]:
-    spec = _map(obj.data.get("spec"))
+    spec = mapping(obj.data.get("spec"))
     listeners = [x for x in spec.get("listeners") or [] if isinstance(x, dict)]
     secure = {x.get("hostname") for x in listeners if x.get("protocol") in ("HTTPS", "TLS")}
     for i, x in enumerate(listeners):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from kharden.checks.cluster.flags import Flag
+from kharden.cluster.flags import Flag
 
 HEALTH = ("/livez", "/readyz", "/healthz")
 LOCAL = ("127.0.0.1", "localhost", "::1")

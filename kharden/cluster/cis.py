@@ -106,7 +106,7 @@ def _int(v: Any) -> int | None:
 
 @functools.lru_cache(maxsize=None)
 def items() -> tuple[Item, ...]:
-    text = resources.files("kharden.checks.cluster").joinpath("cis.yaml").read_text(encoding="utf-8")
+    text = resources.files("kharden.cluster").joinpath("cis.yaml").read_text(encoding="utf-8")
     out = []
     for i, raw in enumerate(yaml.safe_load(text)):
         item = Item(**{k: str(v) if k == "cis" else v for k, v in raw.items()})
@@ -127,7 +127,7 @@ def _validate(item: Item, i: int) -> None:
     ]
     bad = [p for p in problems if p]
     if bad:
-        raise ValueError(f"kharden/checks/cluster/cis.yaml entry {i} ({item.cis}): bad {', '.join(bad)}")
+        raise ValueError(f"kharden/cluster/cis.yaml entry {i} ({item.cis}): bad {', '.join(bad)}")
 
 
 def for_component(component: str, by: str) -> list[Item]:

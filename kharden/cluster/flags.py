@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kharden.checks.cluster.cis import COMPONENTS
+from kharden.cluster.cis import COMPONENTS
 from kharden.model import Path
 
 
