@@ -26,6 +26,20 @@ def _profile_option(default: str | None = "restricted") -> Callable[[Any], Any]:
     )
 
 
+def _kube_version_option() -> Callable[[Any], Any]:
+    return click.option(
+        "--kube-version", metavar="1.NN", default=None,
+        help="Target Kubernetes release for deprecated API versions (default: the newest kharden knows, 1.36).",
+    )
+
+
+def _tree_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--exclude and --verbose: which files of a tree are read, and the skipped ones listed (kharden.tree)."""
+    f = click.option("--verbose", "-v", is_flag=True, help="List the files skipped (not manifests, templates).")(f)
+    return click.option("--exclude", multiple=True, metavar="GLOB",
+                        help="Leave out files or directories matching GLOB (repeatable); .gitignored ones always.")(f)
+
+
 def _jobs_option() -> Callable[[Any], Any]:
     # Accepted so that existing scripts keep working, and ignored: parallel runs did not pay (docs/performance.md).
     return click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, hidden=True,
@@ -54,12 +68,31 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stderr.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write a markdown report here.")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
+@_kube_version_option()
 @_jobs_option()
+@_tree_options
+@click.option("--pin-images", "pin_lock", type=click.Path(exists=True, dir_okay=False),
+              help="Pin image references to the digests of this lock file (kharden images lock, or kbld's).")
+@click.option("--move-secrets", is_flag=True, help="Move plaintext credentials into values-free Secrets.")
+@click.option("--secrets-as-files", is_flag=True, help="Secrets in env vars become mounted files where the image "
+              "reads <VAR>_FILE.")
+@click.option("--image-config", type=click.Path(exists=True),
+              help="Image configs (skopeo inspect --config, crane config, docker inspect): a file or a directory.")
+@click.option("--resolve-images", is_flag=True, help="Read image configs from their registries (off: offline).")
+@click.option("--platform", default="linux/amd64", show_default=True, help="With --resolve-images: OS/ARCH[/VARIANT].")
+@click.option("--insecure-registry", multiple=True, metavar="HOST[:PORT]",
+              help="With --resolve-images: a registry spoken to over plain http (loopback ones always are).")
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool, kube_version: str | None, jobs: int,
+        exclude: tuple[str, ...], verbose: bool, pin_lock: str | None, move_secrets: bool,
+        secrets_as_files: bool, image_config: str | None, resolve_images: bool, platform: str,
+        insecure_registry: tuple[str, ...]) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
+
+    images = {"config_path": image_config, "resolve": resolve_images, "platform": platform,
+              "insecure": insecure_registry} if image_config or resolve_images else None
 
     if in_place and output_dir:
         raise UsageError("--in-place and --output-dir do not go together")
@@ -69,20 +102,21 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         raise UsageError("--format kustomize needs --output-dir DIR for the kustomization")
     if fmt == "kustomize" and "-" in paths:
         raise UsageError("--format kustomize refers to the original files: it needs files, not stdin")
-    prof = run.resolve_profile(profile)  # a bad profile is reported before any file is read
-    inputs = list(paths)
-    if in_place:  # what kharden generated before is input too: respected, kept, appended to
-        inputs += run.earlier_generated(inputs, generated_file)
-    from kharden.progress import read_sources
+    from kharden.tree import runs, screen
 
-    outcome = run.fix_sources(read_sources(inputs), prof, generate=generate, audit_log=audit_log)
-    if not quiet:
+    prof = run.resolve_profile(profile).with_kube_version(kube_version)  # bad ones reported before any file is read
+    prof = _fix_options(prof, pin_lock, move_secrets, secrets_as_files, generate)
+    plan = runs.plan(list(paths), exclude, in_place=in_place, output_dir=output_dir, generated_file=generated_file)
+    outcome, screened = runs.fix_tree(plan, prof, generate=generate, audit_log=audit_log, image_options=images)
+    click.echo(screen.summary(screened, verbose), err=True, nl=False)
+    if not quiet and (screened.sources or not screened.errors):  # nothing read: the error alone says it
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:
         _write_report(outcome, report_file)
     if check_only:
         if show_diff:
             click.echo(outcome.diff(), nl=False)
+        _exit_if_broken(screened)
         sys.exit(1 if outcome.changed else 0)
     if show_diff:
         click.echo(outcome.diff(), nl=False)
@@ -93,11 +127,37 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     elif fmt == "jsonpatch":
         click.echo(json.dumps(outcome.jsonpatch(), indent=2))
     elif in_place or output_dir:
-        outcome.write(output_dir=output_dir, generated_file=generated_file)
+        outcome.write(output_dir=output_dir, generated_file=plan.generated_file, targets=plan.targets)
     else:
         sys.stdout.write(outcome.stream())
+    _exit_if_broken(screened)
     if fail_on_change and outcome.changed:
         sys.exit(1)
+
+
+def _exit_if_broken(screened: Any) -> None:
+    """Every file that could not be read, located; exit 2 once the others were processed (as black does)."""
+    for e in screened.errors:
+        click.echo(f"kharden: error: {e}", err=True)
+    if screened.errors and screened.sources:
+        click.echo(f"kharden: {len(screened.errors)} file(s) could not be processed; the others were", err=True)
+    if screened.errors:
+        sys.exit(EXIT_ERROR)
+
+
+def _fix_options(prof: Any, pin_lock: str | None, move_secrets: bool, as_files: bool, generate: bool | None) -> Any:
+    """The profile with the image lock and the secret moves asked for on the command line."""
+    if (move_secrets or as_files) and generate is False:
+        raise UsageError("--move-secrets and --secrets-as-files write through the generators: drop --no-generate")
+    if pin_lock:
+        from kharden.images.lock import read_lock
+        from kharden.images.pin import with_lock
+
+        with open(pin_lock, encoding="utf-8") as f:
+            prof = with_lock(prof, read_lock(f.read(), pin_lock))
+    if move_secrets or as_files:
+        prof = prof.with_generator("secrets", move=move_secrets, asFiles=as_files)
+    return prof
 
 
 def _write_report(outcome: Any, path: str) -> None:
@@ -113,18 +173,26 @@ def _write_report(outcome: Any, path: str) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--pss", type=click.Choice(["baseline", "restricted"]), help="Check exactly the PSS controls of a level.")
 @click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
+@click.option("--rbac", is_flag=True, help="Also check RBAC (wildcards, escalation, secrets); always with --profile.")
 @_profile_option(default=None)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
               show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
+@_kube_version_option()
 @_jobs_option()
-def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: str | None, fmt: str,
-          jobs: int) -> None:
+@_tree_options
+def check(paths: tuple[str, ...], pss: str | None, pss_version: str, rbac: bool, profile: str | None, fmt: str,
+          kube_version: str | None, jobs: int, exclude: tuple[str, ...], verbose: bool) -> None:
     """Report violations with file and line. Exit 0 clean, 1 violations, 2 error."""
-    from kharden import run
+    from kharden.profile import load_profile
+    from kharden.tree import discover, runs, screen
 
     if not pss and not profile:
         pss = "restricted"
-    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile)
+    prof = load_profile(profile).with_kube_version(kube_version) if profile else None
+    findings, errors, screened = runs.check_tree(discover.discover(list(paths), exclude), pss=pss,
+                                                 version=pss_version, profile=prof, rbac=rbac, jobs=jobs,
+                                                 kube_version=None if prof else kube_version)
+    click.echo(screen.summary(screened, verbose), err=True, nl=False)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 
@@ -132,27 +200,28 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: st
         from kharden.render import markdown, sarif
 
         out = json.dumps(sarif.sarif(findings, errors), indent=2) + "\n" if fmt == "sarif" else (
-            markdown.check_report(findings, errors, _unfixed(paths, profile or pss)))
+            markdown.check_report(findings, errors, _unfixed(paths, exclude, profile or pss)))
         click.echo(out, nl=False)
     else:
         click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
     for e in errors:
         click.echo(f"kharden: error: {e}", err=True)
+    click.echo(report.check_summary(findings, len(screened.sources), len(errors)), err=True)
     if errors:
         sys.exit(EXIT_ERROR)
     sys.exit(1 if violations else 0)
 
 
-def _unfixed(paths: tuple[str, ...], profile: str | None) -> list[Any] | None:
-    """What `kharden fix --profile` would leave unfixed on these paths; None when it cannot tell (unreadable input)."""
+def _unfixed(paths: tuple[str, ...], exclude: tuple[str, ...], profile: str | None) -> list[Any] | None:
+    """What `kharden fix --profile` would leave unfixed on these paths (broken files left out, as fix leaves
+    them); None when it cannot tell (stdin, read once already)."""
     from kharden import run
+    from kharden.tree import discover, runs
 
-    if "-" in paths:  # stdin was read once already
+    if "-" in paths:
         return None
-    try:
-        return [f for f in run.fix(list(paths), profile or "restricted").result.findings if f.status == "unfixed"]
-    except KhardenError:
-        return None
+    outcome, _ = runs.fix_tree(discover.discover(list(paths), exclude), run.resolve_profile(profile or "restricted"))
+    return [f for f in outcome.result.findings if f.status == "unfixed"]
 
 
 @cli.command()
@@ -200,6 +269,8 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
     admission webhook's deployment or the profile as native admission policies; or an audit Policy; or write an
     EncryptionConfiguration with a fresh key to a 0600 file, the key never printed)."""
     from kharden import run
+    from kharden.render import report
+    from kharden.tree import discover, runs, screen
 
     if what in ("audit-policy", "encryption-config"):
         _generate_cluster_file(what, output, provider, resources or ("secrets",))
@@ -216,10 +287,51 @@ def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | N
 
     only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
     # One generator: the profile with only that one enabled (generate=True would switch every generator on).
-    outcome = run.fix(list(paths), profile, generate=None if only else True, audit_log=audit_log,
-                      only_generator=only)
-    click.echo(outcome.summary, err=True, nl=False)
+    outcome, screened = runs.fix_tree(discover.discover(list(paths)), run.resolve_profile(profile),
+                                      generate=None if only else True, audit_log=audit_log, only_generator=only)
+    click.echo(screen.summary(screened, False), err=True, nl=False)
+    click.echo(report.generate_summary(outcome.result.generated, outcome.result.findings), err=True, nl=False)
     sys.stdout.write(outcome.generated_stream())
+    _exit_if_broken(screened)
+
+
+@cli.group()
+def images() -> None:
+    """Image references: resolve them to digests for `kharden fix --pin-images`."""
+
+
+@images.command("lock")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False), help="Write the lock here (default: stdout).")
+@_profile_option()
+@click.option("--platform", default="linux/amd64", show_default=True, help="Platform whose image is checked to exist.")
+@click.option("--platform-digest", is_flag=True, help="Pin the platform's manifest, not the multi-arch index.")
+@click.option("--insecure-registry", multiple=True, help="Plain http to this registry host (loopback always may).")
+def images_lock(paths: tuple[str, ...], output: str | None, profile: str, platform: str, platform_digest: bool,
+                insecure_registry: tuple[str, ...]) -> None:
+    """Resolve every image reference of PATHS through its registry and write the lock (network: only here)."""
+    from kharden import run
+    from kharden.images.lock import dump_lock
+    from kharden.images.locking import readable_objects, references, resolve
+    from kharden.images.registry import Client
+
+    prof = run.resolve_profile(profile)
+    objects, errors = readable_objects(list(paths), prof.pod_templates)
+    for e in errors:
+        click.echo(f"kharden: error: {e}", err=True)
+    client = Client(platform=platform, insecure=insecure_registry)
+    pins, failed = resolve(references(objects, prof.pod_templates), client, platform_digest)
+    for image, e in failed.items():
+        click.echo(f"kharden: error: {image}: not resolved: {e}", err=True)
+    text = dump_lock(pins)
+    if output:
+        from kharden.write import write_atomic
+
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    click.echo(f"kharden: {len(pins)} image(s) locked, {len(failed)} not resolved", err=True)
+    sys.exit(EXIT_ERROR if errors else 1 if failed else 0)
 
 
 def _answer_format() -> Callable[[Any], Any]:

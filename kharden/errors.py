@@ -49,3 +49,10 @@ class ProfileError(KhardenError):
 
 class UsageError(KhardenError):
     """Command-line options that do not fit together."""
+
+
+class InternalError(KhardenError):
+    """kharden failed at its own work (an edit it cannot place safely, output that does not read back): a bug to
+    report, never the input's fault. Exit code 3; nothing is written."""
+
+    exit_code = 3

@@ -5,10 +5,13 @@
     pss: restricted              # Pod Security Standards level the profile answers to
     podTemplates:                # custom kinds that embed a pod template
       - {apiVersion: argoproj.io/v1alpha1, kind: Rollout, path: spec.template}
+    protectedNamespaces: [kube-system, kube-public, kube-node-lease]   # reported, never changed (the default)
     mutators:
       <mutator ID>: {enabled: true, <option>: <value>, ...}
     generators:
       <generator ID>: {enabled: false, <option>: <value>, ...}
+    checks:
+      <check ID>: {enabled: true, <option>: <value>, ...}     # images, secrets: reported by check and fix
 
 A key that is not known, or a value whose type differs from the default's, is an error naming the key and file.
 """
@@ -27,7 +30,10 @@ import yaml
 from kharden.errors import ProfileError
 from kharden.model import Path
 
-TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "admission"}
+TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks", "admission",
+            "protectedNamespaces"}
+# The cluster's own namespaces: reported, never changed (kharden/know/protected.py). A profile's list replaces it.
+PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 PSS_LEVELS = ("privileged", "baseline", "restricted")
 
 
@@ -40,7 +46,9 @@ class Profile:
     mutators: dict[str, dict[str, Any]]  # ID -> full options (defaults merged), in registry order
     generators: dict[str, dict[str, Any]]
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check ID -> options (kharden.checks.CHECKS)
     admission: dict[str, Any] = field(default_factory=dict)  # `kharden serve`'s answers (kharden.admission_settings)
+    protected_namespaces: tuple[str, ...] = PROTECTED_NAMESPACES
 
     def only_generator(self, gid: str | None) -> Profile:
         """This profile with only generator `gid` enabled (`kharden generate rbac`); itself for None."""
@@ -48,6 +56,21 @@ class Profile:
             return self
         gens = {g: {**o, "enabled": g == gid} for g, o in self.generators.items()}
         return dataclasses.replace(self, generators=gens)
+
+    def with_generator(self, gid: str, **opts: Any) -> Profile:
+        """This profile with generator `gid` switched on and these options set (`--move-secrets`)."""
+        return dataclasses.replace(self, generators={**self.generators, gid: {**self.generators[gid], "enabled": True,
+                                                                          **opts}})
+
+    def with_kube_version(self, version: str | None) -> Profile:
+        """This profile targeting another Kubernetes release (`--kube-version`); itself for None."""
+        if not version:
+            return self
+        from kharden.apiversions.table import parse_version
+
+        parse_version(version)  # a bad version is a usage error before any file is read
+        mutators = {**self.mutators, "apiVersions": {**self.mutators["apiVersions"], "kubeVersion": version}}
+        return dataclasses.replace(self, mutators=mutators)
 
     def enabled_mutators(self) -> list[str]:
         return [m for m, o in self.mutators.items() if o.get("enabled")]
@@ -64,6 +87,8 @@ class Profile:
             ],
             "mutators": copy.deepcopy(self.mutators),
             "generators": copy.deepcopy(self.generators),
+            "checks": copy.deepcopy(self.checks),
+            "protectedNamespaces": list(self.protected_namespaces),
         }
 
 
@@ -160,6 +185,7 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
             raise ProfileError(f"{key}: unknown key; known: {', '.join(sorted(TOP_KEYS))}", file=label)
     _validate_section(raw.get("mutators"), MUTATOR_DEFAULTS, "mutators", label)
     _validate_section(raw.get("generators"), GENERATOR_DEFAULTS, "generators", label)
+    _validate_section(raw.get("checks"), _check_defaults(), "checks", label)
     from kharden import admission_settings
 
     admission_settings.validate(raw.get("admission"), label)
@@ -167,12 +193,20 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
         raise ProfileError(f"pss: must be one of {', '.join(PSS_LEVELS)}", file=label)
     if "podTemplates" in raw:
         _validate_templates(raw["podTemplates"], label)
+    protected = raw.get("protectedNamespaces", [])
+    if not isinstance(protected, list) or not all(isinstance(n, str) and n for n in protected):
+        raise ProfileError("protectedNamespaces: must be a list of namespace names", file=label)
     parent = raw.get("extends")
     if parent is None:
         return raw, (label,)
     if not isinstance(parent, str):
         raise ProfileError("extends: must be a profile name or path", file=label)
-    base, files = _resolve_raw(parent, label if not label.startswith("<") else None, seen + (label,))
+    try:
+        base, files = _resolve_raw(parent, label if not label.startswith("<") else None, seen + (label,))
+    except ProfileError as e:
+        if e.file is not None:
+            raise
+        raise ProfileError(f"extends: {e.message}", file=label) from None  # name the file that says `extends:`
     merged = _merge(base, {k: v for k, v in raw.items() if k != "extends"})
     if "podTemplates" in raw and "podTemplates" in base:  # templates accumulate along the chain
         merged["podTemplates"] = base["podTemplates"] + raw["podTemplates"]
@@ -203,6 +237,10 @@ def load_profile(ref: str) -> Profile:
         gid: {"enabled": False, **copy.deepcopy(d), **(raw.get("generators") or {}).get(gid, {})}
         for gid, d in GENERATOR_DEFAULTS.items()
     }
+    checks = {
+        cid: {"enabled": True, **copy.deepcopy(d), **(raw.get("checks") or {}).get(cid, {})}
+        for cid, d in _check_defaults().items()
+    }
     templates: dict[tuple[str, str], Path] = {}
     for t in raw.get("podTemplates") or []:
         group = t["apiVersion"].split("/")[0] if "/" in t["apiVersion"] else ""
@@ -216,5 +254,13 @@ def load_profile(ref: str) -> Profile:
         mutators=mutators,
         generators=generators,
         files=files,
+        checks=checks,
         admission=dict(raw.get("admission") or {}),
+        protected_namespaces=tuple(raw.get("protectedNamespaces", PROTECTED_NAMESPACES)),
     )
+
+
+def _check_defaults() -> dict[str, dict[str, Any]]:
+    from kharden.checks import CHECK_DEFAULTS
+
+    return CHECK_DEFAULTS

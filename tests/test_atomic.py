@@ -7,7 +7,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -173,22 +172,32 @@ def test_temp_names_match_the_sweep_pattern(tmp_path: Path, monkeypatch: pytest.
 
 # -- kill -9 in the middle of a run over many files --------------------------------------------------------------
 OLD = "# a comment that must survive\n" + DEPLOYMENT
-# A driver that writes like `fix --in-place` does: every new text computed first, then one write_atomic per file.
-# os.fsync is slowed so that SIGKILL lands while the writes are under way.
-DRIVER = """\
+# The writer stops itself at the worst moment: after a third of the files were renamed into place, with the next
+# one's temporary file written and synced but not yet renamed. It says so on stderr and sleeps until it is killed,
+# so the kill lands at that moment every time (polling for a temporary file raced with its rename: the file could
+# be renamed between the look and the kill). KHARDEN_TEST_PAUSE_AT=-1: never stop.
+PAUSE = """\
 import os, sys, time
+_replace, _done, _at = os.replace, [0], int(os.environ.get("KHARDEN_TEST_PAUSE_AT", "-1"))
+def _replace_or_pause(src, dst):
+    if _done[0] == _at:
+        sys.stderr.write("kharden-test: paused\\n")
+        sys.stderr.flush()
+        time.sleep(3600)
+    _replace(src, dst)
+    _done[0] += 1
+os.replace = _replace_or_pause
+"""
+# A driver that writes like `fix --in-place` does: every new text computed first, then one write_atomic per file.
+DRIVER = PAUSE + """\
 from kharden.write import write_atomic
-_fsync = os.fsync
-os.fsync = lambda fd: (time.sleep(0.002), _fsync(fd))[1]
 new = sys.stdin.read()
 for path in sys.argv[1:]:
     write_atomic(path, new)
 """
-# The real CLI, with the same slowed fsync.
-CLI = """\
-import os, runpy, sys, time
-_fsync = os.fsync
-os.fsync = lambda fd: (time.sleep(0.002), _fsync(fd))[1]
+# The real CLI, with the same pause.
+CLI = PAUSE + """\
+import runpy
 sys.argv = ["kharden"] + sys.argv[1:]
 runpy.run_module("kharden", run_name="__main__")
 """
@@ -202,25 +211,26 @@ def make_files(directory: Path, count: int) -> list[Path]:
 
 
 def kill_mid_run(argv: list[str], paths: list[Path], old: str, stdin: str = "") -> int:
-    """Start the writer; once a third of the files are new *and* a temporary file exists, SIGKILL it.
+    """Run the writer until it pauses with a third of the files new and a temporary file present; SIGKILL it.
 
     Killing while a temporary file exists is the worst moment: the next run must sweep it. Returns how many
     files were new at the kill.
     """
+    env = dict(os.environ, KHARDEN_TEST_PAUSE_AT=str(len(paths) // 3))
     proc = subprocess.Popen(argv, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    assert proc.stdin is not None
+                            stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdin is not None and proc.stderr is not None
     proc.stdin.write(stdin)
     proc.stdin.close()
-    directory, deadline = paths[0].parent, time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if paths[len(paths) // 3].read_text() != old and temps(directory):
+    said = []
+    for line in proc.stderr:  # ends when the writer exits without pausing: the assertion below says so
+        said.append(line)
+        if line == "kharden-test: paused\n":
             break
-        time.sleep(0.0005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, f"finished before the kill: {proc.stderr.read() if proc.stderr else ''}"
-    assert temps(directory), "the kill was meant to leave a temporary file behind"
+    assert proc.returncode == -signal.SIGKILL, f"finished before the kill: {''.join(said)}"
+    assert temps(paths[0].parent), "the kill was meant to leave a temporary file behind"
     return sum(p.read_text() != old for p in paths)
 
 
@@ -235,9 +245,9 @@ def test_kill_9_mid_run_leaves_each_file_old_or_new_driver(tmp_path: Path) -> No
     paths = make_files(tmp_path, 300)
     new = OLD + "        securityContext:\n          allowPrivilegeEscalation: false\n"
     changed = kill_mid_run([sys.executable, "-c", DRIVER, *map(str, paths)], paths, OLD, stdin=new)
-    assert 0 < changed < len(paths)
+    assert changed == len(paths) // 3
     assert_wholly_old_or_new(paths, OLD, new)
-    rerun = subprocess.run([sys.executable, "-c", DRIVER.replace("0.002", "0"), *map(str, paths)],
+    rerun = subprocess.run([sys.executable, "-c", DRIVER, *map(str, paths)],
                            cwd=REPO, input=new, text=True, capture_output=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
     assert all(p.read_text() == new for p in paths) and temps(tmp_path) == []
@@ -265,7 +275,7 @@ def test_kill_9_mid_run_leaves_each_file_old_or_new_cli(tmp_path: Path) -> None:
     paths = make_files(work, 300)
     argv = [sys.executable, "-c", CLI, "fix", "--in-place", *CLI_OPTIONS, str(work)]
     changed = kill_mid_run(argv, paths, OLD)
-    assert 0 < changed < len(paths)
+    assert changed == len(paths) // 3
     assert_wholly_old_or_new(paths, OLD, new)
     rerun = subprocess.run([sys.executable, "-m", "kharden", "fix", "--in-place", *CLI_OPTIONS, str(work)],
                            cwd=REPO, capture_output=True, text=True, timeout=120)

@@ -86,7 +86,8 @@ def test_output_dir_keeps_layout(tmp_path: Path) -> None:
     (src / "p.yaml").write_text(POD)
     proc = kharden("fix", "--no-generate", "-o", str(tmp_path / "out"), "src", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "runAsNonRoot" in (tmp_path / "out" / "src" / "apps" / "p.yaml").read_text()
+    # mirrored relative to the argument (issue 21): src/apps/p.yaml is apps/p.yaml under `src`
+    assert "runAsNonRoot" in (tmp_path / "out" / "apps" / "p.yaml").read_text()
     assert (src / "p.yaml").read_text() == POD
 
 

@@ -234,7 +234,7 @@ def test_static_pods_keep_their_pod_settings_under_every_builtin_profile():
 
 
 def test_a_scheduler_deployment_is_an_ordinary_workload():
-    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: my-scheduler, namespace: kube-system}\n"
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: my-scheduler, namespace: scheduling}\n"
             "spec:\n  selector: {matchLabels: {app: s}}\n  template:\n    metadata: {labels: {app: s}}\n"
             "    spec:\n      containers:\n      - {name: s, image: registry.k8s.io/kube-scheduler:v1.31.2, "
             "command: [/usr/local/bin/kube-scheduler, --config=/etc/s.yaml]}\n")

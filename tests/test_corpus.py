@@ -18,6 +18,7 @@ from deepdiff import DeepDiff
 from kharden.checks.cluster import FAMILIES as CLUSTER_FAMILIES
 from kharden.checks.pss import NOT_FIXABLE
 from kharden.errors import KhardenError
+from kharden.know import protected
 from kharden.model import pointer
 from kharden.read import parse_text
 from kharden.run import fix_sources
@@ -102,9 +103,15 @@ def _removed_lines(before: str, after: str) -> list[str]:
 def test_no_fixable_violation_left_with_the_strict_profile(path: Path) -> None:
     _, outcome, _ = _fixed(path, "strict")
     left = [f for f in outcome.result.findings if f.status == "unfixed"]
-    fixable = [f for f in left if f.rule not in NOT_FIXABLE and f.reason and "opt" not in f.rule
-               and not f.rule.startswith(CLUSTER_FAMILIES)]  # the cluster layer says what it needs instead
-    fixable = [f for f in fixable if not f.reason.startswith("opted out")]
+    fixable = [f for f in left if f.rule not in NOT_FIXABLE and f.reason and "opt" not in f.rule]
+    fixable = [f for f in fixable if not f.reason.startswith(("opted out", "a Windows pod"))]
+    # Images and plaintext secrets are fixed only when asked, with what kharden does not have alone: a lock resolved
+    # from a registry (--pin-images), values supplied out of band (--move-secrets). tests/test_images.py and
+    # tests/test_secrets.py prove those fixes on the corpus.
+    fixable = [f for f in fixable if not f.rule.startswith(("image.", "secret."))]
+    # the cluster's own namespaces are reported, never changed; API versions left are those no mechanical move exists for
+    fixable = [f for f in fixable if f.reason != protected.LEFT and not f.rule.startswith("api.")]
+    fixable = [f for f in fixable if not f.rule.startswith(CLUSTER_FAMILIES)]  # the cluster layer says what it needs
     assert not fixable, "\n".join(f"{f.line}: {f.rule} {f.message} ({f.reason})" for f in fixable)
 
 

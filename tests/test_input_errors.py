@@ -262,20 +262,35 @@ BROKEN_FILES = {
 }
 
 
-@pytest.mark.parametrize("name", BROKEN_FILES)
-def test_cli_refuses_broken_input_and_touches_nothing(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", [n for n in BROKEN_FILES if n != "helm.yaml"])
+def test_cli_reports_broken_input_touches_it_not_and_fixes_the_others(tmp_path: Path, name: str) -> None:
+    """A broken file is reported with file and line and left as it is; every other file is still hardened (issue
+    21: one file used to stop the whole run), and the exit code is 2."""
     profile = tmp_path / "profile.yaml"
     profile.write_text("description: any profile; the input is refused before it matters\n")
     good, bad = tmp_path / "a-good.yaml", tmp_path / name
     good.write_text(DEPLOYMENT)
     bad.write_bytes(BROKEN_FILES[name])
-    run = subprocess.run([sys.executable, "-m", "kharden", "fix", "--in-place", "--profile", str(profile),
+    run = subprocess.run([sys.executable, "-m", "kharden", "fix", "--in-place", "-q", "--profile", str(profile),
                           str(good), str(bad)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2, run.stderr
     lines = run.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"kharden: error: {bad}:"), run.stderr
-    assert good.read_text() == DEPLOYMENT and bad.read_bytes() == BROKEN_FILES[name]
+    assert "Traceback" not in run.stderr
+    assert [ln for ln in lines if ln.startswith("kharden: error:")] == [lines[0]], run.stderr
+    assert lines[0].startswith(f"kharden: error: {bad}:"), run.stderr
+    assert bad.read_bytes() == BROKEN_FILES[name]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["profile.yaml", "a-good.yaml", name])
+
+
+def test_cli_skips_an_unrendered_template_with_a_note(tmp_path: Path) -> None:
+    good, template = tmp_path / "a-good.yaml", tmp_path / "helm.yaml"
+    good.write_text(DEPLOYMENT)
+    template.write_bytes(BROKEN_FILES["helm.yaml"])
+    run = subprocess.run([sys.executable, "-m", "kharden", "fix", "--in-place", "-q", str(good), str(template)],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "1 file(s) skipped: 1 an unrendered template" in run.stderr
+    assert template.read_bytes() == BROKEN_FILES["helm.yaml"] and good.read_text() != DEPLOYMENT
 
 
 def test_reading_never_reaches_the_network_or_starts_a_process() -> None:

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,12 +47,13 @@ def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> str:
     return _snapshot(str(tmp_path_factory.mktemp("hooks-repo")))
 
 
-def _try(hooks_repo: str, project: str, home: str) -> subprocess.CompletedProcess[str]:
+def _try(hooks_repo: str, project: str, home: str, files: tuple[str, ...] = ("--files", "workloads.yaml")
+         ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PRE_COMMIT_HOME": home}
     if sys.version_info < (3, 12):  # virtualenv seeds setuptools there: build without isolation, twice as fast
         env["PIP_NO_BUILD_ISOLATION"] = "0"  # pip reads "0" as: isolation off
     env.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", hooks_repo, "--files", "workloads.yaml",
+    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", hooks_repo, *files,
                            "--color", "never"], cwd=project, capture_output=True, text=True, env=env, timeout=300)
 
 
@@ -80,3 +82,27 @@ def test_check_and_fix_hooks(hooks_repo: str, tmp_path: str) -> None:
     out = second.stdout + second.stderr
     assert second.returncode == 0, out
     assert _status(out, "kharden check") == "Passed" and _status(out, "kharden fix") == "Passed"
+
+
+def test_hooks_on_a_real_repository_as_it_is(hooks_repo: str, tmp_path: str, corpus: Path) -> None:
+    """Issue 21: the hooks (files: every *.yaml/*.json) failed with exit 2 on any repository with a CI workflow or a
+    values.yaml. On a corpus project plus those, --all-files: violations and changes, never an input error."""
+    project = str(tmp_path / "project")
+    shutil.copytree(corpus / "apps" / "kubernetes-examples", project)
+    extra = {".github/workflows/ci.yaml": "name: ci\non: [push]\njobs: {t: {runs-on: ubuntu-latest, steps: []}}\n",
+             "values.yaml": "replicaCount: 1\nimage: {repository: nginx}\n",
+             "kustomization.yml": "resources:\n- web/guestbook/redis-master-deployment.yaml\n"}
+    for rel, text in extra.items():
+        os.makedirs(os.path.dirname(os.path.join(project, rel)) or project, exist_ok=True)
+        with open(os.path.join(project, rel), "w") as f:
+            f.write(text)
+    _git("init", "-q", cwd=project)
+    _git("add", "-A", cwd=project)
+    _git("commit", "-q", "-m", "app", cwd=project)
+    done = _try(hooks_repo, project, str(tmp_path / "pre-commit-home"), ("--all-files",))
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "kharden: error" not in out and "exit code: 2" not in out, out
+    assert "file(s) skipped" in out, out
+    assert _status(out, "kharden fix") == "Failed"  # it changed files
+    assert "allowPrivilegeEscalation: false" in open(os.path.join(project, "web", "guestbook", "redis-master-deployment.yaml")).read()

@@ -82,7 +82,7 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
         result = "patched" if hardened.patch else ("warned" if warnings else "unchanged")
         return Answer(resp, result, {**info, "patchOps": len(hardened.patch)})
     violations = [f"{c.reason} ({_pointer(c.patch_op()['path'])})" for c in hardened.changes]
-    violations += _unfixed(hardened)
+    violations += _unfixed(hardened, deniable=True)
     if not violations or settings.enforcement == "allow":
         return Answer(_response(request, True), "unchanged" if not violations else "allowed", info)
     if settings.enforcement == "warn":
@@ -149,10 +149,13 @@ def _unreadable(request: dict[str, Any], settings: Admission, why: str, info: di
                   "error", {**info, "error": why})
 
 
-def _unfixed(hardened: Any) -> list[str]:
-    """The violations `fix` leaves (an opted-out one is the owner's reasoned choice: not reported)."""
+def _unfixed(hardened: Any, deniable: bool = False) -> list[str]:
+    """The violations `fix` leaves (an opted-out one is the owner's reasoned choice: not reported). `deniable`:
+    only those a fix could make alone — an unpinned image or a plaintext credential needs a lock or values from
+    out of band (docs/images-and-secrets.md), so it is warned about, never denied: validate allows what mutate made."""
     return [f"{f.message}" + (f" (left: {f.reason})" if f.reason else "") for f in hardened.findings
-            if f.status == "unfixed" and not f.reason.startswith("opted out")]
+            if f.status == "unfixed" and not f.reason.startswith("opted out")
+            and not (deniable and f.rule.startswith(("image.", "secret.")))]
 
 
 def _warnings(hardened: Any) -> list[str]:

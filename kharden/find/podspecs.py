@@ -33,6 +33,8 @@ class PodTarget:
     template: Path
     spec_path: Path = field(init=False, repr=False, compare=False)
     meta_path: Path = field(init=False, repr=False, compare=False)
+    # container path -> what its image needs (kharden.know.images), set by the pipeline before the mutators run
+    images: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.spec_path = self.template + ("spec",)
@@ -55,8 +57,17 @@ class PodTarget:
 
     @property
     def windows(self) -> bool:
-        os_ = self.spec.get("os")
-        return isinstance(os_, dict) and os_.get("name") == "windows"
+        """Any Windows marker (kharden.find.windows): mutators leave Linux-only fields off such pods."""
+        from kharden.find.windows import is_windows
+
+        return is_windows(self.spec, [c for _, c in self.containers()])
+
+    @property
+    def os_windows(self) -> bool:
+        """`spec.os.name: windows`, the one marker Pod Security Admission exempts by."""
+        from kharden.find.windows import os_name_windows
+
+        return os_name_windows(self.spec)
 
     def containers(self) -> tuple[tuple[Path, dict[str, Any]], ...]:
         """(path, container) for every container of every list, init containers first."""

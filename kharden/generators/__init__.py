@@ -5,10 +5,11 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from kharden.generators import networkpolicies, rbac
+from kharden.generators import networkpolicies, rbac, secrets
 
 # rbac first: the ServiceAccounts it turns the token off for need no egress to the API server.
-REGISTRY: list[ModuleType] = [rbac, networkpolicies]
+# secrets last: the NetworkPolicy generator reads env values (connection strings) before they move into a Secret.
+REGISTRY: list[ModuleType] = [rbac, networkpolicies, secrets]
 
 GENERATORS: dict[str, ModuleType] = {g.ID: g for g in REGISTRY}
 GENERATOR_DEFAULTS: dict[str, dict[str, Any]] = {g.ID: g.DEFAULTS for g in REGISTRY}

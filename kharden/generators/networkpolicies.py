@@ -48,7 +48,7 @@ Options (DEFAULTS): dnsNamespace, dnsPodLabels, dnsPort (the DNS pods' port), no
 ingressControllerNamespace / ingressControllerPodLabels (the peer allowed into Ingress backends; never "any pod"),
 gatewayNamespace / gatewayPodLabels (for Gateway API routes; empty = the pods of each parentRef Gateway, by the
 standard label gateway.networking.k8s.io/gateway-name), apiServerCIDR
-(comma-separated; "" = unknown, warned), clusterDomain.
+(comma-separated; "" = unknown, warned), apiServerPorts (443 and 6443), clusterDomain.
 
 Limits: addresses compiled into images (never written in the manifests) are not derived; declare them with the
 pod annotation `kharden.dev/connects-to: "svc:port, other.ns:9000"`. Egress outside the cluster (the internet,
@@ -60,6 +60,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from kharden.generators.base import Generated
+from kharden.know.api_use import given_or_learned
 from kharden.read import KObject
 
 from .netpol.existing import read_existing
@@ -85,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "gatewayNamespace": "",  # with gatewayPodLabels {}: each parent Gateway's pods (gateway-name label)
     "gatewayPodLabels": {},
     "apiServerCIDR": "",  # e.g. "10.0.0.1/32" (comma-separated for several); "" = unknown -> warning
+    "apiServerPorts": [443, 6443],  # the API server's ports, for the egress of workloads that keep a token
     "clusterDomain": "cluster.local",
 }
 
@@ -94,7 +96,8 @@ def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[
     """Derive the policies from the whole input. Pure: reads the objects, edits none of them.
 
     Keyword arguments it knows: `pod_templates` (the profile's custom kinds), `generated` (objects earlier
-    generators made, e.g. rbac's ServiceAccounts); others are ignored.
+    generators made, e.g. rbac's ServiceAccounts), `know` (`kharden.know.Knowledge`: why a workload uses the API,
+    named in its API-server egress rule); others are ignored.
     """
     opts = {**DEFAULTS, **opts}
     inv = build(objects, kw.get("pod_templates"), kw.get("generated") or ())
@@ -104,7 +107,8 @@ def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[
     reference_edges(inv, index, allow)
     route_edges(inv, index, opts, allow)
     exposed_edges(inv, allow)
-    api_server_edges(inv, opts, allow)
+    use = given_or_learned(objects, kw.get("know"), kw.get("pod_templates"), kw.get("audit_log"))
+    api_server_edges(inv, opts, allow, use)
     controller_egress(inv, opts, allow)
     mirror_existing(inv, allow)
     webhook_edges(inv, index, objects, api_cidrs(opts), allow)

@@ -13,7 +13,11 @@
 
 2. A ServiceAccount *needs the API* when a workload using it declares access (`kharden.dev/access`, see
    `kharden/generators/access.py`), the audit log shows it calling the API, a RoleBinding or ClusterRoleBinding in
-   the input binds it, or a pod using it sets `automountServiceAccountToken: true`. Generated ServiceAccounts that
+   the input binds it (by name, as the user `system:serviceaccount:NS:NAME`, or through the groups
+   `system:serviceaccounts[:NS]`), a pod using it mounts a projected token itself, or sets
+   `automountServiceAccountToken: true`: the evidence `kharden.know.api_use` reads for the pod-level mutator too.
+   A workload on `default` that a binding names stays there (`rbac.default-bound`): its own account would lose
+   what the binding grants. Generated ServiceAccounts that
    need the API keep the token; ServiceAccounts in the input that do not need it get
    `automountServiceAccountToken: false` added (an explicit `true` is reported, never overwritten).
 
@@ -33,6 +37,7 @@ from kharden.generators import rbacobjects as build
 from kharden.generators.base import Generated
 from kharden.generators.rbacrules import build_rules
 from kharden.generators.rbacusage import Account, Key, account_of, collect_access, find_account, observed_access
+from kharden.know.api_use import ApiUse, given_or_learned, projected_token
 from kharden.model import Finding, Path
 from kharden.mutators.base import Editor
 from kharden.read import KObject
@@ -58,11 +63,13 @@ def generate(
 ) -> Generated:
     """ServiceAccounts, Roles and bindings for `objects`; edits pod specs and ServiceAccounts via `editor_for`."""
     out = Generated()
+    use = given_or_learned(objects, kw.get("know"), pod_templates, audit_log, opts["annotation"])
     accounts = _input_accounts(objects)
     workloads = [t for o in objects for t in find_pod_targets(o, pod_templates)]
     for target in workloads:
-        _assign_account(target, opts, editor_for, accounts)
-    _bound_accounts(objects, accounts)
+        _assign_account(target, opts, editor_for, accounts, use, out.findings)
+    _bound_accounts(accounts, use)
+    _own_tokens(workloads, accounts, use)
     collect_access(workloads, accounts, opts["annotation"], out.findings)
     if audit_log:
         observed_access(audit_log, accounts, out.findings)
@@ -90,12 +97,19 @@ def _input_accounts(objects: list[KObject]) -> dict[Key, Account]:
 
 
 def _assign_account(
-    target: PodTarget, opts: dict[str, Any], editor_for: Callable[[KObject], Editor], accounts: dict[Key, Account]
+    target: PodTarget, opts: dict[str, Any], editor_for: Callable[[KObject], Editor], accounts: dict[Key, Account],
+    use: ApiUse, findings: list[Finding],
 ) -> None:
     """Give a workload on the default ServiceAccount its own; make sure its account is known."""
     obj, spec = target.obj, target.spec
     ns, name = obj.ref.namespace, account_of(spec)
-    if name == "default" and opts["serviceAccounts"] and obj.ref.name:
+    named = use.account_bound(ns, "default", by_name_only=True) if name == "default" else []
+    if named and opts["serviceAccounts"] and obj.ref.name:  # its own account would lose what the binding grants
+        findings.append(Finding(obj.ref, "rbac.default-bound", "info", f"{obj.ref.label()} stays on the default "
+                                f"ServiceAccount: {'; '.join(named)}", target.spec_path, obj.line(target.spec_path),
+                                "info", "a workload moved to its own ServiceAccount would lose what that binding "
+                                "grants; bind its own account instead, then kharden moves it"))
+    elif name == "default" and opts["serviceAccounts"] and obj.ref.name:
         name = obj.ref.name
         reason = f"{obj.ref.label()} ran as the namespace's shared default ServiceAccount; it gets its own"
         path = target.spec_path + ("serviceAccountName",)
@@ -116,18 +130,19 @@ def _assign_account(
         acc.needs.append(f"{obj.ref.label()} sets automountServiceAccountToken: true")
 
 
-def _bound_accounts(objects: list[KObject], accounts: dict[Key, Account]) -> None:
-    """ServiceAccounts the input's bindings grant something: they need their token."""
-    for o in objects:
-        if o.ref.kind not in ("RoleBinding", "ClusterRoleBinding"):
-            continue
-        subjects = o.data.get("subjects")
-        for s in subjects if isinstance(subjects, list) else []:
-            if isinstance(s, dict) and s.get("kind") == "ServiceAccount" and s.get("name"):
-                ns = s.get("namespace") or o.ref.namespace
-                acc = find_account(accounts, str(ns) if ns else None, str(s["name"]))
-                if acc is not None:
-                    acc.needs.append(f"bound by {o.ref.label()}")
+def _bound_accounts(accounts: dict[Key, Account], use: ApiUse) -> None:
+    """ServiceAccounts the input's bindings grant something (by name, or through a group): they need their token."""
+    for acc in accounts.values():
+        acc.needs += use.account_bound(acc.namespace, acc.name)
+
+
+def _own_tokens(workloads: list[PodTarget], accounts: dict[Key, Account], use: ApiUse) -> None:
+    """A workload that mounts a projected token itself needs its account's token to be valid for the API."""
+    for target in workloads:
+        volume = projected_token(target.spec)
+        acc = find_account(accounts, target.obj.ref.namespace, account_of(target.spec))
+        if volume and acc is not None:
+            acc.needs.append(f"{target.obj.ref.label()} mounts a projected service-account token (volume {volume})")
 
 
 def _disable_automount(obj: KObject, editor_for: Callable[[KObject], Editor], findings: list[Finding]) -> None:

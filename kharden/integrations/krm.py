@@ -19,6 +19,7 @@ from typing import Any
 from kharden import fastdump
 from kharden.errors import InputError, KhardenError
 from kharden.integrations.hardening import HardeningConfig, from_object
+from kharden.generators import owned
 from kharden.model import GENERATED_FILE, Change, Finding, ObjectRef, dotted
 from kharden.pipeline import Request
 from kharden.read import KObject, Source, parse_text
@@ -55,18 +56,40 @@ def deployed(obj: KObject) -> bool:
 def _harden(source: Source, rl: dict[str, Any], config: HardeningConfig) -> list[dict[str, Any]]:
     """Harden the deployed items in place (the list is written again, so no text is spliced); generated objects
     are appended, filed by kpt beside the first input file."""
-    request = Request([source], resolve_profile(config.profile), generate=config.generate, deployed=deployed,
-                      splice=False)
+    request = Request([source], resolve_profile(config.profile), generate=config.generate,
+                      deployed=lambda o: deployed(o) and not _earlier_generated(o.data), splice=False)
     result = execute(request)
     items: list[Any] = rl["items"]
     out = [change_result(c, items) for c in result.changes]
     out += [finding_result(f, items, config.enforce) for f in result.findings]
-    first_path = next((p for p in (_file_of(i) for i in items) if p), None)
-    directory = os.path.dirname(first_path) if first_path else ""
-    for n, obj in enumerate(result.generated):
-        _annotate(obj, os.path.join(directory, GENERATED_FILE), n)
-        items.append(obj)
+    if result.generated:
+        _file_generated(items, result.generated)
     return out
+
+
+def _earlier_generated(obj: dict[str, Any]) -> bool:
+    """An object kharden generated in an earlier `kpt fn eval/render`: filed in kharden-generated.yaml, labelled
+    as kharden's (kharden.generators.owned). Neither hardened nor seen by generators: regenerated."""
+    path = _file_of(obj)
+    return owned.is_ours(obj) and path is not None and os.path.basename(path) == GENERATED_FILE
+
+
+def _file_generated(items: list[Any], generated: list[dict[str, Any]]) -> None:
+    """Merge this run's objects with an earlier run's (replaced by identity, the others kept), filed in
+    kharden-generated.yaml beside the first input file, each with an index no other item of that file has."""
+    earlier = [i for i in items if isinstance(i, dict) and _earlier_generated(i)]
+    first_path = next((p for p in (_file_of(i) for i in items if not (isinstance(i, dict) and
+                                                                      _earlier_generated(i))) if p), None)
+    directory = os.path.dirname(first_path) if first_path else ""
+    target = os.path.join(directory, GENERATED_FILE)
+    if earlier:
+        target = _file_of(earlier[0]) or target
+    items[:] = [i for i in items if not (isinstance(i, dict) and _earlier_generated(i))]
+    taken = {int(x) for i in items if _file_of(i) == target and (x := _annotation(i, INDEX_KEYS)) and x.isdigit()}
+    free = (n for n in range(len(items) + len(generated) + len(earlier) + 1) if n not in taken)
+    for obj in owned.merged(earlier, generated):
+        _annotate(obj, target, next(free))
+        items.append(obj)
 
 
 def _annotate(obj: dict[str, Any], path: str, index: int) -> None:

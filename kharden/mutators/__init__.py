@@ -3,6 +3,7 @@
 Order matters where one mutator reads what another decided:
   privileged, capabilities  before allowPrivilegeEscalation (the API server rejects `allowPrivilegeEscalation: false`
                             beside `privileged: true` or an added SYS_ADMIN, which those two may have removed);
+  apiVersions               first: a manifest moved to its current API version is then hardened like any other;
   runAsNonRoot              before runAsUser (it must see an explicit `runAsUser: 0`, and with `enforce` removes it
                             so that runAsUser can supply a non-root user).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from kharden.mutators import (
     allow_privilege_escalation,
+    api_versions,
     automount_service_account_token,
     capabilities,
     control_plane,
@@ -32,6 +34,7 @@ from kharden.mutators import (
 )
 
 REGISTRY: list[ModuleType] = [
+    api_versions,
     host_namespaces,
     host_ports,
     privileged,

@@ -40,11 +40,14 @@ class Editor:
     """Edits one object on behalf of one mutator, recording each edit as a Change."""
 
     def __init__(self, obj: KObject, mutator: str, changes: list[Change],
-                 skip: AbstractSet[Path] = frozenset()) -> None:
+                 skip: AbstractSet[Path] = frozenset(), know: Any = None) -> None:
         self.obj = obj
         self.mutator = mutator
         self.changes = changes
         self.skip = skip  # container paths opted out of this mutator
+        # What the whole input tells (`kharden.know.Knowledge`), for a mutator whose decision depends on other
+        # objects (a binding keeps a pod's token); None where nothing was learned.
+        self.know = know
 
     # -- reading ---------------------------------------------------------------------------------------------
     def get(self, path: Path, default: Any = None) -> Any:

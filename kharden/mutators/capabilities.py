@@ -13,8 +13,11 @@ Options:
   allowAdd  capabilities `add` may keep (restricted: NET_BIND_SERVICE). Others are removed only with
             `enforce: true`; otherwise they stay and the checker reports them. Names compare case-insensitively
             with or without `CAP_`, so nothing the profile allows is ever removed.
-  enforce   remove disallowed `add` entries.
+  enforce   remove disallowed `add` entries, and write allowed ones as `allowAdd` spells them
+            (`cap_net_bind_service` -> `NET_BIND_SERVICE`: the same capability, which PSS accepts only so).
 A kubeaudit `allow-capability-<name>` override keeps that capability for its container.
+An image that needs a capability (kharden.know.images: caddy's and coredns' binaries carry NET_BIND_SERVICE as a
+file capability; an entrypoint that must start as root needs SETUID/SETGID...) gets it in `add` beside drop ALL.
 Windows pods are skipped: the API server rejects capabilities on them.
 """
 
@@ -23,9 +26,10 @@ from __future__ import annotations
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
+from kharden.images.facts import ImageFacts
 from kharden.model import Path
 from kharden.mutators.base import Editor
-from kharden.mutators.common import ENFORCED, SC, container_sc, containers, mapping
+from kharden.mutators.common import ENFORCED, SC, container_sc, containers, image_of, mapping
 
 ID = "capabilities"
 SCOPE = "pod"
@@ -48,6 +52,22 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
             _drop_all(caps, caps_path, edit)
         if opts["enforce"] and isinstance(caps.get("add"), list):
             _remove_disallowed(caps["add"], caps_path, opts["allowAdd"], edit)
+        if opts["dropAll"]:
+            _keep_needed(image_of(target, path), caps_path, edit)
+
+
+def _keep_needed(facts: ImageFacts, caps_path: Path, edit: Editor) -> None:
+    """What the image cannot start without, back after drop ALL: a file capability (execve refuses a binary whose
+    `setcap ...=+ep` capability is not in the bounding set) or what an entrypoint that must start as root needs."""
+    if not facts.capabilities:
+        return
+    added = edit.get(caps_path + ("add",))
+    have = {normalize(c) for c in added} if isinstance(added, list) else set()
+    why = "its entrypoint must start as root" if facts.starts_as_root == "required" else "its binary carries it " \
+          "as a file capability, which execve refuses without it"
+    for cap in facts.capabilities:
+        if normalize(cap) not in have:
+            edit.append(caps_path + ("add",), cap, f"{cap} kept for the image ({facts.source}): {why}")
 
 
 def _drop_all(caps: dict[str, Any], caps_path: Path, edit: Editor) -> None:
@@ -65,6 +85,12 @@ def _remove_disallowed(added: list[Any], caps_path: Path, allowed: list[Any], ed
     if not any(keep):
         edit.remove(caps_path + ("add",), f"capabilities not allowed by the profile removed: {ENFORCED}")
         return
+    spelled = {normalize(a): a for a in allowed}
     for index in reversed(range(len(added))):  # from the end, so each recorded index is still right
         if not keep[index]:
             edit.remove(caps_path + ("add", index), f"capability {added[index]} not allowed: {ENFORCED}")
+        elif added[index] != spelled.get(normalize(added[index]), added[index]):
+            # the same capability in the spelling the PSS check accepts (it compares exactly: cap_net_bind_service
+            # is the runtime's NET_BIND_SERVICE, but a restricted violation)
+            right = spelled[normalize(added[index])]
+            edit.replace(caps_path + ("add", index), right, f"capability {added[index]} written {right}: {ENFORCED}")

@@ -76,36 +76,39 @@ _NONE = OptOuts()  # what almost every target has: collect hands out this one
 
 
 def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], changes: list[Change],
-        findings: list[Finding], optouts: OptOuts) -> None:
+        findings: list[Finding], optouts: OptOuts, know: Any = None) -> None:
     """Apply one mutator to one target, honouring (and reporting) the opt-outs that name it. `optouts` is
     `collect(target, obj)`: no mutator edits skip annotations, kubeaudit labels or container names, so one reading
     serves every mutator of the target."""
     outs, problems = optouts.naming(mutator.ID) if optouts.outs or optouts.problems else ((), ())
     if not outs and not problems:  # most targets opt out of nothing
-        mutator.apply(target, opts, Editor(obj, mutator.ID, changes))
+        mutator.apply(target, opts, Editor(obj, mutator.ID, changes, know=know))
         return
     findings += [p for p in problems if p not in findings]  # a misspelt id is seen by every mutator: report it once
-    for out in outs:
-        findings.append(_finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
     skip = {scope for out in outs for scope in out.scopes}
-    if any(not out.scopes for out in outs):
-        if not _trial(mutator, target, obj, opts, set()):
-            findings += [_unneeded(obj, out, mutator.ID) for out in outs if not out.scopes]
-        return
-    if outs:
-        with_all = _trial(mutator, target, obj, opts, skip)
-        for out in outs:
-            if _trial(mutator, target, obj, opts, skip - set(out.scopes)) == with_all:
-                findings.append(_unneeded(obj, out, mutator.ID))
-    mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip))
+    whole = any(not out.scopes for out in outs)
+    if whole:
+        unneeded = ([out for out in outs if not out.scopes] if not _trial(mutator, target, obj, opts, set(), know)
+                    else [])
+    else:
+        with_all = _trial(mutator, target, obj, opts, skip, know) if outs else None
+        unneeded = [out for out in outs
+                    if _trial(mutator, target, obj, opts, skip - set(out.scopes), know) == with_all]
+    # each opt-out is reported once: applied, or not needed (both were said of one kubeaudit label)
+    for out in outs:
+        findings.append(_unneeded(obj, out, mutator.ID) if out in unneeded else
+                        _finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
+    if not whole:
+        mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip, know=know))
 
 
-def _trial(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], skip: set[Path]) -> list[tuple[Any, ...]]:
+def _trial(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], skip: set[Path],
+           know: Any = None) -> list[tuple[Any, ...]]:
     """The changes the mutator would make on a copy of the object with this skip set."""
     twin = KObject(obj.ref, copy.deepcopy(obj.data), obj.doc)
-    twin_target = PodTarget(twin, target.template) if isinstance(target, PodTarget) else twin
+    twin_target = PodTarget(twin, target.template, target.images) if isinstance(target, PodTarget) else twin
     scratch: list[Change] = []
-    mutator.apply(twin_target, opts, Editor(twin, mutator.ID, scratch, skip=skip))
+    mutator.apply(twin_target, opts, Editor(twin, mutator.ID, scratch, skip=skip, know=know))
     return [(c.op, c.path, c.new) for c in scratch]
 
 
@@ -179,14 +182,16 @@ def _metadata_paths(target: Union[PodTarget, KObject]) -> list[Path]:
 
 def _finding(obj: KObject, out: OptOut, message: str, severity: str, status: str) -> Finding:
     extra = {"mutator": out.mutator, **({"container": out.container} if out.container else {})}
-    return Finding(obj.ref, f"kharden.{out.mutator}", severity, f"{message}: {out.reason}",  # type: ignore[arg-type]
+    # the reason is the finding's reason, printed once after the message ("reason (reason)" before)
+    return Finding(obj.ref, f"kharden.{out.mutator}", severity, message,  # type: ignore[arg-type]
                    out.where, obj.line(out.where), status, out.reason, extra)  # type: ignore[arg-type]
 
 
 def _unneeded(obj: KObject, out: OptOut, mid: str) -> Finding:
     message = f"{out.where[-1]}: not needed, {mid} would change nothing for {out.what}"
+    extra = {"mutator": out.mutator, **({"container": out.container} if out.container else {})}
     return Finding(obj.ref, "kharden.unneeded-opt-out", "warning", message, out.where, obj.line(out.where),
-                   "open", out.reason)
+                   "open", out.reason, extra)
 
 
 def _unknown(obj: KObject, where: Path, mid: str) -> Finding:

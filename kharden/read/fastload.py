@@ -25,7 +25,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kharden.errors import InputError
-from kharden.read import limits
+from kharden.read import limits, merge
 from kharden.read.limits import MAX_DEPTH, MAX_SCALAR_CHARS
 from kharden.tagcache import LoaderTags
 
@@ -110,6 +110,8 @@ def read_document(c: SafeConstructor, node: Node, path: str = "-", index: int = 
         raise
     except Exception:  # _Fallback, or an error SafeConstructor reports in its own way and order
         limits.check_nodes(node, path, index)
+        if merge.has_merge_key(node):  # SafeConstructor would rewrite the node tree kharden splices into
+            return merge.construct(c, node), True
         return SafeConstructor.construct_document(c, node), True
     if d.aliased:
         limits.check_nodes(node, path, index)

@@ -51,11 +51,16 @@ def check_report(findings: Iterable[Finding], errors: Iterable[Exception] = (),
     from kharden.checks.pss import NOT_FIXABLE
 
     findings, errors = list(findings), list(errors)
-    left = {(u.obj, u.rule): u.reason for u in unfixed} if unfixed is not None else None
+    # By object, rule *and container*: fix's own decision for each problem (keyed by object and rule alone, a
+    # container fix fixes landed under "Needs a human" with another container's opt-out reason).
+    def key(f: Finding) -> tuple[Any, str, Any]:
+        return (f.obj, f.rule, f.extra.get("container"))
+
+    left = {key(u): u.reason for u in unfixed} if unfixed is not None else None
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
-    needs_human = [(f.obj, f.rule) in left if left is not None else f.rule in NOT_FIXABLE for f in violations]
+    needs_human = [key(f) in left if left is not None else f.rule in NOT_FIXABLE for f in violations]
     fixable = [f for f, h in zip(violations, needs_human) if not h]
-    human = [replace(f, reason=f.reason or (left or {}).get((f.obj, f.rule)) or NOT_FIXABLE.get(f.rule, ""))
+    human = [replace(f, reason=f.reason or (left or {}).get(key(f)) or NOT_FIXABLE.get(f.rule, ""))
              for f, h in zip(violations, needs_human) if h]
     lines = ["## kharden check", ""]
     if not violations and not errors:

@@ -64,3 +64,25 @@ def fix_summary(changes: list[Change], findings: list[Finding], generated: int) 
         lines.append(f"kharden: {len(notes)} note(s):")
         lines += ["  " + finding_line(f) for f in notes]
     return "\n".join(lines) + "\n"
+
+
+def generate_summary(generated: list[dict[str, Any]], findings: list[Finding]) -> str:
+    """What `kharden generate` writes to stderr: the objects it generated and the generators' notes (the objects
+    it hardened on the way are not its output: "N object(s) changed" misled)."""
+    notes = [f for f in findings if f.rule.split(".")[0] in ("netpol", "rbac")]
+    lines = [f"kharden: {len(generated)} object(s) generated"]
+    if notes:
+        lines.append(f"kharden: {len(notes)} note(s):")
+        lines += ["  " + finding_line(f) for f in notes]
+    return "\n".join(lines) + "\n"
+
+
+def check_summary(findings: list[Finding], files: int, errors: int) -> str:
+    """The one summary line `kharden check` writes (to stderr, in every format): violations, what `kharden fix`
+    would fix, notes, files checked and files it could not read."""
+    violations = [f for f in findings if f.severity == "error" and f.status not in ("opted-out", "fixable")]
+    fixable = [f for f in findings if f.status == "fixable"]
+    notes = len(findings) - len(violations) - len(fixable)
+    line = (f"kharden: {len(violations)} violation(s), {len(fixable)} would be fixed by `kharden fix`, {notes} "
+            f"note(s) in {files} file(s)")
+    return line + (f"; {errors} error(s): files or objects that could not be read" if errors else "")

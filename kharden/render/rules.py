@@ -1,8 +1,9 @@
 """What each rule id means, for reports that explain themselves (SARIF rule help, markdown reports).
 
-Rule ids are stable (`pss.<control>`, `kharden.<mutatorID>`, `netpol.<what>`, `rbac.<what>`); this table gives each
-a title, a help text and a security severity (0-10, as GitHub code scanning reads `security-severity`). An id not
-listed here still gets a help text: a mutator's module docstring, or a generic line for its family.
+Rule ids are stable (`pss.<control>`, `kharden.<mutatorID>`, `netpol.<what>`, `rbac.<what>`, `image.<what>`,
+`secret.<what>`); these tables give each a title, a help text and a security severity (0-10, as GitHub code scanning
+reads `security-severity`). An id not listed here still gets a help text: a mutator's module docstring, or a
+generic line for its family.
 """
 
 from __future__ import annotations
@@ -62,12 +63,47 @@ _PSS: dict[str, tuple[str, str, float]] = {
     "procMount_restricted": ("/proc mount (restricted)", "Restricted pods must use the Default procMount.", 5.0),
 }
 
+IMAGES_DOC = "docs/images-and-secrets.md"
+# Image and secret rules (kharden.checks.images, kharden.checks.secrets, and the fixes behind them).
+_CHECKS: dict[str, tuple[str, str, float]] = {
+    "image.latest-tag": ("Image uses :latest", "A `:latest` image changes with every push: nodes run different "
+                         "code. Pin a tag and a digest: `kharden images lock`, then `kharden fix --pin-images`.", 6.0),
+    "image.untagged": ("Image without a tag", "An image without tag or digest runs whatever `:latest` is. Pin a tag "
+                       "and a digest: `kharden images lock`, then `kharden fix --pin-images`.", 6.0),
+    "image.tag-only": ("Image not pinned by digest", "The profile asks for digests (`requireDigest`): a tag can be "
+                       "moved to other content. `kharden fix --pin-images LOCK` pins it.", 5.0),
+    "image.registry": ("Image from a registry not allowed", "The image comes from a registry outside the profile's "
+                       "`allowedRegistries`.", 7.0),
+    "image.pull-policy": ("Pull policy does not fit the reference", "A mutable tag pulled `IfNotPresent` (the "
+                          "default for tags other than latest) or `Never`: nodes may keep different images under one "
+                          "tag. Pin a digest, or set `imagePullPolicy: Always`.", 4.0),
+    "image.invalid": ("Not an image reference", "The `image` is not a reference the runtime can pull (an "
+                      "unrendered template, upper case, ...).", 3.0),
+    "image.not-in-lock": ("Image missing from the lock", "`fix --pin-images` found no digest for this reference in "
+                          "the lock: it is not guessed. Add it with `kharden images lock`.", 4.0),
+    "image.lock-elsewhere": ("Lock names another repository", "The lock maps this reference to another repository "
+                             "(a kbld override to a mirror): pinning does not move images between registries.", 4.0),
+    "secret.plaintext": ("Credential in plain text", "A credential is written as a literal (env value, args, "
+                         "ConfigMap data or an annotation): anyone who reads the manifests or the object has it. "
+                         "`kharden fix --move-secrets` moves env literals and ConfigMap keys into a Secret; the "
+                         "report shows the kind and place, never the value.", 8.0),
+    "secret.env-var": ("Secret as an environment variable", "A Secret consumed as an environment variable leaks "
+                       "into crash dumps, `env` output and child processes (checkov CKV_K8S_35). `kharden fix "
+                       "--secrets-as-files` mounts it as a file where the image reads `<VAR>_FILE`.", 4.0),
+    "secret.not-moved": ("Credential not moved", "`--move-secrets` left this literal where it is: moving it would "
+                         "break a consumer (a volume mount) or one outside the input.", 6.0),
+    "secret.supply-out-of-band": ("Secret values to supply", "kharden wrote a Secret with key names and no values: "
+                                  "create it out of band before the workload starts.", 5.0),
+}
+
 _FAMILY: dict[str, tuple[str, float]] = {
     "pss": ("A Pod Security Standards control.", 6.0),
     "kharden": ("A hardening setting the kharden profile asks for beyond the Pod Security Standards.", 3.5),
     "netpol": ("A NetworkPolicy finding: traffic that is allowed but should not be, or a policy kharden could not "
                "derive.", 4.0),
     "rbac": ("An RBAC finding: permissions broader than the workload needs.", 7.0),
+    "api": ("An API version deprecated or removed at the target Kubernetes release (--kube-version); see "
+            "https://kubernetes.io/docs/reference/using-api/deprecation-guide/", 5.0),
     "cis": ("A CIS Kubernetes Benchmark item on a control-plane static pod or KubeletConfiguration (the id is the "
             "item number). See docs/cluster.md.", 7.0),
     "controlplane": ("A control-plane flag checkov checks that current Kubernetes no longer has. See "
@@ -85,6 +121,9 @@ def rule(rule_id: str, example_message: str = "") -> Rule:
     if family == "pss" and name in _PSS:
         title, text, severity = _PSS[name]
         return Rule(rule_id, title, f"{text}\n\nPod Security Standards: {PSS_DOC}", severity)
+    if rule_id in _CHECKS:
+        title, text, severity = _CHECKS[rule_id]
+        return Rule(rule_id, title, f"{text}\n\nSee {IMAGES_DOC}.", severity)
     generic, severity = _FAMILY.get(family, ("A kharden finding.", 3.0))
     text = _mutator_doc(name) if family == "kharden" else ""
     if example_message:

@@ -21,9 +21,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from kharden.errors import KhardenError
+from kharden.errors import InputError, InternalError
 from kharden.model import Change, Path
-from kharden.read import Document, Source, parse_text, positions
+from kharden.read import Document, Source, merge, parse_text, positions
 from kharden.render import emit
 from kharden.render.emit import Style
 
@@ -49,12 +49,19 @@ def doc_edits(source: Source, changes: Iterable[Change]) -> dict[int, list[Edit]
 
 def verify(source: Source, text: str) -> None:
     """Re-parse the output and compare every document with its intended value."""
-    again = parse_text(text[1:] if source.bom else text, source.path, size_limit=False)  # limits guard input
+    try:  # limits guard input, not kharden's output
+        again = parse_text(text[1:] if source.bom else text, source.path, size_limit=False)
+    except InputError as e:  # the input was read; it is kharden's edit that does not read
+        raise InternalError(
+            f"internal error: an edit could not be placed safely, the edited text does not read ({e.message}); "
+            "nothing was written (please report this with the input)",
+            file=source.path, doc=e.doc,
+        ) from None
     want = [d.data for d in source.docs]
     got = [d.data for d in again.docs]
     if got != want:
         bad = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
-        raise KhardenError(
+        raise InternalError(
             "internal error: the edited text does not read back as intended; nothing was written "
             "(please report this with the input)",
             file=source.path,
@@ -69,7 +76,7 @@ def _apply(text: str, edits: list[Edit]) -> str:
     pos = 0
     for start, end, new in sorted(edits, key=lambda e: (e[0], e[1])):
         if start < pos:
-            raise KhardenError("internal error: overlapping edits")
+            raise InternalError("internal error: overlapping edits")
         parts += [text[pos:start], new]
         pos = end
     parts.append(text[pos:])
@@ -116,7 +123,7 @@ class _DocSplicer:
 
     def edits(self) -> list[Edit]:
         if self.doc.node is None:
-            raise KhardenError("internal error: cannot edit an empty document", file=self.doc.path)
+            raise InternalError("internal error: cannot edit an empty document", file=self.doc.path)
         self._visit(self.doc.node, self.doc.data, self.touched, None, self.style.json)
         return self.out
 
@@ -133,7 +140,7 @@ class _DocSplicer:
                  flow: bool) -> None:
         inner_flow = flow or _is_flow(node) or self.style.json
         present: Any = (node.present() if node.__class__ is positions.BlockMapping
-                        else {_key(k): (k, v) for k, v in node.value})
+                        else {_key(k): (k, v) for k, v in node.value if k.tag != merge.MERGE})
         gone = [k for k in present if k not in value and k in touched]
         if gone and (inner_flow or len(gone) == len(present) or any(_after_dash(self.text, present[k][0]) for k in gone)):
             self._replace(node, value, key_node, inner_flow)  # not whole lines of their own: rewrite the mapping
@@ -144,7 +151,10 @@ class _DocSplicer:
             if k in value and k in present:
                 k_node, v_node = present[k]
                 self._visit(v_node, value[k], under, k_node, inner_flow)
-        new = {k: v for k, v in value.items() if k not in present}
+        # A key the mapping takes from `<<: *anchor` is written as its own key (which overrides the merged one)
+        # only when its value changed: the anchored mapping is another object's, never edited for this one.
+        inherited = merge.inherited(node) if len(present) < len(node.value) else {}
+        new = {k: v for k, v in value.items() if k not in present and (k not in inherited or inherited[k] != v)}
         if new:
             self._insert_entries(node, new, inner_flow)
 

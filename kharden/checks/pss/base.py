@@ -135,7 +135,8 @@ class PodView:
 
     @property
     def windows(self) -> bool:
-        return self.target.windows
+        """PSA exempts Windows pods by `spec.os.name` only; other markers do not change what it admits."""
+        return self.target.os_windows
 
     @property
     def user_namespace(self) -> bool:

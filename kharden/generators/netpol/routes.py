@@ -142,22 +142,31 @@ def api_cidrs(opts: dict[str, Any]) -> list[str]:
     return [c.strip() for c in str(opts.get("apiServerCIDR") or "").split(",") if c.strip()]
 
 
-def api_server_edges(inv: Inventory, opts: dict[str, Any], allow: Allow) -> None:
-    """Egress to the API server for workloads that keep a token; a warning when its address is not configured."""
+def api_ports(opts: dict[str, Any]) -> frozenset[Port]:
+    """The API server's ports (`apiServerPorts`): 443 (the `kubernetes` Service) and 6443 (the usual port the
+    endpoints listen on, which a NetworkPolicy sees after the Service's address is translated) by default."""
+    return frozenset(Port("TCP", int(p)) for p in opts.get("apiServerPorts") or ()) or API_PORTS
+
+
+def api_server_edges(inv: Inventory, opts: dict[str, Any], allow: Allow, use: Any = None) -> None:
+    """Egress to the API server for workloads that keep a token; a warning when its address is not configured.
+    `use` (`kharden.know.api_use.ApiUse`): why each workload uses the API, named in the rule's reason."""
     cidrs = api_cidrs(opts)
     for w in inv.workloads:
         if host_networked(w) or not keeps_token(w, inv):
             continue
         if not cidrs:
             allow.warn(w.obj, "apiserver-cidr", f"{w.label} keeps a ServiceAccount token but apiServerCIDR is not "
-                       "configured; no egress to the API server is allowed", w.target.spec_path)
+                       "configured; no egress to the API server is allowed (set generators.networkPolicies."
+                       "apiServerCIDR in the profile to the API server's address)", w.target.spec_path)
             continue
         spec = w.target.spec
         key = next((k for k in ("automountServiceAccountToken", "serviceAccountName") if k in spec), None)
         where = w.obj.where(w.target.spec_path + ((key,) if key else ()))
-        why = f"to the API server: the pods keep a ServiceAccount token (automountServiceAccountToken is not " \
-              f"false) ({where})"
-        allow.add(w, "egress", [{"ipBlock": {"cidr": c}} for c in cidrs], API_PORTS, why)
+        reasons = use.of(w.target) if use is not None else []
+        why = f"to the API server: the pods keep a ServiceAccount token (" + (
+            "; ".join(reasons) if reasons else "automountServiceAccountToken is not false") + f") ({where})"
+        allow.add(w, "egress", [{"ipBlock": {"cidr": c}} for c in cidrs], api_ports(opts), why)
 
 
 def controller_egress(inv: Inventory, opts: dict[str, Any], allow: Allow) -> None:
