@@ -240,7 +240,8 @@ def profiles(name: str | None) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all", "webhook", "admission-policies"]))
+@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all", "webhook", "admission-policies",
+                                           "audit-policy", "encryption-config"]))
 @click.argument("paths", nargs=-1)
 @_profile_option()
 @click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
@@ -255,15 +256,25 @@ def profiles(name: str | None) -> None:
               help="admission-policies: cluster version (MutatingAdmissionPolicy v1 from 1.36, v1beta1 1.34-1.35).")
 @click.option("--validation-actions", default="Deny", show_default=True,
               help="admission-policies: the binding's validationActions, comma-separated (Deny, Warn, Audit).")
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False),
+              help="audit-policy: write it here; encryption-config: the file to create (mode 0600; never replaced).")
+@click.option("--provider", type=click.Choice(["secretbox", "aescbc"]), default="secretbox", show_default=True,
+              help="encryption-config: secretbox, or aescbc where FIPS-approved algorithms are required.")
+@click.option("--resource", "resources", multiple=True, help="encryption-config: resources to encrypt "
+              "(repeatable; default secrets).")
 def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None, namespace: str, image: str,
              failure_policy: str, self_signed: str | None, cert_manager: bool, kube_version: str,
-             validation_actions: str) -> None:
+             validation_actions: str, output: str | None, provider: str, resources: tuple[str, ...]) -> None:
     """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles; or, without PATHS, the
-    admission webhook's deployment or the profile as native admission policies)."""
+    admission webhook's deployment or the profile as native admission policies; or an audit Policy; or write an
+    EncryptionConfiguration with a fresh key to a 0600 file, the key never printed)."""
     from kharden import run
     from kharden.render import report
     from kharden.tree import discover, runs, screen
 
+    if what in ("audit-policy", "encryption-config"):
+        _generate_cluster_file(what, output, provider, resources or ("secrets",))
+        return
     if what in ("webhook", "admission-policies"):
         from kharden.admission import generate as admission_generate
 
@@ -321,6 +332,74 @@ def images_lock(paths: tuple[str, ...], output: str | None, profile: str, platfo
         click.echo(text, nl=False)
     click.echo(f"kharden: {len(pins)} image(s) locked, {len(failed)} not resolved", err=True)
     sys.exit(EXIT_ERROR if errors else 1 if failed else 0)
+
+
+def _answer_format() -> Callable[[Any], Any]:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+                        show_default=True)
+
+
+@cli.command("who-can")
+@click.argument("verb")
+@click.argument("resource", metavar="RESOURCE[.GROUP][/SUBRESOURCE]|/URL")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--namespace", "-n", default="", help="The request's namespace (default: cluster-wide).")
+@click.option("--all-namespaces", "-A", is_flag=True, help="Also RoleBindings of every namespace, each for its own.")
+@click.option("--name", default="", help="The object's name (rules with resourceNames).")
+@_answer_format()
+def who_can(verb: str, resource: str, paths: tuple[str, ...], namespace: str, all_namespaces: bool, name: str,
+            fmt: str) -> None:
+    """Every subject the manifests allow a request, with the binding and rule that grant it (offline)."""
+    from kharden.progress import read_sources
+    from kharden.rbac import query, report
+
+    req, grants, unresolved = query.ask_who(read_sources(list(paths)), verb, resource, namespace, name,
+                                            all_namespaces)
+    render = {"text": report.who_can_text, "json": report.who_can_json, "markdown": report.who_can_markdown}[fmt]
+    click.echo(render(req, grants, unresolved), nl=False)
+
+
+@cli.command("can-i")
+@click.argument("verb")
+@click.argument("resource", metavar="RESOURCE[.GROUP][/SUBRESOURCE]|/URL")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--as", "as_user", required=True, help="User, or system:serviceaccount:NS:NAME.")
+@click.option("--as-group", "groups", multiple=True, help="A group the user is in (repeatable).")
+@click.option("--namespace", "-n", default="", help="The request's namespace (default: cluster-wide).")
+@click.option("--name", default="", help="The object's name (rules with resourceNames).")
+@_answer_format()
+def can_i(verb: str, resource: str, paths: tuple[str, ...], as_user: str, groups: tuple[str, ...], namespace: str,
+          name: str, fmt: str) -> None:
+    """yes (exit 0) or no (exit 1): may SUBJECT do this, by the manifests' RBAC (offline)."""
+    from kharden.progress import read_sources
+    from kharden.rbac import query, report
+
+    user, req, grants = query.ask_can(read_sources(list(paths)), verb, resource, namespace, name, as_user, groups)
+    render = {"text": report.can_i_text, "json": report.can_i_json, "markdown": report.can_i_markdown}[fmt]
+    click.echo(render(user, req, grants), nl=False)
+    sys.exit(0 if grants else 1)
+
+
+def _generate_cluster_file(what: str, output: str | None, provider: str, resources: tuple[str, ...]) -> None:
+    """The audit policy goes to stdout (or -o); the encryption config only to a new 0600 file, never to stdout."""
+    if what == "audit-policy":
+        from kharden.generators.auditpolicy import audit_policy
+
+        if output:
+            from kharden.write import write_atomic
+
+            write_atomic(output, audit_policy())
+        else:
+            sys.stdout.write(audit_policy())
+        return
+    from kharden.generators import encryptionconfig
+
+    if not output:
+        raise UsageError("generate encryption-config needs --output FILE: the key is never printed")
+    text = encryptionconfig.encryption_config(encryptionconfig.new_key(), provider, resources)
+    encryptionconfig.write_secret_file(output, text)
+    click.echo(f"kharden: wrote {output} (mode 0600, a new {provider} key); install it on the control-plane nodes "
+               f"and pass --encryption-provider-config={output}", err=True)
 
 
 @cli.command("kustomize-plugin")

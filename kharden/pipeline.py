@@ -16,7 +16,9 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 from kharden.apiversions.table import target_of
 from kharden.checks.apiversions import check_api_versions
 from kharden.checks.explicit import check_explicit, escalation_blocked
+from kharden.checks.cluster import check_cluster
 from kharden.checks.pss import check_objects, left_because
+from kharden.cluster.flags import STATIC_POD_REASON, generators_skip, static_control_plane
 from kharden.checks.rbac import check_rbac
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
@@ -112,7 +114,8 @@ def mutate(objects: list[KObject], profile: Profile, changes: list[Change], find
     step = _Step(enabled, per_object, profile, know, images if image_aware else _NO_IMAGES)
     pin = pinner(profile)  # only with a lock (`fix --pin-images LOCK`)
     for obj in objects:
-        if protected.covers(obj.ref, know.protected):  # the cluster's own: report, do not change
+        # the cluster's own: report, do not change (a static control-plane pod excepted: it gets its flags only)
+        if protected.covers(obj.ref, know.protected) and not static_control_plane(obj):
             findings += protected.would_change(obj, lambda o, c, f: step(o, c, f, None))
             if pin is not None:  # asked for by name, and the same image runs: pinned there too
                 pin(find_pod_targets(obj, profile.pod_templates), changes, findings)
@@ -141,7 +144,10 @@ class _Step:
             for pod, _ in pods:
                 findings += know_images(pod, obj, self.images, self.profile)
         whole = [(obj, optouts.collect(obj, obj))] if self.per_object else []
-        for mutator, opts in self.enabled:
+        enabled = self.enabled
+        if pods and static_control_plane(obj):  # hardened by its flags only (docs/cluster.md): no pod-security edit
+            enabled = [(m, o) for m, o in enabled if m.SCOPE != "pod" or m.ID == "controlPlane"]
+        for mutator, opts in enabled:
             for target, outs in pods if mutator.SCOPE == "pod" else whole:
                 optouts.run(mutator, target, obj, opts, changes, findings, outs, self.know)
         if pods and self.know.api_use.reasons and any(m.ID == "automountServiceAccountToken" for m, _ in self.enabled):
@@ -157,11 +163,13 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
     edit (made on copies, reported) and no generated object (reported)."""
     spared = frozenset(profile.protected_namespaces)
     held = protected.Held()
+    skipped = {o.ref for o in result.objects if generators_skip(o)}  # static control-plane pods, config files
     for gid, opts in profile.generators.items():
         on = opts.get("enabled") if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
-                result.objects if hidden is None else [o for o in result.objects if not hidden(gid, o)],
+                result.objects if hidden is None and not skipped else
+                [o for o in result.objects if o.ref not in skipped and not (hidden and hidden(gid, o))],
                 opts,
                 lambda o, g=gid: (Editor(held.twin(o), g, held.changes(o)) if protected.covers(o.ref, spared)
                                   else Editor(o, g, result.changes)),
@@ -185,8 +193,10 @@ WINDOWS_REASON = ("a Windows pod (nodeSelector, node affinity or windowsOptions)
 
 def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     """PSS violations left after mutation, each with the reason kharden did not fix it; then what the profile's
-    checks (images, secrets) still find, and the deprecated API versions left."""
-    return _unfixed_pss(objects, profile, notes) + api_versions(objects, profile, None, fixing=True)
+    checks (images, secrets) still find, the deprecated API versions left, and the cluster layer's findings
+    (docs/cluster.md)."""
+    return (_unfixed_pss(objects, profile, notes) + api_versions(objects, profile, None, fixing=True)
+            + check_cluster(objects, profile.mutators, status="unfixed"))
 
 
 def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
@@ -205,10 +215,12 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
     by_ref = {o.ref: o for o in objects}
     windows = {o.ref for o in objects if any(t.windows and not t.os_windows
                                              for t in find_pod_targets(o, profile.pod_templates))}
+    static = {o.ref for o in objects if static_control_plane(o)}
     out = []
     for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
         reason = (
-            spared.get(f.obj)  # type: ignore[arg-type]
+            (f.obj in static and STATIC_POD_REASON)
+            or spared.get(f.obj)  # type: ignore[arg-type]
             or (f.obj in windows and WINDOWS_REASON)
             or opted.get((f.obj, f.extra.get("container")))
             or opted.get((f.obj, None))
@@ -274,6 +286,8 @@ def check_groups(
     templates = profile.pod_templates if profile else None
     groups = [check_objects(objects, level, version, templates) if level in ("baseline", "restricted") else []]
     groups.append(check_rbac(objects) if rbac or profile is not None else [])
+    # the cluster layer (docs/cluster.md) with RBAC: `--pss` alone is exactly the PSS controls
+    groups.append(check_cluster(objects, profile.mutators if profile else None) if rbac or profile is not None else [])
     if profile is not None or kube_version:  # `--pss` alone: exactly the PSS controls
         groups.append(api_versions(objects, profile, kube_version))
     if profile is not None:

@@ -54,7 +54,7 @@ def only(*ids: str, **opts: dict) -> object:
 # -- registry ----------------------------------------------------------------------------------------------------
 def test_registry_ids_are_unique_camel_case_and_scoped() -> None:
     ids = [m.ID for m in REGISTRY]
-    assert len(ids) == len(set(ids)) == 14
+    assert len(ids) == len(set(ids)) == 17
     for m in REGISTRY:
         assert m.ID[0].islower() and "-" not in m.ID and "_" not in m.ID
         assert m.SCOPE in ("pod", "object")

@@ -18,8 +18,11 @@ from kharden.mutators import (
     api_versions,
     automount_service_account_token,
     capabilities,
+    control_plane,
     host_namespaces,
     host_ports,
+    ingress_tls,
+    kubelet_configuration,
     namespace_labels,
     privileged,
     proc_mount,
@@ -45,6 +48,9 @@ REGISTRY: list[ModuleType] = [
     resources,
     automount_service_account_token,
     namespace_labels,
+    control_plane,
+    kubelet_configuration,
+    ingress_tls,
 ]
 
 MUTATORS: dict[str, ModuleType] = {m.ID: m for m in REGISTRY}

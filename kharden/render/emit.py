@@ -16,7 +16,9 @@ from typing import Any
 import yaml
 
 _RESOLVER = yaml.resolver.Resolver()
-_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./(][A-Za-z0-9_./()+=@ -]*$")
+# A leading "--" is plain too (`- --profiling=false`, as kubeadm writes flags): "-" starts a plain scalar when the
+# next character is not a space, in block and flow context alike.
+_PLAIN_SAFE = re.compile(r"^(?:--)?[A-Za-z0-9_./(][A-Za-z0-9_./()+=@ -]*$")
 _STR = "tag:yaml.org,2002:str"
 
 

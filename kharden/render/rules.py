@@ -104,6 +104,14 @@ _FAMILY: dict[str, tuple[str, float]] = {
     "rbac": ("An RBAC finding: permissions broader than the workload needs.", 7.0),
     "api": ("An API version deprecated or removed at the target Kubernetes release (--kube-version); see "
             "https://kubernetes.io/docs/reference/using-api/deprecation-guide/", 5.0),
+    "cis": ("A CIS Kubernetes Benchmark item on a control-plane static pod or KubeletConfiguration (the id is the "
+            "item number). See docs/cluster.md.", 7.0),
+    "controlplane": ("A control-plane flag checkov checks that current Kubernetes no longer has. See "
+                     "docs/cluster.md.", 2.0),
+    "ingress": ("Ingress TLS, or an ingress-nginx annotation with known abuse. See docs/cluster.md.", 7.0),
+    "gateway": ("A Gateway listener serving plain HTTP. See docs/cluster.md.", 5.0),
+    "audit": ("A hole in an audit.k8s.io Policy. See docs/cluster.md.", 5.0),
+    "encryption": ("Secrets not encrypted at rest by an EncryptionConfiguration. See docs/cluster.md.", 7.5),
 }
 
 

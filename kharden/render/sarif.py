@@ -82,7 +82,8 @@ def _result(f: Finding, rule_index: int, root: str) -> dict[str, Any]:
         }],
         "partialFingerprints": {"khardenFinding/v1": hashlib.sha256(key.encode()).hexdigest()[:32]},
         "properties": {"status": f.status, **({"reason": f.reason} if f.reason else {}),
-                       **({"container": container} if container else {})},
+                       **({"container": container} if container else {}),
+                       **{k: f.extra[k] for k in ("cis", "checkov", "cve") if k in f.extra}},
     }
 
 
