@@ -89,7 +89,10 @@ def built(recipe: Recipe) -> tuple[Path, Path]:
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
     (where / "sources").write_text(sources)
-    subprocess.run(_mmdebstrap(recipe, where / "sources", tree), check=True, capture_output=True, text=True)
+    done = subprocess.run(_mmdebstrap(recipe, where / "sources", tree), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"mmdebstrap could not build the {recipe.name} rootfs (is the Debian mirror in "
+                           f"/etc/apt/sources.list* reachable?): {done.stderr[-2000:]}")
     partial = where / "layer.tar.partial"
     subprocess.run(["tar", "--numeric-owner", "--sort=name", "--xattrs", "-C", str(tree), "-cf", str(partial), "."],
                    check=True)

@@ -1,0 +1,90 @@
+"""Each image's pod as a user would write it, hardened by kharden in each way, run and asked to serve.
+
+A scenario's manifest is the smallest Deployment for the image (its port, and what the server needs set to start
+at all, e.g. POSTGRES_PASSWORD). The variants:
+- original: the manifest as written;
+- hardened: `kharden fix` with no image knowledge asked for (what kharden writes offline; the built-in catalog
+  applies only when it knows the image's name, and these images live under kh/ in a local registry);
+- resolved: `kharden fix --resolve-images`, reading each image's config from the real registry.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.runtime.build import Prepared
+from tests.runtime.runner import REPO, Outcome, run_pod
+
+VARIANTS: dict[str, tuple[str, ...] | None] = {
+    "original": None,
+    "hardened": (),
+    "resolved": ("--resolve-images",),
+}
+PROBES = {"nginx": "http", "redis": "redis", "memcached": "memcached", "postgres": "postgres"}
+
+
+@dataclass(frozen=True)
+class Result:
+    image: str
+    variant: str
+    outcome: Outcome
+    security: dict[str, Any]  # the pod's and container's securityContext as run, for the record
+
+
+def manifest(prepared: Prepared, reference: str) -> str:
+    image = prepared.image
+    container: dict[str, Any] = {"name": image.name, "image": reference,
+                                 "ports": [{"containerPort": image.port}]}
+    if image.env:
+        container["env"] = [{"name": k, "value": v} for k, v in image.env.items()]
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": image.name},
+                  "spec": {"selector": {"matchLabels": {"app": image.name}},
+                           "template": {"metadata": {"labels": {"app": image.name}},
+                                        "spec": {"containers": [container]}}}}
+    return yaml.safe_dump(deployment, sort_keys=False)
+
+
+def harden(text: str, arguments: tuple[str, ...]) -> str:
+    """kharden fix's output for `text` (this checkout's kharden, NetworkPolicies left out)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as source:
+        source.write(text)
+        source.flush()
+        done = subprocess.run([sys.executable, "-m", "kharden", "fix", "--no-generate", "-q", *arguments, source.name],
+                              cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"kharden fix {' '.join(arguments)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def pod_spec(text: str) -> dict[str, Any]:
+    for document in yaml.safe_load_all(text):
+        if document and document.get("kind") == "Deployment":
+            return dict(document["spec"]["template"]["spec"])
+    raise ValueError("no Deployment in kharden's output")
+
+
+def run(prepared: Prepared, reference: str, variant: str, work: Path) -> Result:
+    text = manifest(prepared, reference)
+    arguments = VARIANTS[variant]
+    if arguments is not None:
+        text = harden(text, arguments)
+    pod = pod_spec(text)
+    outcome = run_pod(pod, prepared.image.config, prepared.lowers, work, prepared.image.port,
+                      PROBES[prepared.image.name])
+    security = {"pod": pod.get("securityContext") or {},
+                "container": pod["containers"][0].get("securityContext") or {},
+                "mounts": [m["mountPath"] for m in pod["containers"][0].get("volumeMounts") or []]}
+    return Result(prepared.image.name, variant, outcome, security)
+
+
+def kharden_knows_resolve_images() -> bool:
+    shown = subprocess.run([sys.executable, "-m", "kharden", "fix", "--help"], cwd=REPO, capture_output=True,
+                           text=True)
+    return "--resolve-images" in shown.stdout

@@ -1,0 +1,75 @@
+"""Proof in a real container runtime (issue 20): each image's pod runs as written and as kharden hardens it.
+
+Images are built from Debian packages with mmdebstrap (cached under ~/.cache/kharden-tests), pushed with skopeo to
+Debian's docker-registry on loopback, and run with runc in a network namespace of their own, through the pod-to-OCI
+translation in tests/runtime/. The table in docs/runtime.md is this module's record: `python -m tests.runtime.table`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.runtime import components, scenarios
+from tests.runtime.build import Prepared, all_images
+
+REASON = components.skip_reason()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+IMAGES = ("nginx", "redis", "memcached", "postgres")
+
+
+@pytest.fixture(scope="module")
+def prepared() -> dict[str, Prepared]:
+    return {p.image.name: p for p in all_images()}
+
+
+@pytest.fixture(scope="module")
+def references(prepared: dict[str, Prepared]) -> Iterator[dict[str, str]]:
+    from tests.registry_helpers import registry
+
+    with registry() as reg:
+        yield {name: reg.push(p.layout, "1", f"kh/{name}:1") for name, p in prepared.items()}
+
+
+def _run(prepared: dict[str, Prepared], references: dict[str, str], name: str, variant: str,
+         tmp_path: Path) -> scenarios.Result:
+    return scenarios.run(prepared[name], references[name], variant, tmp_path)
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_the_original_manifest_serves(prepared: dict[str, Prepared], references: dict[str, str], name: str,
+                                      tmp_path: Path) -> None:
+    result = _run(prepared, references, name, "original", tmp_path)
+    assert result.outcome.serves, result.outcome.detail
+
+
+# Without image knowledge kharden writes today's defaults (UID 10001, drop ALL, read-only root with /tmp only).
+# These are the images that breaks, with the error that shows it: the record of what kharden broke.
+BROKEN_WITHOUT_KNOWLEDGE = {
+    "nginx": "Read-only file system",  # mkdir /var/cache/nginx/client_temp
+    "redis": "Permission denied",  # UID 10001 cannot write its dump into /data (the image's, owned by 999)
+    "postgres": "Operation not permitted",  # initdb cannot chmod PGDATA, which belongs to 999
+}
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_hardened_without_image_knowledge_breaks_what_the_record_says(
+        prepared: dict[str, Prepared], references: dict[str, str], name: str, tmp_path: Path) -> None:
+    result = _run(prepared, references, name, "hardened", tmp_path)
+    if name in BROKEN_WITHOUT_KNOWLEDGE:
+        assert not result.outcome.serves
+        assert BROKEN_WITHOUT_KNOWLEDGE[name] in result.outcome.detail
+    else:
+        assert result.outcome.serves, result.outcome.detail
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_hardened_with_resolve_images_serves(prepared: dict[str, Prepared], references: dict[str, str], name: str,
+                                             tmp_path: Path) -> None:
+    if not scenarios.kharden_knows_resolve_images():
+        pytest.skip("this kharden has no --resolve-images yet (issue 20 item 3)")
+    result = _run(prepared, references, name, "resolved", tmp_path)
+    assert result.outcome.serves, result.outcome.detail
+    assert result.security["pod"].get("runAsNonRoot") or result.security["container"].get("runAsNonRoot")
