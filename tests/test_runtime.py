@@ -17,7 +17,8 @@ from tests.runtime.build import Prepared, all_images
 
 REASON = components.skip_reason()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
-IMAGES = ("nginx", "redis", "memcached", "postgres")
+SCENARIOS = {scenario.name: scenario for scenario in scenarios.SCENARIOS}
+NAMED_USER_REFUSED = "memcached, runAsNonRoot set by its author"
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +36,22 @@ def references(prepared: dict[str, Prepared]) -> Iterator[dict[str, str]]:
 
 def _run(prepared: dict[str, Prepared], references: dict[str, str], name: str, variant: str,
          tmp_path: Path) -> scenarios.Result:
-    return scenarios.run(prepared[name], references[name], variant, tmp_path)
+    scenario = SCENARIOS[name]
+    return scenarios.run(scenario, prepared[scenario.image], references[scenario.image], variant, tmp_path)
 
 
-@pytest.mark.parametrize("name", IMAGES)
+@pytest.mark.parametrize("name", [name for name in SCENARIOS if name != NAMED_USER_REFUSED])
 def test_the_original_manifest_serves(prepared: dict[str, Prepared], references: dict[str, str], name: str,
                                       tmp_path: Path) -> None:
     result = _run(prepared, references, name, "original", tmp_path)
     assert result.outcome.serves, result.outcome.detail
+
+
+def test_the_kubelet_refuses_run_as_non_root_for_a_named_image_user(
+        prepared: dict[str, Prepared], references: dict[str, str], tmp_path: Path) -> None:
+    result = _run(prepared, references, NAMED_USER_REFUSED, "original", tmp_path)
+    assert not result.outcome.serves
+    assert "image has non-numeric user (memcache), cannot verify user is non-root" in result.outcome.detail
 
 
 # Without image knowledge kharden writes today's defaults (UID 10001, drop ALL, read-only root with /tmp only).
@@ -54,7 +63,7 @@ BROKEN_WITHOUT_KNOWLEDGE = {
 }
 
 
-@pytest.mark.parametrize("name", IMAGES)
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_hardened_without_image_knowledge_breaks_what_the_record_says(
         prepared: dict[str, Prepared], references: dict[str, str], name: str, tmp_path: Path) -> None:
     result = _run(prepared, references, name, "hardened", tmp_path)
@@ -65,7 +74,7 @@ def test_hardened_without_image_knowledge_breaks_what_the_record_says(
         assert result.outcome.serves, result.outcome.detail
 
 
-@pytest.mark.parametrize("name", IMAGES)
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_hardened_with_resolve_images_serves(prepared: dict[str, Prepared], references: dict[str, str], name: str,
                                              tmp_path: Path) -> None:
     if not scenarios.kharden_knows_resolve_images():

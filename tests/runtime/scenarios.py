@@ -13,7 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,25 @@ PROBES = {"nginx": "http", "redis": "redis", "memcached": "memcached", "postgres
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """A table row: an image, and what the manifest's author already set in the pod's securityContext."""
+
+    name: str
+    image: str
+    pod_context: dict[str, Any] = field(default_factory=dict)
+
+
+SCENARIOS = (
+    Scenario("nginx", "nginx"),
+    Scenario("redis", "redis"),
+    Scenario("memcached", "memcached"),
+    # The kubelet refuses runAsNonRoot for an image whose USER is a name, unless runAsUser gives the number.
+    Scenario("memcached, runAsNonRoot set by its author", "memcached", {"runAsNonRoot": True}),
+    Scenario("postgres", "postgres"),
+)
+
+
+@dataclass(frozen=True)
 class Result:
     image: str
     variant: str
@@ -38,7 +57,7 @@ class Result:
     security: dict[str, Any]  # the pod's and container's securityContext as run, for the record
 
 
-def manifest(prepared: Prepared, reference: str) -> str:
+def manifest(prepared: Prepared, reference: str, pod_context: dict[str, Any]) -> str:
     image = prepared.image
     container: dict[str, Any] = {"name": image.name, "image": reference,
                                  "ports": [{"containerPort": image.port}]}
@@ -48,6 +67,8 @@ def manifest(prepared: Prepared, reference: str) -> str:
                   "spec": {"selector": {"matchLabels": {"app": image.name}},
                            "template": {"metadata": {"labels": {"app": image.name}},
                                         "spec": {"containers": [container]}}}}
+    if pod_context:
+        deployment["spec"]["template"]["spec"]["securityContext"] = dict(pod_context)
     return yaml.safe_dump(deployment, sort_keys=False)
 
 
@@ -70,8 +91,8 @@ def pod_spec(text: str) -> dict[str, Any]:
     raise ValueError("no Deployment in kharden's output")
 
 
-def run(prepared: Prepared, reference: str, variant: str, work: Path) -> Result:
-    text = manifest(prepared, reference)
+def run(scenario: Scenario, prepared: Prepared, reference: str, variant: str, work: Path) -> Result:
+    text = manifest(prepared, reference, scenario.pod_context)
     arguments = VARIANTS[variant]
     if arguments is not None:
         text = harden(text, arguments)
@@ -81,7 +102,7 @@ def run(prepared: Prepared, reference: str, variant: str, work: Path) -> Result:
     security = {"pod": pod.get("securityContext") or {},
                 "container": pod["containers"][0].get("securityContext") or {},
                 "mounts": [m["mountPath"] for m in pod["containers"][0].get("volumeMounts") or []]}
-    return Result(prepared.image.name, variant, outcome, security)
+    return Result(scenario.name, variant, outcome, security)
 
 
 def kharden_knows_resolve_images() -> bool:

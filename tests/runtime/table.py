@@ -33,21 +33,22 @@ def _cell(result: scenarios.Result) -> str:
 def results() -> list[scenarios.Result]:
     from tests.registry_helpers import registry
 
-    prepared = all_images()
+    prepared = {p.image.name: p for p in all_images()}
     variants = list(scenarios.VARIANTS)
     if not scenarios.kharden_knows_resolve_images():
         variants.remove("resolved")
     out = []
     with registry() as reg, tempfile.TemporaryDirectory(prefix="kharden-runtime-") as work:
-        for p in prepared:
-            reference = reg.push(p.layout, "1", f"kh/{p.image.name}:1")
-            out += [scenarios.run(p, reference, variant, Path(work)) for variant in variants]
+        references = {name: reg.push(p.layout, "1", f"kh/{name}:1") for name, p in prepared.items()}
+        for scenario in scenarios.SCENARIOS:
+            p, reference = prepared[scenario.image], references[scenario.image]
+            out += [scenarios.run(scenario, p, reference, variant, Path(work)) for variant in variants]
     return out
 
 
 def render(found: list[scenarios.Result]) -> str:
     variants = list(dict.fromkeys(r.variant for r in found))
-    lines = ["| image | " + " | ".join(HEADINGS[v] for v in variants) + " |",
+    lines = ["| pod | " + " | ".join(HEADINGS[v] for v in variants) + " |",
              "|---|" + "---|" * len(variants)]
     for name in dict.fromkeys(r.image for r in found):
         row = {r.variant: _cell(r) for r in found if r.image == name}
