@@ -7,6 +7,7 @@ translation in tests/runtime/. The table in docs/runtime.md is this module's rec
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -21,35 +22,39 @@ SCENARIOS = {scenario.name: scenario for scenario in scenarios.SCENARIOS}
 NAMED_USER_REFUSED = "memcached, runAsNonRoot set by its author"
 
 
-@pytest.fixture(scope="module")
-def prepared() -> dict[str, Prepared]:
-    return {p.image.name: p for p in all_images()}
+@dataclass(frozen=True)
+class Pushed:
+    images: dict[str, Prepared]
+    references: dict[str, str]  # image name -> 127.0.0.1:PORT/kh/NAME:1
+    configs: Path  # what `skopeo inspect --config` says of each, as an --image-config file
 
 
 @pytest.fixture(scope="module")
-def references(prepared: dict[str, Prepared]) -> Iterator[dict[str, str]]:
+def pushed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pushed]:
     from tests.registry_helpers import registry
 
+    images = {p.image.name: p for p in all_images()}
     with registry() as reg:
-        yield {name: reg.push(p.layout, "1", f"kh/{name}:1") for name, p in prepared.items()}
+        references = {name: reg.push(p.layout, "1", f"kh/{name}:1") for name, p in images.items()}
+        yield Pushed(images, references, scenarios.write_image_configs(references, tmp_path_factory.mktemp("cfg")))
 
 
-def _run(prepared: dict[str, Prepared], references: dict[str, str], name: str, variant: str,
-         tmp_path: Path) -> scenarios.Result:
+def _run(pushed: Pushed, name: str, variant: str, tmp_path: Path) -> scenarios.Result:
+    if not scenarios.kharden_knows(variant):
+        pytest.skip(f"this kharden has no {' '.join(scenarios.VARIANTS[variant] or ())} yet (issue 20 item 3)")
     scenario = SCENARIOS[name]
-    return scenarios.run(scenario, prepared[scenario.image], references[scenario.image], variant, tmp_path)
+    return scenarios.run(scenario, pushed.images[scenario.image], pushed.references[scenario.image], variant,
+                         tmp_path, pushed.configs)
 
 
 @pytest.mark.parametrize("name", [name for name in SCENARIOS if name != NAMED_USER_REFUSED])
-def test_the_original_manifest_serves(prepared: dict[str, Prepared], references: dict[str, str], name: str,
-                                      tmp_path: Path) -> None:
-    result = _run(prepared, references, name, "original", tmp_path)
+def test_the_original_manifest_serves(pushed: Pushed, name: str, tmp_path: Path) -> None:
+    result = _run(pushed, name, "original", tmp_path)
     assert result.outcome.serves, result.outcome.detail
 
 
-def test_the_kubelet_refuses_run_as_non_root_for_a_named_image_user(
-        prepared: dict[str, Prepared], references: dict[str, str], tmp_path: Path) -> None:
-    result = _run(prepared, references, NAMED_USER_REFUSED, "original", tmp_path)
+def test_the_kubelet_refuses_run_as_non_root_for_a_named_image_user(pushed: Pushed, tmp_path: Path) -> None:
+    result = _run(pushed, NAMED_USER_REFUSED, "original", tmp_path)
     assert not result.outcome.serves
     assert "image has non-numeric user (memcache), cannot verify user is non-root" in result.outcome.detail
 
@@ -64,9 +69,9 @@ BROKEN_WITHOUT_KNOWLEDGE = {
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_hardened_without_image_knowledge_breaks_what_the_record_says(
-        prepared: dict[str, Prepared], references: dict[str, str], name: str, tmp_path: Path) -> None:
-    result = _run(prepared, references, name, "hardened", tmp_path)
+def test_hardened_without_image_knowledge_breaks_what_the_record_says(pushed: Pushed, name: str,
+                                                                     tmp_path: Path) -> None:
+    result = _run(pushed, name, "hardened", tmp_path)
     if name in BROKEN_WITHOUT_KNOWLEDGE:
         assert not result.outcome.serves
         assert BROKEN_WITHOUT_KNOWLEDGE[name] in result.outcome.detail
@@ -75,10 +80,7 @@ def test_hardened_without_image_knowledge_breaks_what_the_record_says(
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_hardened_with_resolve_images_serves(prepared: dict[str, Prepared], references: dict[str, str], name: str,
-                                             tmp_path: Path) -> None:
-    if not scenarios.kharden_knows_resolve_images():
-        pytest.skip("this kharden has no --resolve-images yet (issue 20 item 3)")
-    result = _run(prepared, references, name, "resolved", tmp_path)
+def test_hardened_with_resolve_images_serves(pushed: Pushed, name: str, tmp_path: Path) -> None:
+    result = _run(pushed, name, "resolved", tmp_path)
     assert result.outcome.serves, result.outcome.detail
     assert result.security["pod"].get("runAsNonRoot") or result.security["container"].get("runAsNonRoot")

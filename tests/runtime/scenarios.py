@@ -5,11 +5,16 @@ at all, e.g. POSTGRES_PASSWORD). The variants:
 - original: the manifest as written;
 - hardened: `kharden fix` with no image knowledge asked for (what kharden writes offline; the built-in catalog
   applies only when it knows the image's name, and these images live under kh/ in a local registry);
-- resolved: `kharden fix --resolve-images`, reading each image's config from the real registry.
+- configured: `kharden fix --image-config FILE`, FILE holding what `skopeo inspect --config` says of each image
+  (offline knowledge: the config only, no layers, so no /etc/passwd and no VOLUME content);
+- resolved: `kharden fix --resolve-images`, reading each image from the real registry (with an empty cache, so
+  every run asks the registry).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,6 +30,7 @@ from tests.runtime.runner import REPO, Outcome, run_pod
 VARIANTS: dict[str, tuple[str, ...] | None] = {
     "original": None,
     "hardened": (),
+    "configured": ("--image-config", "{configs}"),
     "resolved": ("--resolve-images",),
 }
 PROBES = {"nginx": "http", "redis": "redis", "memcached": "memcached", "postgres": "postgres"}
@@ -72,13 +78,14 @@ def manifest(prepared: Prepared, reference: str, pod_context: dict[str, Any]) ->
     return yaml.safe_dump(deployment, sort_keys=False)
 
 
-def harden(text: str, arguments: tuple[str, ...]) -> str:
-    """kharden fix's output for `text` (this checkout's kharden, NetworkPolicies left out)."""
+def harden(text: str, arguments: tuple[str, ...], work: Path) -> str:
+    """kharden fix's output for `text` (this checkout's kharden, NetworkPolicies left out, its own image cache)."""
+    environment = dict(os.environ, XDG_CACHE_HOME=str(work / "xdg-cache"))
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as source:
         source.write(text)
         source.flush()
         done = subprocess.run([sys.executable, "-m", "kharden", "fix", "--no-generate", "-q", *arguments, source.name],
-                              cwd=REPO, capture_output=True, text=True)
+                              cwd=REPO, capture_output=True, text=True, env=environment)
     if done.returncode != 0:
         raise RuntimeError(f"kharden fix {' '.join(arguments)} failed: {done.stderr.strip()}")
     return done.stdout
@@ -91,11 +98,13 @@ def pod_spec(text: str) -> dict[str, Any]:
     raise ValueError("no Deployment in kharden's output")
 
 
-def run(scenario: Scenario, prepared: Prepared, reference: str, variant: str, work: Path) -> Result:
+def run(scenario: Scenario, prepared: Prepared, reference: str, variant: str, work: Path,
+        configs: Path | None = None) -> Result:
+    """Run `scenario` in `variant`; `configs` is the --image-config file (from write_image_configs)."""
     text = manifest(prepared, reference, scenario.pod_context)
     arguments = VARIANTS[variant]
     if arguments is not None:
-        text = harden(text, arguments)
+        text = harden(text, tuple(a.format(configs=configs) for a in arguments), work)
     pod = pod_spec(text)
     outcome = run_pod(pod, prepared.image.config, prepared.lowers, work, prepared.image.port,
                       PROBES[prepared.image.name])
@@ -105,7 +114,22 @@ def run(scenario: Scenario, prepared: Prepared, reference: str, variant: str, wo
     return Result(scenario.name, variant, outcome, security)
 
 
-def kharden_knows_resolve_images() -> bool:
+def write_image_configs(references: dict[str, str], work: Path) -> Path:
+    """`skopeo inspect --config` of every image, as one mapping of reference to config (an --image-config file)."""
+    configs = {}
+    for reference in references.values():
+        shown = subprocess.run(["skopeo", "inspect", "--config", "--tls-verify=false", f"docker://{reference}"],
+                               check=True, capture_output=True, text=True)
+        configs[reference] = json.loads(shown.stdout)
+    path = work / "image-configs.json"
+    work.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(configs, indent=1))
+    return path
+
+
+def kharden_knows(variant: str) -> bool:
+    """Whether this checkout's `kharden fix` has the options `variant` uses."""
+    options = [a for a in VARIANTS[variant] or () if a.startswith("--")]
     shown = subprocess.run([sys.executable, "-m", "kharden", "fix", "--help"], cwd=REPO, capture_output=True,
                            text=True)
-    return "--resolve-images" in shown.stdout
+    return all(option in shown.stdout for option in options)

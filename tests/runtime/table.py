@@ -21,6 +21,7 @@ from tests.runtime.runner import REPO
 DOC = REPO / "docs" / "runtime.md"
 BEGIN, END = "<!-- runtime-table:begin -->", "<!-- runtime-table:end -->"
 HEADINGS = {"original": "original manifest", "hardened": "`kharden fix` (no image knowledge)",
+            "configured": "`kharden fix --image-config` (skopeo inspect --config)",
             "resolved": "`kharden fix --resolve-images`"}
 
 
@@ -34,15 +35,14 @@ def results() -> list[scenarios.Result]:
     from tests.registry_helpers import registry
 
     prepared = {p.image.name: p for p in all_images()}
-    variants = list(scenarios.VARIANTS)
-    if not scenarios.kharden_knows_resolve_images():
-        variants.remove("resolved")
+    variants = [variant for variant in scenarios.VARIANTS if scenarios.kharden_knows(variant)]
     out = []
     with registry() as reg, tempfile.TemporaryDirectory(prefix="kharden-runtime-") as work:
         references = {name: reg.push(p.layout, "1", f"kh/{name}:1") for name, p in prepared.items()}
+        configs = scenarios.write_image_configs(references, Path(work))
         for scenario in scenarios.SCENARIOS:
             p, reference = prepared[scenario.image], references[scenario.image]
-            out += [scenarios.run(scenario, p, reference, variant, Path(work)) for variant in variants]
+            out += [scenarios.run(scenario, p, reference, variant, Path(work), configs) for variant in variants]
     return out
 
 
