@@ -139,3 +139,9 @@ def test_an_image_volume_is_a_copy_owned_as_in_the_image_unless_the_pod_mounts_t
     mounts = volumes.mounts(pod, container, {"Volumes": {"/data": {}}}, image, tmp_path / "pod", tmp_path / "c2")
     assert [m["destination"] for m in mounts] == ["/data/"]
     assert not (Path(mounts[0]["source"]) / "seed").exists()
+
+
+def test_only_the_kubelet_s_safe_sysctls_are_admitted() -> None:
+    kubelet.verify_sysctls({"net.ipv4.ip_unprivileged_port_start": "0"})
+    with pytest.raises(kubelet.Refused, match="forbidden sysctl: net.core.somaxconn"):
+        kubelet.verify_sysctls({"net.core.somaxconn": "1024", "net.ipv4.tcp_syncookies": "1"})

@@ -44,5 +44,7 @@ def all_images() -> list[Prepared]:
     """nginx, redis, memcached and postgres; the two root filesystems are built side by side on a cold cache."""
     with ThreadPoolExecutor(2) as pool:
         trees = dict(zip(("servers", "postgres"), pool.map(rootfs.built, (recipes.SERVERS, recipes.POSTGRES))))
-    chosen = [images.NGINX, images.REDIS, images.MEMCACHED, images.postgres(trees["postgres"][0])]
+    servers = trees["servers"][0]
+    chosen = [images.nginx(servers), images.redis(servers), images.memcached(servers),
+              images.postgres(trees["postgres"][0])]
     return [prepare(image) for image in chosen]

@@ -16,6 +16,9 @@ how the server starts, in our own words):
   entrypoint prepares the directories as root, re-executes itself through `gosu postgres`, runs initdb on an empty
   PGDATA and starts the server. Differences: LANG is C.UTF-8 (no en_US locale generated) and the init scripts
   directory is not run (it is empty here).
+Each config's Env carries the version variables its Dockerfile sets (NGINX_VERSION, REDIS_VERSION, PG_MAJOR,
+PG_VERSION, GOSU_VERSION, MEMCACHED_VERSION...), with the versions of the Debian packages installed; variables
+about upstream downloads (URLs, checksums, NJS_VERSION) are left out, as nothing here was downloaded that way.
 """
 
 from __future__ import annotations
@@ -41,6 +44,18 @@ class Image:
 
     def oci_config(self) -> dict[str, object]:
         return {"architecture": "amd64", "os": "linux", "config": self.config}
+
+
+def versions(tree: Path) -> dict[str, tuple[str, str]]:
+    """Installed Debian packages: name -> (upstream version, Debian revision), from the rootfs's dpkg status."""
+    found: dict[str, tuple[str, str]] = {}
+    for stanza in (tree / "var/lib/dpkg/status").read_text().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and not line[0].isspace())
+        if "Package" in fields and "Version" in fields:
+            version = fields["Version"].split(":", 1)[-1]
+            upstream, _, revision = version.rpartition("-") if "-" in version else (version, "", "")
+            found[fields["Package"]] = (upstream, revision)
+    return found
 
 
 def _script(path: str, text: str) -> Entry:
@@ -97,25 +112,30 @@ fi
 exec "$@"
 """
 
-NGINX = Image(
-    name="nginx",
-    recipe=recipes.SERVERS,
-    config={"Env": [f"PATH={PATH}"], "Entrypoint": ["/docker-entrypoint.sh"], "Cmd": ["nginx", "-g", "daemon off;"],
-            "ExposedPorts": {"80/tcp": {}}, "StopSignal": "SIGQUIT"},
-    entries=(
-        Entry("/etc/nginx/nginx.conf", text=NGINX_CONF),
-        Entry("/etc/nginx/conf.d", kind="dir", mode=0o755),
-        Entry("/etc/nginx/conf.d/default.conf", text=NGINX_SITE),
-        Entry("/usr/share/nginx/html", kind="dir", mode=0o755),
-        Entry("/usr/share/nginx/html/index.html", text="<h1>Welcome to nginx!</h1>\n"),
-        Entry("/var/cache/nginx", kind="dir", mode=0o755),
-        Entry("/var/log/nginx/access.log", kind="link", text="/dev/stdout"),
-        Entry("/var/log/nginx/error.log", kind="link", text="/dev/stderr"),
-        Entry("/docker-entrypoint.d", kind="dir", mode=0o755),
-        _script("/docker-entrypoint.sh", NGINX_ENTRYPOINT),
-    ),
-    port=80,
-)
+
+def nginx(tree: Path) -> Image:
+    version, revision = versions(tree)["nginx"]
+    return Image(
+        name="nginx",
+        recipe=recipes.SERVERS,
+        config={"Env": [f"PATH={PATH}", f"NGINX_VERSION={version}", f"PKG_RELEASE={revision}"],
+                "Labels": {"maintainer": "NGINX Docker Maintainers <docker-maint@nginx.com>"},
+                "Entrypoint": ["/docker-entrypoint.sh"], "Cmd": ["nginx", "-g", "daemon off;"],
+                "ExposedPorts": {"80/tcp": {}}, "StopSignal": "SIGQUIT"},
+        entries=(
+            Entry("/etc/nginx/nginx.conf", text=NGINX_CONF),
+            Entry("/etc/nginx/conf.d", kind="dir", mode=0o755),
+            Entry("/etc/nginx/conf.d/default.conf", text=NGINX_SITE),
+            Entry("/usr/share/nginx/html", kind="dir", mode=0o755),
+            Entry("/usr/share/nginx/html/index.html", text="<h1>Welcome to nginx!</h1>\n"),
+            Entry("/var/cache/nginx", kind="dir", mode=0o755),
+            Entry("/var/log/nginx/access.log", kind="link", text="/dev/stdout"),
+            Entry("/var/log/nginx/error.log", kind="link", text="/dev/stderr"),
+            Entry("/docker-entrypoint.d", kind="dir", mode=0o755),
+            _script("/docker-entrypoint.sh", NGINX_ENTRYPOINT),
+        ),
+        port=80,
+    )
 
 REDIS_ENTRYPOINT = """\
 #!/bin/sh
@@ -135,17 +155,21 @@ fi
 exec "$@"
 """
 
-REDIS = Image(
-    name="redis",
-    recipe=recipes.SERVERS,
-    config={"Env": [f"PATH={PATH}"], "Entrypoint": ["docker-entrypoint.sh"], "Cmd": ["redis-server"],
-            "WorkingDir": "/data", "Volumes": {"/data": {}}, "ExposedPorts": {"6379/tcp": {}}},
-    entries=(
-        Entry("/data", kind="dir", mode=0o755, uid=999, gid=999),
-        _script("/usr/local/bin/docker-entrypoint.sh", REDIS_ENTRYPOINT),
-    ),
-    port=6379,
-)
+
+def redis(tree: Path) -> Image:
+    known = versions(tree)
+    return Image(
+        name="redis",
+        recipe=recipes.SERVERS,
+        config={"Env": [f"PATH={PATH}", f"GOSU_VERSION={known['gosu'][0]}", f"REDIS_VERSION={known['redis-server'][0]}"],
+                "Entrypoint": ["docker-entrypoint.sh"], "Cmd": ["redis-server"],
+                "WorkingDir": "/data", "Volumes": {"/data": {}}, "ExposedPorts": {"6379/tcp": {}}},
+        entries=(
+            Entry("/data", kind="dir", mode=0o755, uid=999, gid=999),
+            _script("/usr/local/bin/docker-entrypoint.sh", REDIS_ENTRYPOINT),
+        ),
+        port=6379,
+    )
 
 MEMCACHED_ENTRYPOINT = """\
 #!/bin/sh
@@ -157,14 +181,16 @@ fi
 exec "$@"
 """
 
-MEMCACHED = Image(
-    name="memcached",
-    recipe=recipes.SERVERS,
-    config={"Env": [f"PATH={PATH}"], "User": "memcache", "Entrypoint": ["docker-entrypoint.sh"],
-            "Cmd": ["memcached"], "ExposedPorts": {"11211/tcp": {}}},
-    entries=(_script("/usr/local/bin/docker-entrypoint.sh", MEMCACHED_ENTRYPOINT),),
-    port=11211,
-)
+
+def memcached(tree: Path) -> Image:
+    return Image(
+        name="memcached",
+        recipe=recipes.SERVERS,
+        config={"Env": [f"PATH={PATH}", f"MEMCACHED_VERSION={versions(tree)['memcached'][0]}"], "User": "memcache", "Entrypoint": ["docker-entrypoint.sh"],
+                "Cmd": ["memcached"], "ExposedPorts": {"11211/tcp": {}}},
+        entries=(_script("/usr/local/bin/docker-entrypoint.sh", MEMCACHED_ENTRYPOINT),),
+        port=11211,
+    )
 
 POSTGRES_ENTRYPOINT = """\
 #!/usr/bin/env bash
@@ -220,11 +246,13 @@ def _postgres_entries(base: Path) -> tuple[Entry, ...]:
 
 def postgres(base: Path) -> Image:
     """The postgres image; its sample config is the package's with listen_addresses='*', as the Dockerfile's sed."""
+    known = versions(base)
+    upstream, revision = known["postgresql-15"]
     return Image(
         name="postgres",
         recipe=recipes.POSTGRES,
-        config={"Env": [f"PATH={PATH}:/usr/lib/postgresql/15/bin", "PG_MAJOR=15", "LANG=C.UTF-8",
-                        "PGDATA=/var/lib/postgresql/data"],
+        config={"Env": [f"PATH={PATH}:/usr/lib/postgresql/15/bin", f"GOSU_VERSION={known['gosu'][0]}", "LANG=C.UTF-8",
+                        "PG_MAJOR=15", f"PG_VERSION={upstream}-{revision}", "PGDATA=/var/lib/postgresql/data"],
                 "Entrypoint": ["docker-entrypoint.sh"], "Cmd": ["postgres"],
                 "Volumes": {"/var/lib/postgresql/data": {}}, "ExposedPorts": {"5432/tcp": {}},
                 "StopSignal": "SIGINT"},

@@ -6,6 +6,7 @@
 - `command_line`: the container's command replaces the image's Entrypoint (and then the image's Cmd is dropped);
   args replace Cmd (Kubernetes "Define a command and arguments for a container", the four cases).
 - `environment`: the image's Env, then the container's env (a later name wins).
+- `verify_sysctls`: only the sysctls the kubelet allows by default (pkg/kubelet/sysctl safe_sysctls.go, 1.29+).
 - effective security context: container fields over pod fields (securitycontext.DetermineEffectiveSecurityContext).
 """
 
@@ -13,6 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+SAFE_SYSCTLS = ("kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies",
+                "net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
+                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+                "net.ipv4.tcp_keepalive_probes")
 INHERITED = ("runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile", "seLinuxOptions")
 
 
@@ -49,6 +54,13 @@ def verify_run_as_non_root(pod: dict[str, Any], container: dict[str, Any], confi
                       f"cannot verify user is non-root (container: {name})")
     if not uid:
         raise Refused(f"container has runAsNonRoot and image will run as root (container: {name})")
+
+
+def verify_sysctls(sysctls: dict[str, str]) -> None:
+    """The kubelet admits a pod with unsafe sysctls only when the node allows them (these nodes do not)."""
+    unsafe = sorted(set(sysctls) - set(SAFE_SYSCTLS))
+    if unsafe:
+        raise Refused(f"SysctlForbidden: forbidden sysctl: {', '.join(unsafe)} not allowlisted")
 
 
 def command_line(container: dict[str, Any], config: dict[str, Any]) -> list[str]:

@@ -1,7 +1,9 @@
 """Run one pod's first container with runc in a network namespace of its own and ask its server a question.
 
-The pod sandbox is a named network namespace (`ip netns`) with loopback up and, as containerd 2.x does for every
-pod (enable_unprivileged_ports, the default since 2.0), `net.ipv4.ip_unprivileged_port_start=0`. The container's
+The pod sandbox is a named network namespace (`ip netns`) with loopback up and the pod's own `sysctls` set in it
+(the kubelet allows the safe ones; others are refused as it refuses them). Nothing else is opened: ports below 1024
+stay privileged, as with containerd 1.7 and CRI-O by default (containerd 2.x sets
+`net.ipv4.ip_unprivileged_port_start=0` for every pod, which only makes more pods start). The container's
 root is an overlay of the image's layers with a writable upper directory (a snapshot, as containerd's overlayfs
 snapshotter makes). The probe runs inside the namespace with nsenter and talks to 127.0.0.1.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.runtime import oci, volumes
-from tests.runtime.kubelet import Refused, verify_run_as_non_root
+from tests.runtime.kubelet import Refused, verify_run_as_non_root, verify_sysctls
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,8 +37,10 @@ def run_pod(pod: dict[str, Any], config: dict[str, Any], lowers: list[Path], wor
             timeout: float = 40.0) -> Outcome:
     """Start the pod's first container as the kubelet and containerd would and probe `port` until `timeout`."""
     container = pod["containers"][0]
+    sysctls = {s["name"]: str(s["value"]) for s in (pod.get("securityContext") or {}).get("sysctls") or []}
     try:
         verify_run_as_non_root(pod, container, config)
+        verify_sysctls(sysctls)
     except Refused as refusal:
         return Outcome(False, f"kubelet refuses to create it: {refusal}")
     name = "kh-" + uuid.uuid4().hex[:10]
@@ -44,7 +48,7 @@ def run_pod(pod: dict[str, Any], config: dict[str, Any], lowers: list[Path], wor
     pod_dir = Path(work) / name
     cleanups: list[list[str]] = []
     try:
-        netns = _sandbox(name, cleanups)
+        netns = _sandbox(name, sysctls, cleanups)
         rootfs = _snapshot(pod_dir, lowers, cleanups)
         mounts = volumes.sandbox_files(pod_dir, name) + volumes.mounts(pod, container, config, rootfs, pod_dir,
                                                                        pod_dir / "container")
@@ -65,12 +69,13 @@ def run_pod(pod: dict[str, Any], config: dict[str, Any], lowers: list[Path], wor
         shutil.rmtree(pod_dir, ignore_errors=True)
 
 
-def _sandbox(name: str, cleanups: list[list[str]]) -> str:
+def _sandbox(name: str, sysctls: dict[str, str], cleanups: list[list[str]]) -> str:
     subprocess.run(["ip", "netns", "add", name], check=True, capture_output=True)
     cleanups.append(["ip", "netns", "delete", name])
     subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, capture_output=True)
-    subprocess.run(["ip", "netns", "exec", name, "sysctl", "-q", "-w", "net.ipv4.ip_unprivileged_port_start=0"],
-                   check=True, capture_output=True)
+    for key, value in sysctls.items():
+        subprocess.run(["ip", "netns", "exec", name, "sysctl", "-q", "-w", f"{key}={value}"], check=True,
+                       capture_output=True)
     return f"/run/netns/{name}"
 
 
