@@ -38,11 +38,13 @@ PROBES = {"nginx": "http", "redis": "redis", "memcached": "memcached", "postgres
 
 @dataclass(frozen=True)
 class Scenario:
-    """A table row: an image, and what the manifest's author already set in the pod's securityContext."""
+    """A table row: an image, and what the manifest's author already set in the pod's securityContext; or a
+    Deployment of the third-party corpus (`corpus`: file, Deployment name) with its image replaced by ours."""
 
     name: str
     image: str
     pod_context: dict[str, Any] = field(default_factory=dict)
+    corpus: tuple[str, str] | None = None
 
 
 SCENARIOS = (
@@ -52,7 +54,13 @@ SCENARIOS = (
     # The kubelet refuses runAsNonRoot for an image whose USER is a name, unless runAsUser gives the number.
     Scenario("memcached, runAsNonRoot set by its author", "memcached", {"runAsNonRoot": True}),
     Scenario("postgres", "postgres"),
+    # Third-party manifests, as their authors wrote them, running our redis image in place of theirs.
+    Scenario("redis-master (kubernetes/examples guestbook)", "redis",
+             corpus=("apps/kubernetes-examples/web/guestbook/redis-master-deployment.yaml", "redis-master")),
+    Scenario("redis-cart (microservices-demo, hardened by its authors)", "redis",
+             corpus=("apps/microservices-demo/release/kubernetes-manifests.yaml", "redis-cart")),
 )
+CORPUS = Path(os.environ.get("KHARDEN_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,17 @@ class Result:
     variant: str
     outcome: Outcome
     security: dict[str, Any]  # the pod's and container's securityContext as run, for the record
+
+
+def corpus_manifest(scenario: Scenario, reference: str) -> str:
+    """The scenario's Deployment from the corpus, its first container's image replaced by `reference`."""
+    assert scenario.corpus is not None
+    path, name = scenario.corpus
+    for document in yaml.safe_load_all((CORPUS / path).read_text()):
+        if document and document.get("kind") == "Deployment" and document["metadata"]["name"] == name:
+            document["spec"]["template"]["spec"]["containers"][0]["image"] = reference
+            return yaml.safe_dump(document, sort_keys=False)
+    raise LookupError(f"no Deployment {name} in {path}")
 
 
 def manifest(prepared: Prepared, reference: str, pod_context: dict[str, Any]) -> str:
@@ -101,7 +120,10 @@ def pod_spec(text: str) -> dict[str, Any]:
 def run(scenario: Scenario, prepared: Prepared, reference: str, variant: str, work: Path,
         configs: Path | None = None) -> Result:
     """Run `scenario` in `variant`; `configs` is the --image-config file (from write_image_configs)."""
-    text = manifest(prepared, reference, scenario.pod_context)
+    if scenario.corpus:
+        text = corpus_manifest(scenario, reference)
+    else:
+        text = manifest(prepared, reference, scenario.pod_context)
     arguments = VARIANTS[variant]
     if arguments is not None:
         text = harden(text, tuple(a.format(configs=configs) for a in arguments), work)
