@@ -145,3 +145,17 @@ def test_only_the_kubelet_s_safe_sysctls_are_admitted() -> None:
     kubelet.verify_sysctls({"net.ipv4.ip_unprivileged_port_start": "0"})
     with pytest.raises(kubelet.Refused, match="forbidden sysctl: net.core.somaxconn"):
         kubelet.verify_sysctls({"net.core.somaxconn": "1024", "net.ipv4.tcp_syncookies": "1"})
+
+
+def test_docs_runtime_md_holds_the_generated_table_for_every_scenario_and_variant() -> None:
+    from tests.runtime import scenarios, table
+
+    text = table.DOC.read_text()
+    assert table.BEGIN in text and table.END in text, "docs/runtime.md lost its table markers"
+    body = text.split(table.BEGIN)[1].split(table.END)[0]
+    header = body.strip().splitlines()[0]
+    wanted = [v for v in scenarios.VARIANTS if scenarios.kharden_knows(v)]
+    assert [table.HEADINGS[v] in header for v in wanted] == [True] * len(wanted), (
+        "re-run `python -m tests.runtime.table` (root): a variant is missing from docs/runtime.md")
+    rows = {line.split("|")[1].strip() for line in body.splitlines() if line.startswith("| ")}
+    assert {s.name for s in scenarios.SCENARIOS} <= rows
