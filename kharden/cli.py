@@ -56,11 +56,21 @@ def cli() -> None:
 @click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write a markdown report here.")
 @click.option("--fail-on-change", is_flag=True, help="Exit 1 when files changed or were created (pre-commit).")
 @_jobs_option()
+@click.option("--image-config", type=click.Path(exists=True),
+              help="Image configs (skopeo inspect --config, crane config, docker inspect): a file or a directory.")
+@click.option("--resolve-images", is_flag=True, help="Read image configs from their registries (off: offline).")
+@click.option("--platform", default="linux/amd64", show_default=True, help="With --resolve-images: OS/ARCH[/VARIANT].")
+@click.option("--insecure-registry", multiple=True, metavar="HOST[:PORT]",
+              help="With --resolve-images: a registry spoken to over plain http (loopback ones always are).")
 def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | None, show_diff: bool, fmt: str,
         check_only: bool, generate: bool | None, generated_file: str | None, audit_log: str | None,
-        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int) -> None:
+        quiet: bool, report_file: str | None, fail_on_change: bool, jobs: int, image_config: str | None,
+        resolve_images: bool, platform: str, insecure_registry: tuple[str, ...]) -> None:
     """Harden manifests (files, directories, or - for stdin); hardened YAML goes to stdout by default."""
     from kharden import run
+
+    images = {"config_path": image_config, "resolve": resolve_images, "platform": platform,
+              "insecure": insecure_registry} if image_config or resolve_images else None
 
     if in_place and output_dir:
         raise UsageError("--in-place and --output-dir do not go together")
@@ -74,12 +84,13 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     inputs = list(paths)
     if in_place:  # what kharden generated before is input too: respected, kept, appended to
         inputs += run.earlier_generated(inputs, generated_file)
-    if jobs != 1:
+    if jobs != 1 and images is None:  # image configs are read once for the whole run: serially
         outcome = run.fix(inputs, prof, generate=generate, audit_log=audit_log, jobs=jobs)
     else:
         from kharden.progress import read_sources
 
-        outcome = run.fix_sources(read_sources(inputs), prof, generate=generate, audit_log=audit_log)
+        outcome = run.fix_sources(read_sources(inputs), prof, generate=generate, audit_log=audit_log,
+                                  image_options=images)
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from kharden.find import find_pod_targets
+from kharden.know.images import Knowledge, know_images
 from kharden.generators import GENERATORS
 from kharden.model import Change, Finding
 from kharden.mutators import MUTATORS
@@ -26,14 +27,20 @@ class Result:
     generated: list[dict[str, Any]] = field(default_factory=list)
 
 
-def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding]) -> None:
+def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding],
+           images: Knowledge | None = None) -> None:
+    """Run the enabled mutators on every object; first, per pod target, what each container's image needs."""
     from kharden.mutators import optouts
 
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
+    image_aware = bool({"runAsUser", "readOnlyRootFilesystem"} & {m.ID for m, _ in enabled})
     for obj in objects:
         # Each target's opt-outs are read once and serve all its mutators.
         pods = [(t, optouts.collect(t, obj)) for t in find_pod_targets(obj, profile.pod_templates)]
+        if image_aware:
+            for pod, _ in pods:
+                findings += know_images(pod, obj, images, profile)
         whole = [(obj, optouts.collect(obj, obj))] if per_object else []
         for mutator, opts in enabled:
             for target, outs in pods if mutator.SCOPE == "pod" else whole:
@@ -67,6 +74,7 @@ def harden(
     generate_: bool | None = None,
     objects: list[KObject] | None = None,
     hidden_from_generators: Hidden | None = None,
+    images: Knowledge | None = None,
     **gen_args: Any,
 ) -> Result:
     """Mutate and generate; then report what is still wrong at the profile's PSS level as `unfixed`.
@@ -74,9 +82,10 @@ def harden(
     `objects`: only these are hardened (default: every object of the sources), for edges whose input holds objects
     that are never deployed (kpt's Kptfile, local-config). `hidden_from_generators(generator id, object)`: objects
     hardened but kept from a generator (Helm hooks and the RBAC generator: kharden.integrations.helm).
+    `images`: what the edge read of image configs (--image-config, --resolve-images); the catalog serves the rest.
     """
     result = Result(sources, [o for s in sources for o in s.objects()] if objects is None else objects)
-    mutate(result.objects, profile, result.changes, result.findings)
+    mutate(result.objects, profile, result.changes, result.findings, images)
     generate(result, profile, generate_, hidden_from_generators, **gen_args)
     result.findings += unfixed(result.objects, profile, result.findings)
     return result
@@ -134,7 +143,9 @@ def check_groups(
         notes: list[Finding] = []
         mutate(objects, profile, changes, notes)
         by_ref = {o.ref: o for o in objects}
-        groups += [[_pending(c, by_ref[c.obj]) for c in changes], notes]
+        # What each image is (kharden.image info notes) is fix's report; check keeps only the warnings.
+        groups += [[_pending(c, by_ref[c.obj]) for c in changes],
+                   [n for n in notes if not (n.rule == "kharden.image" and n.severity == "info")]]
     return groups
 
 

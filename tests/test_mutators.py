@@ -19,7 +19,7 @@ metadata:
 spec:
   containers:
   - name: app
-    image: nginx
+    image: registry.example/web  # not in the image catalog: the profile's defaults apply
 """
 
 DEPLOY = """\
@@ -34,7 +34,7 @@ spec:
     spec:
       containers:
       - name: app
-        image: nginx
+        image: registry.example/web  # not in the image catalog: the profile's defaults apply
       - name: side
         image: envoy
 """
@@ -204,7 +204,7 @@ metadata:
 spec:
   containers:
   - name: app
-    image: nginx
+    image: registry.example/web  # not in the image catalog: the profile's defaults apply
 """
 
 
@@ -237,7 +237,7 @@ metadata:
 spec:
   containers:
   - name: app
-    image: nginx
+    image: registry.example/web  # not in the image catalog: the profile's defaults apply
     securityContext:
       seccompProfile: {type: Unconfined}
 """

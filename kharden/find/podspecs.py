@@ -46,6 +46,8 @@ class PodTarget:
     template: Path
     spec_path: Path = field(init=False, repr=False, compare=False)
     meta_path: Path = field(init=False, repr=False, compare=False)
+    # container path -> what its image needs (kharden.know.images), set by the pipeline before the mutators run
+    images: dict[Path, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.spec_path = self.template + ("spec",)

@@ -68,8 +68,9 @@ def _keys_for(domain: str) -> list[str]:
 
 def _entry(auths: Mapping[str, Any], keys: list[str]) -> Mapping[str, Any] | None:
     for key in keys:
-        if isinstance(auths.get(key), dict):
-            return auths[key]
+        entry = auths.get(key)
+        if isinstance(entry, dict):
+            return entry
     return None
 
 

@@ -128,7 +128,7 @@ def _also(note: str | None) -> str:
 
 
 def _read(answer: Any) -> bytes:
-    body = answer.read(MAX_BODY + 1)
+    body: bytes = answer.read(MAX_BODY + 1)
     if len(body) > MAX_BODY:
         raise KhardenError(f"answer from {answer.geturl()} larger than {MAX_BODY >> 20} MiB: not read")
     return body

@@ -63,6 +63,7 @@ def parse_platform(text: str) -> tuple[str, str, str | None]:
 def pick_platform(index: dict[str, Any], platform: str) -> dict[str, Any]:
     """The index entry for the platform (arm64's variant v8 may be left out on either side)."""
     os_, arch, variant = parse_platform(platform)
+    entry: dict[str, Any]
     for entry in index.get("manifests") or []:
         p = entry.get("platform") or {}
         if p.get("os") != os_ or p.get("architecture") != arch:
@@ -87,7 +88,7 @@ class Client:
         self.transport = http.Transport(insecure=set(insecure), timeout=timeout, opener=opener)
         self.cache = http.BlobCache(cache_dir)
         self._lock = threading.Lock()
-        self._once: dict[str, Future[Any]] = {}
+        self._once: dict[str, Future[bytes]] = {}
 
     def resolve_all(self, images: Iterable[str]) -> dict[str, Resolved | KhardenError]:
         """Each distinct image string resolved concurrently; a failure is that image's value, not an exception."""
@@ -125,9 +126,14 @@ class Client:
             raise RegistryError(f"{ref.familiar()}: malformed registry answer ({e})") from None
         return Resolved(ref, top, digest, self.platform, config, tuple(manifest.get("layers") or ()))
 
-    def blob(self, ref: Reference, digest: str) -> bytes:
-        """A blob (e.g. a layer) by digest: verified, cached, fetched once per run."""
-        return self._blob(ref, digest)
+    def blob(self, ref: Reference, digest: str, *, keep: bool = True) -> bytes:
+        """A blob by digest, verified. `keep=False` (layers: large, read once for the facts cached from them)
+        neither reads nor writes the disk cache."""
+        if keep:
+            return self._blob(ref, digest)
+        body = self._fetch(ref, "blobs", digest)[0]
+        http.verify(digest, body)
+        return body
 
     # -- fetching, each digest once ---------------------------------------------------------------------------
     def _manifest(self, ref: Reference, tag_or_digest: str) -> tuple[bytes, str, str]:
@@ -152,6 +158,7 @@ class Client:
             if mine:
                 future = self._once[digest] = Future()
         assert future is not None
+        result: Future[bytes] = future
         if mine:
             try:
                 cached = self.cache.get(digest)
@@ -159,10 +166,10 @@ class Client:
                 if cached is None:
                     http.verify(digest, body)
                     self.cache.put(digest, body)
-                future.set_result(body)
+                result.set_result(body)
             except BaseException as e:  # the waiters see the same error
-                future.set_exception(e)
-        return future.result()
+                result.set_exception(e)
+        return result.result()
 
     def _fetch(self, ref: Reference, kind: str, what: str) -> tuple[bytes, dict[str, str]]:
         url = f"{self.transport.base(ref.domain)}/v2/{ref.path}/{kind}/{what}"

@@ -15,6 +15,8 @@ Options:
             with or without `CAP_`, so nothing the profile allows is ever removed.
   enforce   remove disallowed `add` entries.
 A kubeaudit `allow-capability-<name>` override keeps that capability for its container.
+An image that needs a capability (kharden.know.images: caddy's and coredns' binaries carry NET_BIND_SERVICE as a
+file capability; an entrypoint that must start as root needs SETUID/SETGID...) gets it in `add` beside drop ALL.
 Windows pods are skipped: the API server rejects capabilities on them.
 """
 
@@ -23,9 +25,10 @@ from __future__ import annotations
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
+from kharden.images.facts import ImageFacts
 from kharden.model import Path
 from kharden.mutators.base import Editor
-from kharden.mutators.common import ENFORCED, SC, container_sc, containers, mapping
+from kharden.mutators.common import ENFORCED, SC, container_sc, containers, image_of, mapping
 
 ID = "capabilities"
 SCOPE = "pod"
@@ -48,6 +51,22 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
             _drop_all(caps, caps_path, edit)
         if opts["enforce"] and isinstance(caps.get("add"), list):
             _remove_disallowed(caps["add"], caps_path, opts["allowAdd"], edit)
+        if opts["dropAll"]:
+            _keep_needed(image_of(target, path), caps_path, edit)
+
+
+def _keep_needed(facts: ImageFacts, caps_path: Path, edit: Editor) -> None:
+    """What the image cannot start without, back after drop ALL: a file capability (execve refuses a binary whose
+    `setcap ...=+ep` capability is not in the bounding set) or what an entrypoint that must start as root needs."""
+    if not facts.capabilities:
+        return
+    added = edit.get(caps_path + ("add",))
+    have = {normalize(c) for c in added} if isinstance(added, list) else set()
+    why = "its entrypoint must start as root" if facts.starts_as_root == "required" else "its binary carries it " \
+          "as a file capability, which execve refuses without it"
+    for cap in facts.capabilities:
+        if normalize(cap) not in have:
+            edit.append(caps_path + ("add",), cap, f"{cap} kept for the image ({facts.source}): {why}")
 
 
 def _drop_all(caps: dict[str, Any], caps_path: Path, edit: Editor) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from kharden.find.podspecs import PodTarget
+from kharden.images.facts import ASSUMED, ImageFacts
 from kharden.model import Path
 from kharden.mutators.base import Editor
 
@@ -36,3 +37,9 @@ def any_skipped(target: PodTarget, edit: Editor) -> bool:
 
 def container_sc(container: dict[str, Any]) -> dict[str, Any]:
     return mapping(container.get(SC))
+
+
+def image_of(target: PodTarget, path: Path) -> ImageFacts:
+    """What the container at `path` needs from its image (kharden.know.images); ASSUMED when nothing is known."""
+    facts: ImageFacts = target.images.get(path, ASSUMED)
+    return facts

@@ -103,7 +103,7 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], chang
 def _trial(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], skip: set[Path]) -> list[tuple[Any, ...]]:
     """The changes the mutator would make on a copy of the object with this skip set."""
     twin = KObject(obj.ref, copy.deepcopy(obj.data), obj.doc)
-    twin_target = PodTarget(twin, target.template) if isinstance(target, PodTarget) else twin
+    twin_target = PodTarget(twin, target.template, target.images) if isinstance(target, PodTarget) else twin
     scratch: list[Change] = []
     mutator.apply(twin_target, opts, Editor(twin, mutator.ID, scratch, skip=skip))
     return [(c.op, c.path, c.new) for c in scratch]

@@ -9,7 +9,8 @@ Required by Pod Security Standards (restricted). Where a container would run as 
 (`runAsUser: 0` on it, or on the pod and not overridden), adding the field would stop it from starting, and an
 explicit `runAsNonRoot: false` contradicts it: such pods are left as they are (the checker reports them) unless
 `enforce: true`, which turns `false` into `true` and removes `runAsUser: 0` (the `runAsUser` mutator, which runs
-next, then supplies a non-root user). When a container is opted out, the others get the field one by one, so the
+next, then supplies a non-root user). A container whose image's entrypoint must start as root (kharden.know.images)
+does not get it; the other containers get it one by one. When a container is opted out, the others get the field one by one, so the
 opted-out container is untouched. Windows pods get it too: the kubelet checks the Windows user name instead.
 """
 
@@ -20,7 +21,8 @@ from typing import Any
 from kharden.find.podspecs import PodTarget
 from kharden.model import Path
 from kharden.mutators.base import Editor
-from kharden.mutators.common import ENFORCED, SC, any_skipped, container_sc, containers, mapping, pod_sc
+from kharden.mutators.common import (ENFORCED, SC, any_skipped, container_sc, containers, image_of, mapping,
+                                     pod_sc)
 
 ID = "runAsNonRoot"
 SCOPE = "pod"
@@ -33,6 +35,14 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
     if opts["enforce"]:
         _enforce(target, edit)
     pod = mapping(edit.get(pod_sc(target)))
+    root = {path for path, _ in target.containers() if image_of(target, path).starts_as_root == "required"}
+    if root:  # an image whose entrypoint must start as root: the others get the field one by one
+        if pod.get("runAsNonRoot") is None:
+            for path, container in containers(target, edit):
+                sc = container_sc(container)
+                if path not in root and sc.get("runAsNonRoot") is None and _effective_user(sc, pod) != 0:
+                    edit.ensure(path + (SC, "runAsNonRoot"), True, REASON)
+        return
     if any_skipped(target, edit):
         if pod.get("runAsNonRoot") is True or (pod.get("runAsNonRoot") is False and not opts["enforce"]):
             return

@@ -1,0 +1,107 @@
+"""The built-in image catalog (catalog.yaml beside this module): loaded and validated once, looked up by image.
+
+    lookup("nginx:1.27")            -> ImageFacts(source="catalog", family="nginx", user=101, ...)
+    lookup("postgres:16-alpine")    -> the postgres entry with its alpine variant applied (uid 70)
+    lookup("example.com/app:1")     -> None
+
+An entry matches a repository name exactly (`docker.io/library/nginx`) or by a pattern whose `*` stands for the
+rest of the path (`docker.io/bitnami/*`); a variant applies when the tag (`latest` when none is written) matches
+one of its globs. A lookup is cached per image string: a manifest set names the same images over and over.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from kharden.errors import KhardenError
+from kharden.images.facts import ImageFacts
+from kharden.images.reference import ReferenceError, parse
+
+KEYS = {"family", "images", "source", "user", "group", "imageUser", "startsAsRoot", "writable", "volumes",
+        "contentWrites", "ports", "capabilities", "variants", "notes"}
+VARIANT_KEYS = KEYS - {"family", "images", "source", "variants"} | {"tags"}
+START_MODES = (None, "drops", "required")
+
+
+class CatalogError(KhardenError):
+    """The catalog data does not validate (a bug in kharden's data, caught by its tests)."""
+
+
+@functools.lru_cache(maxsize=1)
+def entries() -> tuple[dict[str, Any], ...]:
+    text = resources.files("kharden.images").joinpath("catalog.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    out = tuple(data["entries"])
+    for entry in out:
+        validate(entry)
+    return out
+
+
+def validate(entry: dict[str, Any]) -> None:
+    where = f"catalog entry {entry.get('family')!r}"
+    unknown = set(entry) - KEYS
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {sorted(unknown)}")
+    for key in ("family", "images", "source"):
+        if not entry.get(key):
+            raise CatalogError(f"{where}: {key} is required")
+    for image in entry["images"]:
+        parse(image.replace("*", "x"))  # a pattern must still be a repository name
+    for variant in entry.get("variants") or []:
+        if set(variant) - VARIANT_KEYS or not variant.get("tags"):
+            raise CatalogError(f"{where}: a variant needs tags and only the keys {sorted(VARIANT_KEYS)}")
+        _check_values({**entry, **variant}, where)
+    _check_values(entry, where)
+
+
+def _check_values(entry: dict[str, Any], where: str) -> None:
+    for key in ("user", "group"):
+        if entry.get(key) is not None and (not isinstance(entry[key], int) or entry[key] < 0):
+            raise CatalogError(f"{where}: {key} must be a number")
+    if entry.get("user") == 0:
+        raise CatalogError(f"{where}: user 0 is root: leave user out (null) instead")
+    if entry.get("startsAsRoot") not in START_MODES:
+        raise CatalogError(f"{where}: startsAsRoot is one of {START_MODES}")
+    for path in [*(entry.get("writable") or []), *(entry.get("volumes") or {}), *(entry.get("contentWrites") or [])]:
+        if not str(path).startswith("/"):
+            raise CatalogError(f"{where}: {path!r} is not an absolute path")
+    if any(v not in ("empty", "content") for v in (entry.get("volumes") or {}).values()):
+        raise CatalogError(f"{where}: a volume is `empty` or `content`")
+
+
+def _matches(pattern: str, name: str) -> bool:
+    return pattern == name or ("*" in pattern and fnmatch.fnmatchcase(name, pattern))
+
+
+@functools.lru_cache(maxsize=4096)
+def lookup(image: str) -> ImageFacts | None:
+    """The catalog's facts for an image string as written in a manifest; None when it has no entry."""
+    try:
+        ref = parse(image)
+    except ReferenceError:
+        return None
+    for entry in entries():
+        if any(_matches(p, ref.name) for p in entry["images"]):
+            return _facts(entry, ref.tag or "latest")
+    return None
+
+
+def _facts(entry: dict[str, Any], tag: str) -> ImageFacts:
+    merged = dict(entry)
+    for variant in entry.get("variants") or []:
+        if any(fnmatch.fnmatchcase(tag, glob) for glob in variant["tags"]):
+            merged.update({k: v for k, v in variant.items() if k != "tags"})
+    user = merged.get("user")
+    return ImageFacts(
+        source="catalog", evidence=f"catalog entry {entry['family']}: {' '.join(entry['source'].split())}",
+        family=entry["family"], user=user, group=merged.get("group") if user is not None else None,
+        image_user=merged.get("imageUser"), starts_as_root=merged.get("startsAsRoot"),
+        writable=tuple(merged.get("writable") or ()), volumes=dict(merged.get("volumes") or {}),
+        content_writes=tuple(merged.get("contentWrites") or ()), ports=tuple(merged.get("ports") or ()),
+        capabilities=tuple(merged.get("capabilities") or ()),
+        notes=(merged["notes"],) if merged.get("notes") else ())
