@@ -40,7 +40,8 @@ class Image:
     config: dict[str, object]
     entries: tuple[Entry, ...]
     port: int
-    env: dict[str, str] = field(default_factory=dict)  # what the pod must set for the server to start at all
+    official: str  # the official image it stands in for, as a manifest names it
+    env: dict[str, str] = field(default_factory=dict)  # what the pod sets (the server needs some to start at all)
 
     def oci_config(self) -> dict[str, object]:
         return {"architecture": "amd64", "os": "linux", "config": self.config}
@@ -135,6 +136,7 @@ def nginx(tree: Path) -> Image:
             _script("/docker-entrypoint.sh", NGINX_ENTRYPOINT),
         ),
         port=80,
+        official="nginx:1.22",
     )
 
 REDIS_ENTRYPOINT = """\
@@ -169,6 +171,7 @@ def redis(tree: Path) -> Image:
             _script("/usr/local/bin/docker-entrypoint.sh", REDIS_ENTRYPOINT),
         ),
         port=6379,
+        official="redis:7.0",
     )
 
 MEMCACHED_ENTRYPOINT = """\
@@ -190,6 +193,7 @@ def memcached(tree: Path) -> Image:
                 "Cmd": ["memcached"], "ExposedPorts": {"11211/tcp": {}}},
         entries=(_script("/usr/local/bin/docker-entrypoint.sh", MEMCACHED_ENTRYPOINT),),
         port=11211,
+        official="memcached:1.6",
     )
 
 POSTGRES_ENTRYPOINT = """\
@@ -221,7 +225,7 @@ if [ "$1" = postgres ]; then
             printf 'postgres:x:%s:%s:PostgreSQL:%s:/bin/false\\n' "$(id -u)" "$(id -g)" "$PGDATA" > "$NSS_WRAPPER_PASSWD"
             printf 'postgres:x:%s:\\n' "$(id -g)" > "$NSS_WRAPPER_GROUP"
         fi
-        initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\\n' "$POSTGRES_PASSWORD")
+        initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\\n' "$POSTGRES_PASSWORD") $POSTGRES_INITDB_ARGS
         unset LD_PRELOAD NSS_WRAPPER_PASSWD NSS_WRAPPER_GROUP
         printf '\\nhost all all all scram-sha-256\\n' >> "$PGDATA/pg_hba.conf"
     fi
@@ -258,5 +262,7 @@ def postgres(base: Path) -> Image:
                 "StopSignal": "SIGINT"},
         entries=_postgres_entries(base),
         port=5432,
-        env={"POSTGRES_PASSWORD": "kharden-test"},
+        official="postgres:15",
+        # POSTGRES_INITDB_ARGS as the official entrypoint reads it: no fsync, for speed on a busy test machine.
+        env={"POSTGRES_PASSWORD": "kharden-test", "POSTGRES_INITDB_ARGS": "--no-sync"},
     )

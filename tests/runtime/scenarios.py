@@ -4,11 +4,15 @@ A scenario's manifest is the smallest Deployment for the image (its port, and wh
 at all, e.g. POSTGRES_PASSWORD). The variants:
 - original: the manifest as written;
 - hardened: `kharden fix` with no image knowledge asked for (what kharden writes offline; the built-in catalog
-  applies only when it knows the image's name, and these images live under kh/ in a local registry);
+  applies only when it knows the image's name, and these images live in a local registry, as a mirror's would,
+  at 127.0.0.1:PORT/library/NAME);
+- catalog: `kharden fix` offline on the manifest naming the official image (`nginx:1.22`, `postgres:15`...; a
+  corpus manifest keeps the image its authors wrote), so the built-in catalog applies; then our image runs in its
+  place: it is built to behave as the official one (same users, IDs, paths, entrypoint steps);
 - configured: `kharden fix --image-config FILE`, FILE holding what `skopeo inspect --config` says of each image
   (offline knowledge: the config only, no layers, so no /etc/passwd and no VOLUME content);
-- resolved: `kharden fix --resolve-images`, reading each image from the real registry (with an empty cache, so
-  every run asks the registry).
+- resolved: `kharden fix --resolve-images`, reading each image from the real registry (kharden's image cache is
+  new for each registry session, so every image is read from the registry).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from tests.runtime.runner import REPO, Outcome, run_pod
 VARIANTS: dict[str, tuple[str, ...] | None] = {
     "original": None,
     "hardened": (),
+    "catalog": (),
     "configured": ("--image-config", "{configs}"),
     "resolved": ("--resolve-images",),
 }
@@ -71,13 +76,14 @@ class Result:
     security: dict[str, Any]  # the pod's and container's securityContext as run, for the record
 
 
-def corpus_manifest(scenario: Scenario, reference: str) -> str:
-    """The scenario's Deployment from the corpus, its first container's image replaced by `reference`."""
+def corpus_manifest(scenario: Scenario, reference: str | None) -> str:
+    """The scenario's Deployment from the corpus, its first container's image replaced by `reference` (if any)."""
     assert scenario.corpus is not None
     path, name = scenario.corpus
     for document in yaml.safe_load_all((CORPUS / path).read_text()):
         if document and document.get("kind") == "Deployment" and document["metadata"]["name"] == name:
-            document["spec"]["template"]["spec"]["containers"][0]["image"] = reference
+            if reference:
+                document["spec"]["template"]["spec"]["containers"][0]["image"] = reference
             return yaml.safe_dump(document, sort_keys=False)
     raise LookupError(f"no Deployment {name} in {path}")
 
@@ -97,16 +103,21 @@ def manifest(prepared: Prepared, reference: str, pod_context: dict[str, Any]) ->
     return yaml.safe_dump(deployment, sort_keys=False)
 
 
-def harden(text: str, arguments: tuple[str, ...], work: Path) -> str:
-    """kharden fix's output for `text` (this checkout's kharden, NetworkPolicies left out, its own image cache)."""
-    environment = dict(os.environ, XDG_CACHE_HOME=str(work / "xdg-cache"))
+def harden(text: str, arguments: tuple[str, ...], cache: Path) -> str:
+    """kharden fix's output for `text`: this checkout's command line, run in this process (a new interpreter per
+    call costs seconds on a busy machine), NetworkPolicies left out, its image cache in `cache` (XDG_CACHE_HOME)."""
+    from click.testing import CliRunner
+
+    from kharden.cli import cli
+
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as source:
         source.write(text)
         source.flush()
-        done = subprocess.run([sys.executable, "-m", "kharden", "fix", "--no-generate", "-q", *arguments, source.name],
-                              cwd=REPO, capture_output=True, text=True, env=environment)
-    if done.returncode != 0:
-        raise RuntimeError(f"kharden fix {' '.join(arguments)} failed: {done.stderr.strip()}")
+        # The click group itself: kharden.cli.main() would exit the process.
+        done = CliRunner().invoke(cli, ["fix", "--no-generate", "-q", *arguments, source.name],
+                                  env={"XDG_CACHE_HOME": str(cache)}, catch_exceptions=False)
+    if done.exit_code != 0:
+        raise RuntimeError(f"kharden fix {' '.join(arguments)} failed ({done.exit_code}): {done.output.strip()}")
     return done.stdout
 
 
@@ -118,15 +129,18 @@ def pod_spec(text: str) -> dict[str, Any]:
 
 
 def run(scenario: Scenario, prepared: Prepared, reference: str, variant: str, work: Path,
-        configs: Path | None = None) -> Result:
-    """Run `scenario` in `variant`; `configs` is the --image-config file (from write_image_configs)."""
+        configs: Path | None = None, cache: Path | None = None) -> Result:
+    """Run `scenario` in `variant`; `configs` is the --image-config file (from write_image_configs), `cache` the
+    image cache kharden is given (empty at first: one per registry session, so each image is read from it once)."""
+    if variant == "catalog" and not scenario.corpus:
+        reference = prepared.image.official
     if scenario.corpus:
-        text = corpus_manifest(scenario, reference)
+        text = corpus_manifest(scenario, None if variant == "catalog" else reference)
     else:
         text = manifest(prepared, reference, scenario.pod_context)
     arguments = VARIANTS[variant]
     if arguments is not None:
-        text = harden(text, tuple(a.format(configs=configs) for a in arguments), work)
+        text = harden(text, tuple(a.format(configs=configs) for a in arguments), cache or work / "image-cache")
     pod = pod_spec(text)
     outcome = run_pod(pod, prepared.image.config, prepared.lowers, work, prepared.image.port,
                       PROBES[prepared.image.name])

@@ -21,6 +21,7 @@ from tests.runtime.runner import REPO
 DOC = REPO / "docs" / "runtime.md"
 BEGIN, END = "<!-- runtime-table:begin -->", "<!-- runtime-table:end -->"
 HEADINGS = {"original": "original manifest", "hardened": "`kharden fix` (no image knowledge)",
+            "catalog": "`kharden fix` naming the official image (catalog)",
             "configured": "`kharden fix --image-config` (skopeo inspect --config)",
             "resolved": "`kharden fix --resolve-images`"}
 
@@ -38,11 +39,12 @@ def results() -> list[scenarios.Result]:
     variants = [variant for variant in scenarios.VARIANTS if scenarios.kharden_knows(variant)]
     out = []
     with registry() as reg, tempfile.TemporaryDirectory(prefix="kharden-runtime-") as work:
-        references = {name: reg.push(p.layout, "1", f"kh/{name}:1") for name, p in prepared.items()}
+        references = {name: reg.push(p.layout, "1", f"library/{name}:1") for name, p in prepared.items()}
         configs = scenarios.write_image_configs(references, Path(work))
         for scenario in scenarios.SCENARIOS:
             p, reference = prepared[scenario.image], references[scenario.image]
-            out += [scenarios.run(scenario, p, reference, variant, Path(work), configs) for variant in variants]
+            out += [scenarios.run(scenario, p, reference, variant, Path(work), configs, Path(work) / "image-cache")
+                    for variant in variants]
     return out
 
 
