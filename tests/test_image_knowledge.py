@@ -258,3 +258,18 @@ def test_catalogued_images_in_the_corpus_get_their_uid_and_writable_paths() -> N
                                    for w in facts.writable), (path, c["name"])
                     checked += 1
     assert checked >= 3
+
+
+def test_check_keeps_the_image_warnings_but_not_the_notes() -> None:
+    from kharden.pipeline import check
+    from kharden.profile import load_profile
+
+    text = pod({"name": "web", "image": "nginx"}, {"name": "r", "image": "bitnami/redis"})
+    found = [f for f in check([parse_text(text, "in.yaml")], pss=None, profile=load_profile("restricted"))
+             if f.rule == "kharden.image"]
+    assert [f.severity for f in found] == ["warning"] and "/opt/bitnami" in found[0].message
+
+
+def test_windows_pods_get_no_image_notes() -> None:
+    out = fix(pod({"name": "web", "image": "nginx"}, os={"name": "windows"}))
+    assert notes(out) == []
