@@ -68,7 +68,7 @@ def mounts(pod: dict[str, Any], container: dict[str, Any], config: dict[str, Any
 
 def sandbox_files(pod_dir: Path, hostname: str) -> list[dict[str, Any]]:
     """/etc/hosts, /etc/hostname and /etc/resolv.conf as the kubelet and the sandbox provide them."""
-    files = {"hosts": f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+    files = {"hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
              "hostname": hostname + "\n", "resolv.conf": "nameserver 127.0.0.1\n"}
     out = []
     for name, text in files.items():
