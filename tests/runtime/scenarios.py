@@ -74,6 +74,7 @@ class Result:
     variant: str
     outcome: Outcome
     security: dict[str, Any]  # the pod's and container's securityContext as run, for the record
+    notes: tuple[str, ...] = ()  # what kharden said it learned about the image
 
 
 def corpus_manifest(scenario: Scenario, reference: str | None) -> str:
@@ -103,9 +104,10 @@ def manifest(prepared: Prepared, reference: str, pod_context: dict[str, Any]) ->
     return yaml.safe_dump(deployment, sort_keys=False)
 
 
-def harden(text: str, arguments: tuple[str, ...], cache: Path) -> str:
+def harden(text: str, arguments: tuple[str, ...], cache: Path) -> tuple[str, list[str]]:
     """kharden fix's output for `text`: this checkout's command line, run in this process (a new interpreter per
-    call costs seconds on a busy machine), NetworkPolicies left out, its image cache in `cache` (XDG_CACHE_HOME)."""
+    call costs seconds on a busy machine), NetworkPolicies left out, its image cache in `cache` (XDG_CACHE_HOME).
+    Returns the YAML and what kharden said about the images ([kharden.image] notes, without the file name)."""
     from click.testing import CliRunner
 
     from kharden.cli import cli
@@ -114,11 +116,12 @@ def harden(text: str, arguments: tuple[str, ...], cache: Path) -> str:
         source.write(text)
         source.flush()
         # The click group itself: kharden.cli.main() would exit the process.
-        done = CliRunner().invoke(cli, ["fix", "--no-generate", "-q", *arguments, source.name],
+        done = CliRunner().invoke(cli, ["fix", "--no-generate", *arguments, source.name],
                                   env={"XDG_CACHE_HOME": str(cache)}, catch_exceptions=False)
     if done.exit_code != 0:
         raise RuntimeError(f"kharden fix {' '.join(arguments)} failed ({done.exit_code}): {done.output.strip()}")
-    return done.stdout
+    notes = [line.split("[kharden.image] ", 1)[1] for line in done.stderr.splitlines() if "[kharden.image] " in line]
+    return done.stdout, notes
 
 
 def pod_spec(text: str) -> dict[str, Any]:
@@ -140,14 +143,14 @@ def run(scenario: Scenario, prepared: Prepared, reference: str, variant: str, wo
         text = manifest(prepared, reference, scenario.pod_context)
     arguments = VARIANTS[variant]
     if arguments is not None:
-        text = harden(text, tuple(a.format(configs=configs) for a in arguments), cache or work / "image-cache")
+        text, notes = harden(text, tuple(a.format(configs=configs) for a in arguments), cache or work / "image-cache")
     pod = pod_spec(text)
     outcome = run_pod(pod, prepared.image.config, prepared.lowers, work, prepared.image.port,
                       PROBES[prepared.image.name])
     security = {"pod": pod.get("securityContext") or {},
                 "container": pod["containers"][0].get("securityContext") or {},
                 "mounts": [m["mountPath"] for m in pod["containers"][0].get("volumeMounts") or []]}
-    return Result(scenario.name, variant, outcome, security)
+    return Result(scenario.name, variant, outcome, security, tuple(notes if arguments is not None else ()))
 
 
 def write_image_configs(references: dict[str, str], work: Path) -> Path:

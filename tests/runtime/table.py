@@ -9,6 +9,7 @@ Needs what the runtime tests need (root, runc, mmdebstrap, docker-registry, skop
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
@@ -56,8 +57,15 @@ def render(found: list[scenarios.Result]) -> str:
         row = {r.variant: _cell(r) for r in found if r.image == name}
         lines.append(f"| {name} | " + " | ".join(row[v] for v in variants) + " |")
     settings = [f"- {r.image}, {r.variant}: pod `{r.security['pod']}`, container `{r.security['container']}`, "
-                f"volume mounts {r.security['mounts']}" for r in found if r.variant != "original"]
-    return "\n".join(lines) + "\n\nWhat each hardened pod ran with:\n\n" + "\n".join(settings) + "\n"
+                f"volume mounts {r.security['mounts']}" + "".join(f"; kharden: {_quiet(n)}" for n in r.notes)
+                for r in found if r.variant != "original"]
+    return ("\n".join(lines) + "\n\nWhat each hardened pod ran with, and what kharden said of its image:\n\n"
+            + "\n".join(settings) + "\n")
+
+
+def _quiet(note: str) -> str:
+    """A note without what changes from run to run: the registry's port, temporary file names."""
+    return re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", re.sub(r"/tmp/[^ :,)]+", "FILE", note))
 
 
 def write(table: str) -> None:
