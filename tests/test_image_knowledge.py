@@ -178,6 +178,8 @@ def test_entrypoint_that_must_start_as_root_keeps_root_and_its_capabilities() ->
     assert "runAsUser" not in spec["securityContext"] and "runAsNonRoot" not in spec["securityContext"]
     assert new["runAsNonRoot"] is True and new["runAsUser"] == 10001
     assert "add" not in new["capabilities"]
+    warned = [f.message for f in result.findings if f.rule == "kharden.image" and f.severity == "warning"]
+    assert any("must start as root" in w and "CHOWN SETUID SETGID" in w for w in warned)
 
 
 # -- --image-config --------------------------------------------------------------------------------------------------
@@ -273,3 +275,15 @@ def test_check_keeps_the_image_warnings_but_not_the_notes() -> None:
 def test_windows_pods_get_no_image_notes() -> None:
     out = fix(pod({"name": "web", "image": "nginx"}, os={"name": "windows"}))
     assert notes(out) == []
+
+
+def test_image_user_off_keeps_the_profiles_uid(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "p.yaml").write_text("extends: restricted\nmutators:\n  runAsUser: {runAsUser: 20000, imageUser: false}\n")
+    spec = spec_of(fix(pod({"name": "web", "image": "nginx"}), profile=str(tmp_path / "p.yaml")))
+    assert (spec["securityContext"]["runAsUser"], spec["securityContext"]["fsGroup"]) == (20000, 10001)
+    assert "sysctls" in spec["securityContext"]  # port 80 as uid 20000 needs it just the same
+
+
+def test_host_network_low_port_is_reported() -> None:
+    out = fix(pod({"name": "web", "image": "nginx"}, hostNetwork=True))
+    assert any("host network" in n and "80" in n for n in notes(out))

@@ -11,7 +11,7 @@ from kharden.mutators import MUTATORS
 from kharden.profile import builtin_names, load_profile
 from tests.mutating import mutate, pod_spec, twice
 
-POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: nginx\n"
+POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: registry.example/app\n"
 
 
 def test_builtin_profiles_are_listed_and_load() -> None:

@@ -84,10 +84,34 @@ def notes(target: PodTarget, obj: KObject, images: Mapping[Path, ImageFacts], kn
         out.append(_finding(obj, path, "info", f"container {name}: image {image}: {describe(facts)}", extra))
         if read_only:
             out += _warnings(obj, path, name, facts, extra)
+        if facts.starts_as_root == "required":
+            out.append(_finding(obj, path, "warning", (
+                f"container {name}: the image's entrypoint must start as root and step down itself: kharden sets no "
+                f"user and no runAsNonRoot on it, and keeps {' '.join(facts.capabilities) or 'no capability'} "
+                f"beside drop ALL (what stepping down needs)"), extra))
+        if target.spec.get("hostNetwork") is True and facts.low_ports and "NET_BIND_SERVICE" not in facts.capabilities:
+            out.append(_finding(obj, path, "warning", (
+                f"container {name}: the image listens on port(s) {' '.join(map(str, facts.low_ports))} on the "
+                f"host network: a non-root user cannot bind them there (the node's "
+                f"net.ipv4.ip_unprivileged_port_start applies, not the pod's)"), extra))
     return out
 
 
+_DESCRIBED: dict[int, tuple[ImageFacts, str]] = {}  # id -> (facts, text): the catalog's facts are a few objects
+
+
 def describe(facts: ImageFacts) -> str:
+    """What kharden knows of an image, in words (the same facts object gives the same text: remembered)."""
+    seen = _DESCRIBED.get(id(facts))
+    if seen is not None and seen[0] is facts:
+        return seen[1]
+    text = _describe(facts)
+    if len(_DESCRIBED) < 4096:
+        _DESCRIBED[id(facts)] = (facts, text)
+    return text
+
+
+def _describe(facts: ImageFacts) -> str:
     if not facts.known:
         return f"unknown to kharden: default user and only the profile's writable paths assumed ({TELL_MORE})"
     where = facts.family or ""

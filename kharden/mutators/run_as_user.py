@@ -22,7 +22,8 @@ hostNetwork pods (the node's setting), nor when the image's binary carries NET_B
 A present value is never changed (an explicit `runAsUser: 0` is the `runAsNonRoot` mutator's business, which
 runs first). A pod-level field is not added when every container already sets its own. When a container is opted
 out, `runAsUser` / `runAsGroup` go to the other containers one by one; `fsGroup` (pod-only) is still added.
-An option set to null is not added. Windows pods are skipped: the API server rejects these fields on them.
+An option set to null is not added. `imageUser: false` uses the profile's values even where the image has a user
+of its own (an organisation's uid policy). Windows pods are skipped: the API server rejects these fields on them.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from kharden.mutators.common import SC, any_skipped, container_sc, containers, i
 
 ID = "runAsUser"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001}
+DEFAULTS: dict[str, Any] = {"runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001, "imageUser": True}
 PORT_SYSCTL = "net.ipv4.ip_unprivileged_port_start"
 KEYS = {"runAsUser": "user", "runAsGroup": "group", "fsGroup": "group"}
 
@@ -51,7 +52,7 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
     for field in ("runAsUser", "runAsGroup"):
         if opts[field] is None or pod.get(field) is not None:
             continue
-        wants = _wants(target, field, root)
+        wants = _wants(target, field, root) if opts["imageUser"] else {}
         value = _agreed(wants, opts[field])
         for path, container in containers(target, edit):
             if path in root or container_sc(container).get(field) is not None:
@@ -64,7 +65,7 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
         if not per_container and not _all_set(target, field):
             edit.ensure(pod_sc(target) + (field,), value, _reason(target, None, field, value, value in wants.values()))
     if opts["fsGroup"] is not None and pod.get("fsGroup") is None:
-        value = _agreed(_wants(target, "fsGroup", root), opts["fsGroup"])
+        value = _agreed(_wants(target, "fsGroup", root) if opts["imageUser"] else {}, opts["fsGroup"])
         edit.ensure(pod_sc(target) + ("fsGroup",), value, "volumes owned by a non-root group")
     _unprivileged_ports(target, edit, reached)
 
