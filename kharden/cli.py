@@ -27,10 +27,9 @@ def _profile_option(default: str | None = "restricted") -> Callable[[Any], Any]:
 
 
 def _jobs_option() -> Callable[[Any], Any]:
-    return click.option(
-        "--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
-        help="Files processed in parallel processes (0: one per CPU); output order stays the same.",
-    )
+    # Accepted so that existing scripts keep working, and ignored: parallel runs did not pay (docs/performance.md).
+    return click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, hidden=True,
+                        help="Ignored (kept for compatibility): kharden runs in one process.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,13 +83,10 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     inputs = list(paths)
     if in_place:  # what kharden generated before is input too: respected, kept, appended to
         inputs += run.earlier_generated(inputs, generated_file)
-    if jobs != 1 and images is None:  # image configs are read once for the whole run: serially
-        outcome = run.fix(inputs, prof, generate=generate, audit_log=audit_log, jobs=jobs)
-    else:
-        from kharden.progress import read_sources
+    from kharden.progress import read_sources
 
-        outcome = run.fix_sources(read_sources(inputs), prof, generate=generate, audit_log=audit_log,
-                                  image_options=images)
+    outcome = run.fix_sources(read_sources(inputs), prof, generate=generate, audit_log=audit_log,
+                              image_options=images)
     if not quiet:
         click.echo(outcome.summary, err=True, nl=False)
     if report_file:
@@ -139,7 +135,7 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, profile: st
 
     if not pss and not profile:
         pss = "restricted"
-    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile, jobs=jobs)
+    findings, errors = run.check(list(paths), pss=pss, version=pss_version, profile=profile)
     violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 

@@ -16,6 +16,8 @@ Path = tuple[Key, ...]
 Op = Literal["add", "replace", "remove"]
 Severity = Literal["error", "warning", "info"]
 
+GENERATED_FILE = "kharden-generated.yaml"  # where `fix -i/-o`, kpt (KRM) and Helm 4 put generated objects
+
 
 T = TypeVar("T")
 

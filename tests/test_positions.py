@@ -136,7 +136,7 @@ def test_nodes_are_made_only_where_asked() -> None:
 def _fixed(text: str, path: str, by_subset: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as m:
         if not by_subset:
-            m.setattr(source_module, "_read_by_subset", lambda source, each: False)
+            m.setattr(source_module, "_read_by_subset", lambda source: False)
         source = parse_text(text, path)
         try:
             outcome = fix_sources([source], "restricted")

@@ -1,6 +1,6 @@
 """Where each kind keeps its pod template.
 
-Built-in kinds are listed here; custom resources that embed a pod template (Argo Rollout `spec.template`, ...)
+Built-in kinds are listed in kharden.kinds; custom resources that embed a pod template (Argo Rollout `spec.template`, ...)
 are declared in the profile under `podTemplates`. Kinds in neither pass through untouched.
 """
 
@@ -9,22 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kharden.kinds import BUILTIN_GROUPS, BUILTIN_TEMPLATES
 from kharden.model import Path, cached_property
 from kharden.read import KObject
-
-# kind -> path of the pod *template* (the mapping holding metadata + spec); () means the object is the pod.
-BUILTIN_TEMPLATES: dict[str, Path] = {
-    "Pod": (),
-    "PodTemplate": ("template",),
-    "Deployment": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "ReplicationController": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-}
-BUILTIN_GROUPS = {"", "v1", "apps", "extensions", "batch"}
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 

@@ -20,18 +20,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from kharden import run
+from kharden import fastdump
 from kharden.errors import InputError, KhardenError
-from kharden.generators.networkpolicies import ID as NETPOL
 from kharden.find import find_pod_targets
-from kharden.pipeline import Hidden, Result
+from kharden.generators.networkpolicies import ID as NETPOL
+from kharden.model import GENERATED_FILE
+from kharden.pipeline import Hidden, Request, Result
 from kharden.profile import Profile
 from kharden.read import KObject, parse_text
+from kharden.run import FixOutcome, end_line, execute
 
 HOOK = "helm.sh/hook"
 FILENAME = "postrenderer.helm.sh/postrender-filename"
 GENERATED_SOURCE = "kharden/generated.yaml"
-GENERATED_FILENAME = "kharden-generated.yaml"
 
 
 def is_hook(obj: KObject) -> bool:
@@ -65,16 +66,16 @@ def post_render(text: str, profile: Profile, generate_: bool | None = None) -> t
     objects = list(source.objects())
     if not objects:
         raise InputError("no Kubernetes objects on stdin: Helm sends the rendered chart there", file="-")
-    outcome = run.fix_sources([source], profile, generate=generate_, hidden_from_generators=hidden_from(profile))
-    out = outcome.text_of(source)
+    result = execute(Request([source], profile, generate=generate_, hidden=hidden_from(profile)))
+    out = FixOutcome(result).text_of(source)
     helm4 = any(o.annotation(FILENAME) is not None for o in objects)
-    generated = generated_stream(outcome.result.generated, helm4)
+    generated = generated_stream(result.generated, helm4)
     if generated and out.strip():
-        out = run.end_line(out, "the generated objects")
+        out = end_line(out, "the generated objects")
     out += generated
     if not out.strip():
         raise KhardenError("internal error: empty output")
-    return out, outcome.result
+    return out, result
 
 
 def generated_stream(generated: list[dict[str, Any]], helm4: bool) -> str:
@@ -82,6 +83,6 @@ def generated_stream(generated: list[dict[str, Any]], helm4: bool) -> str:
     Helm writes them. Helm 4 writes that comment itself, from the filename annotation it files each object by."""
     if helm4:
         for obj in generated:
-            obj.setdefault("metadata", {}).setdefault("annotations", {})[FILENAME] = GENERATED_FILENAME
+            obj.setdefault("metadata", {}).setdefault("annotations", {})[FILENAME] = GENERATED_FILE
     head = "---\n" + ("" if helm4 else f"# Source: {GENERATED_SOURCE}\n")
-    return "".join(head + text for text in run.dump_each(generated))
+    return "".join(head + text for text in fastdump.safe_dump_each(generated))

@@ -13,27 +13,24 @@ fails the pipeline), 0 otherwise. A functionConfig it cannot use is an error res
 
 from __future__ import annotations
 
-import datetime
 import os
 from typing import Any
 
-import yaml
-
+from kharden import fastdump
 from kharden.errors import InputError, KhardenError
 from kharden.integrations.hardening import HardeningConfig, from_object
-from kharden.model import Change, Finding, ObjectRef, dotted
+from kharden.model import GENERATED_FILE, Change, Finding, ObjectRef, dotted
+from kharden.pipeline import Request
+from kharden.read import KObject, Source, parse_text
+from kharden.run import execute, resolve_profile
 
-RL_VERSION = "config.kubernetes.io/v1"
 PATH_KEYS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 INDEX_KEYS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
-GENERATED_FILE = "kharden-generated.yaml"
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
 
 def process(text: str) -> tuple[str, bool]:
     """Run the function over a ResourceList text. Returns (output ResourceList text, whether it failed)."""
-    from kharden.read import parse_text
-
     source = parse_text(text, "<ResourceList>")
     rl = source.docs[0].data if len(source.docs) == 1 else None
     if not isinstance(rl, dict) or rl.get("kind") != "ResourceList" or not isinstance(rl.get("items", []), list):
@@ -46,34 +43,21 @@ def process(text: str) -> tuple[str, bool]:
         results = [{"message": str(e), "severity": "error", "tags": {"rule": "kharden.config"}}]
     rl["results"] = (rl.get("results") or []) + results
     failed = any(r["severity"] == "error" for r in results)
-    return yaml.dump(rl, Dumper=_Dumper, sort_keys=False, width=1 << 16), failed
+    return fastdump.dump_resource(rl), failed
 
 
-class _Dumper(yaml.SafeDumper):
-    """Timestamps go out as RFC 3339 (`2018-10-27T06:36:27Z`), the form the API server parses; PyYAML's default
-    (`2018-10-27 06:36:27+00:00`) is not. The items are re-serialized here, unlike kharden's spliced file output."""
+def deployed(obj: KObject) -> bool:
+    """Not local-config, and not kpt's own (the Kptfile): objects that reach a cluster, so kharden hardens them."""
+    return str(obj.annotation(LOCAL_CONFIG)).lower() != "true" and not obj.ref.api_version.split("/")[0].endswith(
+        "kpt.dev")
 
 
-def _timestamp(dumper: yaml.SafeDumper, value: datetime.datetime) -> yaml.Node:
-    text = value.isoformat()
-    if value.utcoffset() == datetime.timedelta(0):
-        text = text.replace("+00:00", "Z")
-    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", text)
-
-
-_Dumper.add_representer(datetime.datetime, _timestamp)
-
-
-def _harden(source: Any, rl: dict[str, Any], config: HardeningConfig) -> list[dict[str, Any]]:
-    """Harden the items in place, except the ones never deployed: local-config, and kpt's own (the Kptfile)."""
-    from kharden.pipeline import harden
-    from kharden.run import resolve_profile, validate
-
-    deployed = [o for o in source.objects() if str(o.annotation(LOCAL_CONFIG)).lower() != "true"
-                and not o.ref.api_version.split("/")[0].endswith("kpt.dev")]
-    profile = resolve_profile(config.profile)
-    validate([source], profile)  # ill-shaped input is refused here as in `kharden fix`
-    result = harden([source], profile, generate_=config.generate, objects=deployed)
+def _harden(source: Source, rl: dict[str, Any], config: HardeningConfig) -> list[dict[str, Any]]:
+    """Harden the deployed items in place (the list is written again, so no text is spliced); generated objects
+    are appended, filed by kpt beside the first input file."""
+    request = Request([source], resolve_profile(config.profile), generate=config.generate, deployed=deployed,
+                      splice=False)
+    result = execute(request)
     items: list[Any] = rl["items"]
     out = [change_result(c, items) for c in result.changes]
     out += [finding_result(f, items, config.enforce) for f in result.findings]

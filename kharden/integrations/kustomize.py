@@ -76,6 +76,7 @@ def transform(text: str, config: HardeningConfig) -> tuple[str, str]:
     from kharden import run
     from kharden.read import parse_text
 
+    # not at the top: the CLI imports this module for `--install`, which needs no pipeline
     outcome = run.fix_sources([parse_text(text, "<kustomize>")], config.profile, generate=config.generate)
     unfixed = [f for f in outcome.result.findings if f.status == "unfixed"]
     if config.enforce and unfixed:

@@ -20,11 +20,10 @@ from typing import Any
 import yaml
 
 from kharden.errors import UsageError
-from kharden.model import Change, ObjectRef
+from kharden.model import GENERATED_FILE as GENERATED, Change, ObjectRef
 from kharden.render import patch
 
 KUSTOMIZATION = "kustomization.yaml"
-GENERATED = "kharden-generated.yaml"
 PATCH_DIR = "patches"
 
 

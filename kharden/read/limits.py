@@ -6,9 +6,10 @@ SafeConstructor could not build them anyway, and this check names file, line and
 
 Each limit is a named constant, chosen to accept every real manifest we know of with a wide margin:
 
-- MAX_FILE_BYTES: 16 MiB per file (or stdin). The largest single-file installs we know (argo-cd `install.yaml`,
-  about 1.9 MB with three large CRDs; operator bundles of a few MB) fit eight times over. Reading costs about
-  15 bytes of memory per byte of YAML, so this bounds a file's parse to roughly 250 MB.
+- MAX_FILE_BYTES: 128 MiB per file (or stdin). It refuses absurd input, not big renders: a Helm chart of many
+  releases renders to tens of MB on stdin (a valid 50 MB render must harden), and the largest single-file installs
+  we know (argo-cd `install.yaml`, 1.9 MB) fit many times over. Only input is limited: what kharden writes may be
+  larger than what it read (hardening adds lines), and is read back without this limit.
 - MAX_SCALAR_CHARS: 2 MiB per scalar. etcd refuses requests over about 1.5 MiB, so no Kubernetes object can carry a
   longer string; the largest scalar in the test corpus is about 4 KB.
 - MAX_DEPTH: 200 levels of nested mappings and sequences. Real manifests stay under 40 (CRD schemas are the deepest);
@@ -30,7 +31,7 @@ import yaml
 
 from kharden.errors import InputError
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_BYTES = 128 * 1024 * 1024
 MAX_SCALAR_CHARS = 2 * 1024 * 1024
 MAX_DEPTH = 200
 COMPOSER_SAFE_DEPTH = 2000
@@ -90,14 +91,15 @@ def depth_within(text: str, limit: int) -> bool:
     return True
 
 
-def check_text(text: str, path: str) -> None:
+def check_text(text: str, path: str, *, size: bool = True) -> None:
     """Size limit of a whole stream, and a nesting pre-scan where libyaml's recursive composer could crash.
 
     Below COMPOSER_SAFE_DEPTH the composer is safe and MAX_DEPTH is checked on the composed nodes instead, while
     values are built from them (kharden.read.fastload.read_document), which costs nothing extra; the exact event scan runs only for the rare
     text whose cheap bound exceeds it.
     """
-    check_size(len(text), path)
+    if size:
+        check_size(len(text), path)
     if not depth_within(text, COMPOSER_SAFE_DEPTH):
         check_depth(text, path)
 

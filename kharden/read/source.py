@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import yaml
 
 from kharden import gcpause
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import fastload, positions, subset
+from kharden.read import fastload, limits, positions, subset
+from kharden.read.yamlerrors import explain_yaml_error, not_utf8_error, reader_error, surrogate_error
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -42,41 +43,42 @@ class Document:
         """The node at `path` in the *original* text, or None where the path did not exist."""
         node = self.node
         for key in path:
-            if isinstance(node, positions.BlockMapping):  # read by subset: by key, making only that entry
-                present = node.present()
-                node = present[key][1] if isinstance(key, str) and key in present else None
-            elif isinstance(node, yaml.MappingNode):
-                node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
-            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-                node = node.value[key]
-            else:
-                return None
             if node is None:
                 return None
+            node = _step(node, key)[0]
         return node
 
     def line_of(self, path: Path) -> int | None:
-        """1-based line of the node at `path`, or of its nearest ancestor present in the original text."""
-        for n in range(len(path), -1, -1):
-            node = self.node_at(path[:n])
-            if node is not None:
-                # For a key's value, point at the key: that is the line a reader looks for.
-                key_node = self._key_node(path[:n])
-                return (key_node or node).start_mark.line + 1
-        return None
-
-    def _key_node(self, path: Path) -> yaml.Node | None:
-        if not path or not isinstance(path[-1], str):
+        """1-based line of the node at `path`, or of its nearest ancestor present in the original text. For a key's
+        value, the key's line: that is the line a reader looks for. One walk down the path (`check --profile`
+        places tens of thousands of findings: a walk per prefix made it quadratic in the depth)."""
+        node, key_node = self.node, None
+        if node is None:
             return None
-        parent = self.node_at(path[:-1])
-        if isinstance(parent, positions.BlockMapping):
-            present = parent.present()
-            return present[path[-1]][0] if path[-1] in present else None
-        if isinstance(parent, yaml.MappingNode):
-            for k, _ in parent.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == path[-1]:
-                    return k
-        return None
+        for key in path:
+            child, child_key = _step(node, key)
+            if child is None:
+                break
+            node, key_node = child, child_key
+        return (key_node or node).start_mark.line + 1
+
+
+def _step(node: yaml.Node, key: Any) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """(the child at `key`, its key's node when `key` is a mapping key), whichever reader built the tree."""
+    if isinstance(node, positions.BlockMapping):  # read by subset: by key, making only that entry
+        present = node.present()
+        if isinstance(key, str) and key in present:
+            key_node, value_node = present[key]
+            return value_node, key_node
+        return None, None
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v, k if isinstance(key, str) else None
+        return None, None
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key], None
+    return None, None
 
 
 @dataclass
@@ -145,7 +147,7 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
     )
 
 
-def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | None = None) -> Source:
+def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source:
     """Parse a whole stream. Raises InputError naming file, document, line and column.
 
     Size and (where it could crash libyaml) nesting are checked first (kharden.read.limits). Then
@@ -156,18 +158,13 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
     built (kharden.read.fastload.read_document), so hostile input ends in an InputError, never in a crash or a
     hang. Object shapes and duplicate keys: kharden.read.validate.
     """
-    from kharden.read import limits
-
-    # not at the top: validate imports kharden.find, which imports this module
-    from kharden.read.validate import explain_yaml_error, reader_error, surrogate_error
-
     bom = text.startswith("\ufeff")
     if bom:
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     source = Source(path=path, text=text, bom=bom, newline=newline)
-    limits.check_text(text, path)
-    if _read_by_subset(source, each):
+    limits.check_text(text, path, size=size_limit)  # no size limit: kharden reading back what it wrote
+    if _read_by_subset(source):
         return source
     try:
         loader = _Loader(text)
@@ -182,8 +179,6 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
             node = loader.get_node()
             data, repeated = constructor.read_document(node, path, index, facts) if node is not None else (None, False)
             source.docs.append(Document(path, index, node, data, repeated))
-            if each is not None:  # stream mode: validate the document, then drop its node tree
-                each(source.docs[-1])
             index += 1
     except yaml.MarkedYAMLError as e:
         message, line, column = explain_yaml_error(text, e)
@@ -202,7 +197,7 @@ def parse_text(text: str, path: str = "-", each: Callable[[Document], None] | No
     return source
 
 
-def _read_by_subset(source: Source, each: Callable[[Document], None] | None) -> bool:
+def _read_by_subset(source: Source) -> bool:
     """Read the source's documents with kharden.read.subset; False (and nothing read) where it is not sure."""
     gc_was_on = gcpause.pause()  # as for libyaml below: what is built stays alive
     try:
@@ -215,35 +210,24 @@ def _read_by_subset(source: Source, each: Callable[[Document], None] | None) -> 
     text = positions.Text(read.lines, source.text)
     for index, (data, outline) in enumerate(zip(read.values, outlines)):
         source.docs.append(Document(source.path, index, positions.root(text, outline), data, repeated_keys=False))
-        if each is not None:
-            each(source.docs[-1])
     return True
-
-
-def _yaml_message(e: yaml.MarkedYAMLError) -> str:
-    parts = [p for p in (e.context, e.problem) if p]
-    return "not valid YAML: " + ", ".join(parts)
 
 
 def read_text_file(path: str) -> str:
     """The text of a file ("-": stdin), refusing files over the size limit and bytes that are not UTF-8."""
-    from kharden.read.limits import MAX_FILE_BYTES, check_size
-
     try:
         if path == "-":
-            raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+            raw = sys.stdin.buffer.read(limits.MAX_FILE_BYTES + 1)
         else:
             with open(path, "rb") as f:
-                check_size(os.fstat(f.fileno()).st_size, path)
-                raw = f.read(MAX_FILE_BYTES + 1)
+                limits.check_size(os.fstat(f.fileno()).st_size, path)
+                raw = f.read(limits.MAX_FILE_BYTES + 1)
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", file=path) from None
-    check_size(len(raw), path)  # stdin, or a file that grew while we read it
+    limits.check_size(len(raw), path)  # stdin, or a file that grew while we read it
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        from kharden.read.validate import not_utf8_error
-
         raise not_utf8_error(raw, e.start, path) from None
 
 
@@ -271,5 +255,11 @@ def expand_paths(paths: list[str]) -> list[str]:
     return out
 
 
+def read_source(path: str) -> Source:
+    """One file ("-": stdin), read and parsed."""
+    return parse_text(read_text_file(path), path)
+
+
 def read_paths(paths: list[str]) -> list[Source]:
-    return [parse_text(read_text_file(p), p) for p in expand_paths(paths)]
+    """Every file of `paths` (directories walked), read and parsed, in order."""
+    return [read_source(p) for p in expand_paths(paths)]

@@ -72,10 +72,8 @@ def _changed_docs_read_back(source: Source, out: str, changed: list[int], edits:
     nesting, unsafe tags, alias bombs and cycles), so a span the reader would refuse does not read back, and
     `splice.verify` (the reader itself) reports it. Only the nesting pre-scan the reader runs before libyaml's
     recursive composer (`limits.check_text`) is not part of building values: a span that could nest that deep is
-    left to `splice.verify` too, as is an output the reader would refuse as too large.
+    left to `splice.verify` too. Output size is not limited: limits guard input.
     """
-    if len(out) > limits.MAX_FILE_BYTES:
-        return False
     spans = []
     for i in changed:
         span = _span(source.docs[i], source.text)

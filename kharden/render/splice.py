@@ -21,10 +21,9 @@ from typing import Any, Iterable
 
 import yaml
 
-from kharden import fastdump
-from kharden.errors import InputError, KhardenError
+from kharden.errors import KhardenError
 from kharden.model import Change, Path
-from kharden.read import Document, Source, limits, parse_text, positions
+from kharden.read import Document, Source, parse_text, positions
 from kharden.render import emit
 from kharden.render.emit import Style
 
@@ -32,13 +31,11 @@ Edit = tuple[int, int, str]  # replace text[start:end] with the string
 Touched = dict[Any, "Touched"]  # paths as a tree of their keys
 
 
-def render(source: Source, changes: Iterable[Change], generated: list[dict[str, Any]] | None = None) -> str:
-    """The source's text with the changes applied (and generated objects appended as new documents)."""
+def render(source: Source, changes: Iterable[Change]) -> str:
+    """The source's text with the changes applied (kharden.render.fastverify renders and verifies in one go)."""
     text = source.text
     edits = [e for doc in doc_edits(source, changes).values() for e in doc]
     out = _apply(text, _relocate_insertions(text, edits))
-    if generated:
-        out = _append_documents(out, generated, source)
     return ("\ufeff" if source.bom else "") + out
 
 
@@ -50,16 +47,10 @@ def doc_edits(source: Source, changes: Iterable[Change]) -> dict[int, list[Edit]
     return {i: _DocSplicer(source.docs[i], source.text, paths, source.newline).edits() for i, paths in by_doc.items()}
 
 
-def verify(source: Source, text: str, generated: list[dict[str, Any]] | None = None) -> None:
+def verify(source: Source, text: str) -> None:
     """Re-parse the output and compare every document with its intended value."""
-    if len(text) > limits.MAX_FILE_BYTES:  # kharden could not read its own output: say so, not "file too large"
-        raise InputError(
-            f"hardened, this file would be larger than {limits.MAX_FILE_BYTES // (1024 * 1024)} MiB, more than "
-            "kharden reads (kharden.read.limits.MAX_FILE_BYTES); split it into several files",
-            file=source.path,
-        )
-    again = parse_text(text[1:] if source.bom else text, source.path)
-    want = [d.data for d in source.docs] + list(generated or [])
+    again = parse_text(text[1:] if source.bom else text, source.path, size_limit=False)  # limits guard input
+    want = [d.data for d in source.docs]
     got = [d.data for d in again.docs]
     if got != want:
         bad = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
@@ -106,17 +97,6 @@ def _relocate_insertions(text: str, edits: list[Edit]) -> list[Edit]:
                         moved = True
         out.append((start, end, new))
     return out
-
-
-def _append_documents(text: str, objects: list[dict[str, Any]], source: Source) -> str:
-    nl = source.newline
-    body = "".join(
-        "---" + nl + fastdump.safe_dump(o).replace("\n", nl)
-        for o in objects
-    )
-    if text and not text.endswith(("\n", "\r")):
-        text += nl
-    return text + body
 
 
 class _DocSplicer:
