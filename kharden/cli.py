@@ -182,13 +182,37 @@ def profiles(name: str | None) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all"]))
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("what", type=click.Choice(["networkpolicies", "rbac", "all", "webhook", "admission-policies"]))
+@click.argument("paths", nargs=-1)
 @_profile_option()
 @click.option("--audit-log", type=click.Path(exists=True, dir_okay=False), help="Kubernetes audit log (JSON lines).")
-def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None) -> None:
-    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles)."""
+@click.option("--namespace", default="kharden", show_default=True, help="webhook: the namespace it runs in.")
+@click.option("--image", default=f"kharden:{__version__}", show_default=True, help="webhook: the server's image.")
+@click.option("--failure-policy", type=click.Choice(["Fail", "Ignore"]), default="Fail", show_default=True,
+              help="webhook: what the API server does when kharden cannot answer.")
+@click.option("--self-signed", "self_signed", type=click.Path(file_okay=False),
+              help="webhook: make a CA and certificate; keys and the TLS Secret go to this directory (0600).")
+@click.option("--cert-manager", is_flag=True, help="webhook: certificates from cert-manager (inject-ca-from).")
+@click.option("--kube-version", default="1.36", show_default=True,
+              help="admission-policies: cluster version (MutatingAdmissionPolicy v1 from 1.36, v1beta1 1.34-1.35).")
+@click.option("--validation-actions", default="Deny", show_default=True,
+              help="admission-policies: the binding's validationActions, comma-separated (Deny, Warn, Audit).")
+def generate(what: str, paths: tuple[str, ...], profile: str, audit_log: str | None, namespace: str, image: str,
+             failure_policy: str, self_signed: str | None, cert_manager: bool, kube_version: str,
+             validation_actions: str) -> None:
+    """Print only the generated objects (NetworkPolicies, ServiceAccounts, Roles; or, without PATHS, the
+    admission webhook's deployment or the profile as native admission policies)."""
     from kharden import run
+
+    if what in ("webhook", "admission-policies"):
+        from kharden.admission import generate as admission_generate
+
+        sys.stdout.write(admission_generate.webhook(profile, namespace, image, failure_policy, self_signed,
+                                                    cert_manager) if what == "webhook" else
+                         admission_generate.policies(profile, kube_version, validation_actions))
+        return
+    if not paths:
+        raise UsageError(f"generate {what} needs the manifests to generate from (PATHS)")
 
     only = {"networkpolicies": "networkPolicies", "rbac": "rbac"}.get(what)
     # One generator: the profile with only that one enabled (generate=True would switch every generator on).
@@ -241,6 +265,34 @@ def helm_post_render(profile: str, generate: bool | None, summary: bool) -> None
     if summary:
         click.echo(report.fix_summary(result.changes, result.findings, len(result.generated)), err=True, nl=False)
     sys.stdout.write(out)
+
+
+@cli.command()
+@_profile_option()
+@click.option("--tls-cert", required=True, type=click.Path(exists=True, dir_okay=False), help="PEM certificate (chain).")
+@click.option("--tls-key", required=True, type=click.Path(exists=True, dir_okay=False), help="PEM private key.")
+@click.option("--listen", default="0.0.0.0:8443", show_default=True, help="HOST:PORT to serve HTTPS on.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes.")
+@click.option("--max-body", type=click.IntRange(min=1024), default=6 << 20, show_default=True,
+              help="Largest request body in bytes (413 beyond).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds a request's head and body may take to arrive.")
+@click.option("--drain", type=click.IntRange(min=0), default=20, show_default=True,
+              help="On SIGTERM: seconds to finish requests in flight.")
+def serve(profile: str, tls_cert: str, tls_key: str, listen: str, workers: int, max_body: int, timeout: float,
+          drain: int) -> None:
+    """Admission webhook (AdmissionReview v1 over HTTPS): /mutate, /validate, /healthz, /readyz, /metrics."""
+    from kharden import run
+    from kharden.admission import listen as listen_address
+
+    run.resolve_profile(profile)  # a bad profile is reported before the server starts
+    try:
+        from kharden.admission.server import serve as serve_https
+    except ImportError as e:
+        raise UsageError(f"kharden serve needs the serve extra: pip install 'kharden[serve]' ({e})") from None
+    host, port = listen_address(listen)
+    serve_https(profile, tls_cert, tls_key, host, port, workers=workers, max_body=max_body, timeout=timeout,
+                drain=drain)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ import yaml
 from kharden.errors import ProfileError
 from kharden.model import Path
 
-TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators"}
+TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "admission"}
 PSS_LEVELS = ("privileged", "baseline", "restricted")
 
 
@@ -40,6 +40,7 @@ class Profile:
     mutators: dict[str, dict[str, Any]]  # ID -> full options (defaults merged), in registry order
     generators: dict[str, dict[str, Any]]
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
+    admission: dict[str, Any] = field(default_factory=dict)  # `kharden serve`'s answers (kharden.admission_settings)
 
     def only_generator(self, gid: str | None) -> Profile:
         """This profile with only generator `gid` enabled (`kharden generate rbac`); itself for None."""
@@ -159,6 +160,9 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
             raise ProfileError(f"{key}: unknown key; known: {', '.join(sorted(TOP_KEYS))}", file=label)
     _validate_section(raw.get("mutators"), MUTATOR_DEFAULTS, "mutators", label)
     _validate_section(raw.get("generators"), GENERATOR_DEFAULTS, "generators", label)
+    from kharden import admission_settings
+
+    admission_settings.validate(raw.get("admission"), label)
     if "pss" in raw and raw["pss"] not in PSS_LEVELS:
         raise ProfileError(f"pss: must be one of {', '.join(PSS_LEVELS)}", file=label)
     if "podTemplates" in raw:
@@ -212,4 +216,5 @@ def load_profile(ref: str) -> Profile:
         mutators=mutators,
         generators=generators,
         files=files,
+        admission=dict(raw.get("admission") or {}),
     )
