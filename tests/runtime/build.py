@@ -1,0 +1,50 @@
+"""Each test image made ready: its layers as directories (for runc's overlay) and as an OCI layout (for skopeo)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.runtime import images, layers, recipes, rootfs
+from tests.runtime.images import Image
+
+
+@dataclass(frozen=True)
+class Prepared:
+    image: Image
+    lowers: list[Path]  # top layer first, as overlayfs takes them
+    layout: Path  # an OCI image layout holding the image tagged "1"
+
+
+def _own_layer_dir(tar: Path) -> Path:
+    where = tar.with_suffix(".d")
+    if not where.is_dir():
+        partial = tar.with_suffix(".d.partial")
+        partial.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["tar", "--numeric-owner", "-xpf", str(tar), "-C", str(partial)], check=True)
+        partial.rename(where)
+    return where
+
+
+def prepare(image: Image) -> Prepared:
+    tree, base = rootfs.built(image.recipe)
+    own = layers.own_layer_file(rootfs.CACHE, image.entries)
+    key = hashlib.sha256(json.dumps([str(base), own.name, image.oci_config()], sort_keys=True).encode())
+    layout = rootfs.CACHE / "oci" / f"{image.name}-{key.hexdigest()[:16]}"
+    if not (layout / "index.json").is_file():
+        layers.write_layout(layout, "1", [base, own], image.oci_config())
+    return Prepared(image, [_own_layer_dir(own), tree], layout)
+
+
+def all_images() -> list[Prepared]:
+    """nginx, redis, memcached and postgres; the two root filesystems are built side by side on a cold cache."""
+    with ThreadPoolExecutor(2) as pool:
+        trees = dict(zip(("servers", "postgres"), pool.map(rootfs.built, (recipes.SERVERS, recipes.POSTGRES))))
+    servers = trees["servers"][0]
+    chosen = [images.nginx(servers), images.redis(servers), images.memcached(servers),
+              images.postgres(trees["postgres"][0])]
+    return [prepare(image) for image in chosen]
