@@ -22,7 +22,10 @@ from tests.admission_helpers import Server, as_json, patched, start  # noqa: E40
 from tests.conftest import corpus_files  # noqa: E402
 
 # restricted, everywhere: the corpus has kube-system objects, which `fix` hardens and the default settings protect.
-PROFILE = "extends: restricted\nadmission: {protectedNamespaces: []}\n"
+# The mutators admission never runs (kharden.admission.adapter.NOT_AT_ADMISSION: a token's use is learned from the
+# bindings beside the pod, an API version is the API server's) are off for the `fix` it is compared with.
+PROFILE = ("extends: restricted\nadmission: {protectedNamespaces: []}\n"
+           "mutators: {automountServiceAccountToken: {enabled: false}, apiVersions: {enabled: false}}\n")
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +91,22 @@ def test_fixed_objects_get_no_patch(server: Server, pairs: list[tuple[str, Any, 
     client = server.client()
     drift = [label for label, _, after in pairs if "patch" in client.review("/mutate", after)]
     assert not drift, drift[:10]
+
+
+def test_admission_never_cuts_a_token_or_moves_an_api_version() -> None:
+    """The pod arrives alone: whether its ServiceAccount is bound is not in it, so its token stays (argo-cd's
+    controllers would lose theirs); and the API server has decoded it at the version it serves."""
+    from kharden.admission.adapter import harden_object
+    from kharden.profile import load_profile
+
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "app"},
+           "spec": {"containers": [{"name": "c", "image": "registry.example/app:1"}]}}
+    ops = harden_object(pod, load_profile("restricted"), generators=False).patch
+    assert ops and not any("automountServiceAccountToken" in op["path"] for op in ops), ops
+    old = {"apiVersion": "extensions/v1beta1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "app"},
+           "spec": {"template": {"metadata": {"labels": {"a": "b"}}, "spec": pod["spec"]}}}
+    ops = harden_object(old, load_profile("restricted"), generators=False).patch
+    assert ops and not any(op["path"] in ("/apiVersion", "/spec/selector") for op in ops), ops
 
 
 def test_validate_warns_on_what_mutate_would_fix(server: Server) -> None:

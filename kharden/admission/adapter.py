@@ -7,6 +7,12 @@ The object arrives as JSON the API server decoded already, so it is wrapped as a
 and no node tree (no positions to keep: nothing is spliced, the answer is a JSON patch). The mutators run exactly
 as in `fix`; the generators run too, but only to say what they would create: admission has no side effects
 (`sideEffects: None`), so their objects and their edits become warnings, never part of the patch.
+
+Two of fix's mutators do not run at admission, because what they decide is not in the one object:
+- `automountServiceAccountToken`: whether a workload's token is used is learned from the RoleBindings beside it
+  (kharden.know.api_use); the API server sends the pod alone, so admission cannot tell and never cuts a token
+  (a used token cut is a broken controller: fix it in git, where the bindings are seen);
+- `apiVersions`: the API server has already decoded the object at the version it serves; a patch cannot move it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ def harden_object(obj: dict[str, Any], profile: Profile, *, generators: bool = T
     from kharden.generators import GENERATORS
     from kharden.pipeline import Request, run
 
+    profile = _at_admission(profile)
     data = copy.deepcopy(obj)
     source = Source(path=PATH, text="", docs=[Document(PATH, 0, None, data, repeated_keys=False)])
     generating = generators and any(o.get("enabled") for o in profile.generators.values())
@@ -46,3 +53,14 @@ def harden_object(obj: dict[str, Any], profile: Profile, *, generators: bool = T
     edits = [c.mutator for c in result.changes if c.mutator in GENERATORS]
     would += [f"{edits.count(g)} edit(s) by generator {g}" for g in dict.fromkeys(edits)]
     return Hardened([c.patch_op() for c in mine], mine, result.findings, would)
+
+
+NOT_AT_ADMISSION = ("automountServiceAccountToken", "apiVersions")
+
+
+def _at_admission(profile: Profile) -> Profile:
+    """The profile without the mutators whose decision needs more than the one object (see the module's doc)."""
+    import dataclasses
+
+    off = {m: {**profile.mutators[m], "enabled": False} for m in NOT_AT_ADMISSION if m in profile.mutators}
+    return dataclasses.replace(profile, mutators={**profile.mutators, **off}) if off else profile
