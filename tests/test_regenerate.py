@@ -103,3 +103,17 @@ def test_kpt_rerun_after_adding_a_workload_keeps_indexes_unique(tmp_path: Path) 
         notes = item["metadata"].get("annotations", {})
         indexes[(notes.get("internal.config.kubernetes.io/path"), notes.get("internal.config.kubernetes.io/index"))] += 1
     assert [k for k, n in indexes.items() if n > 1] == []
+
+
+def test_a_second_in_place_run_over_the_samples_changes_nothing(tmp_path: Path) -> None:
+    """The README's samples, hardened in place twice: the second run writes nothing. The generated policies' reasons
+    named input lines that the first run's edits moved, so the second run rewrote every policy."""
+    import shutil
+
+    work = tmp_path / "samples"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "samples", work)
+    assert kharden("fix", "-i", "-q", str(work)).returncode == 0
+    first = {p.name: p.read_bytes() for p in work.iterdir()}
+    assert "kharden-generated.yaml" in first
+    assert kharden("fix", "-i", "-q", str(work)).returncode == 0
+    assert {p.name: p.read_bytes() for p in work.iterdir()} == first

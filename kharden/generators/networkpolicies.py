@@ -27,7 +27,7 @@ after (generated, besides the cartservice-ingress that allows it from frontend):
     metadata:
       name: frontend-egress
       labels: {app.kubernetes.io/managed-by: kharden}
-      annotations: {kharden.dev/why: "egress[0] to Deployment/cartservice: env CART_SERVICE_ADDR ... (file:80)"}
+      annotations: {kharden.dev/why: "egress[0] to Deployment/cartservice: env CART_SERVICE_ADDR ... (file)"}
     spec:
       podSelector: {matchLabels: {app: frontend}}
       policyTypes: [Egress]

@@ -46,13 +46,18 @@ class Names:
             n += 1
 
 
+# A reason's place is written `(file:line)` in messages; in the annotation without the line: the lines are those of
+# the input, which `fix -i` then rewrites, so the next run would read other lines and rewrite every policy.
+_LINE = re.compile(r"(\([^()\n]*?):\d+\)")
+
+
 def policy(name: str, ns: Namespace, selector: dict[str, Any], types: list[str], why: list[str],
            spec_extra: dict[str, Any] | None = None) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": name}
     if ns is not None:  # without one it lands, like the workloads, where kubectl applies it
         meta["namespace"] = ns
     meta["labels"] = dict(MANAGED_BY)
-    meta["annotations"] = {WHY: "\n".join(why)}
+    meta["annotations"] = {WHY: "\n".join(_LINE.sub(r"\1)", w) for w in why)}
     spec: dict[str, Any] = {"podSelector": selector, "policyTypes": types}
     spec.update(spec_extra or {})
     # Every mapping appears once: a shared selector would render as a YAML alias and couple later edits.
