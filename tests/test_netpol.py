@@ -195,7 +195,7 @@ def test_connects_to_annotation_declares_compiled_in_addresses() -> None:
     objects, rules = generate(text)
     web = next(o for o in objects if o["metadata"]["name"] == "web-egress")
     assert web["spec"]["egress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
-    assert "annotation kharden.dev/connects-to names api.shop:80 (in.yaml:" in web["metadata"]["annotations"][
+    assert "annotation kharden.dev/connects-to names api.shop:80 (in.yaml)" in web["metadata"]["annotations"][
         "kharden.dev/why"]
     assert rules == ["netpol.unresolved-host"]
 
