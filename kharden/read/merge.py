@@ -12,7 +12,7 @@ its own overrides the merged one (YAML merge key spec: https://yaml.org/type/mer
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Iterator
 
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -20,8 +20,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 MERGE = "tag:yaml.org,2002:merge"
 
 
-def has_merge_key(node: Node) -> bool:
-    """Does any mapping in the tree have a `<<` key? (Each node visited once: aliases share nodes.)"""
+def _merging(node: Node) -> Iterator[MappingNode]:
+    """Each mapping of the tree that has a `<<` key, lazily (each node visited once: aliases share nodes)."""
     seen: set[int] = set()
     stack = [node]
     while stack:
@@ -31,11 +31,15 @@ def has_merge_key(node: Node) -> bool:
         seen.add(id(n))
         if isinstance(n, MappingNode):
             if any(k.tag == MERGE for k, _ in n.value):
-                return True
+                yield n
             stack.extend(v for kv in n.value for v in kv)
         else:
             stack.extend(n.value)
-    return False
+
+
+def has_merge_key(node: Node) -> bool:
+    """Does any mapping in the tree have a `<<` key?"""
+    return next(_merging(node), None) is not None
 
 
 def construct(c: SafeConstructor, node: Node) -> Any:
@@ -61,21 +65,7 @@ def construct(c: SafeConstructor, node: Node) -> Any:
 
 def _own_keys(node: Node) -> list[tuple[Node, set[Any]]]:
     """Each mapping node with `<<`, and the keys written in it (not taken from the merge)."""
-    out: list[tuple[Node, set[Any]]] = []
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if id(n) in seen or isinstance(n, ScalarNode):
-            continue
-        seen.add(id(n))
-        if isinstance(n, MappingNode):
-            if any(k.tag == MERGE for k, _ in n.value):
-                out.append((n, {k.value for k, _ in n.value if isinstance(k, ScalarNode) and k.tag != MERGE}))
-            stack.extend(v for kv in n.value for v in kv)
-        else:
-            stack.extend(n.value)
-    return out
+    return [(n, {k.value for k, _ in n.value if isinstance(k, ScalarNode) and k.tag != MERGE}) for n in _merging(node)]
 
 
 def inherited(node: MappingNode) -> dict[Any, Any]:
