@@ -29,7 +29,8 @@ def file_variable(image: Any, variable: str) -> str | None:
         return None
     for entry in table():
         if name in entry["images"] and any(fnmatch.fnmatchcase(variable, v) for v in entry["variables"]):
-            return variable + entry["suffix"]
+            suffix: str = entry["suffix"]  # a string in file_env.yaml, e.g. "_FILE"
+            return variable + suffix
     return None
 
 

@@ -140,17 +140,22 @@ def _uses(target: PodTarget, cm: str, key: str) -> list[tuple[str, PodTarget, Pa
     ("volume", path of the volume)."""
     found = []
     for cpath, c in target.containers():
-        for j, e in enumerate(c.get("env") if isinstance(c.get("env"), list) else []):
+        for j, e in enumerate(_list(c.get("env"))):
             ref = (e.get("valueFrom") or {}).get("configMapKeyRef") if isinstance(e, dict) else None
             if isinstance(ref, dict) and ref.get("name") == cm and ref.get("key") == key:
                 found.append(("keyref", target, cpath + ("env", j, "valueFrom")))
-        for j, e in enumerate(c.get("envFrom") if isinstance(c.get("envFrom"), list) else []):
+        for j, e in enumerate(_list(c.get("envFrom"))):
             if isinstance(e, dict) and isinstance(e.get("configMapRef"), dict) and e["configMapRef"].get("name") == cm:
                 found.append(("envfrom", target, cpath + ("envFrom", j)))
-    for j, v in enumerate(target.spec.get("volumes") if isinstance(target.spec.get("volumes"), list) else []):
+    for j, v in enumerate(_list(target.spec.get("volumes"))):
         if isinstance(v, dict) and _volume_uses(v, cm):
             found.append(("volume", target, target.spec_path + ("volumes", j)))
     return found
+
+
+def _list(value: Any) -> list[Any]:
+    """The list, or nothing: a malformed field (a string where a list belongs) is no use to find."""
+    return value if isinstance(value, list) else []
 
 
 def _volume_uses(volume: dict[str, Any], cm: str) -> bool:
