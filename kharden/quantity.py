@@ -48,4 +48,6 @@ def _parse_text(value: str) -> Decimal | None:
 
 def larger(a: Any, b: Any) -> Any:
     """The larger of two quantities, as written (a on a tie). Both must parse."""
-    return b if parse_quantity(b) > parse_quantity(a) else a  # type: ignore[operator]
+    first, second = parse_quantity(a), parse_quantity(b)
+    assert first is not None and second is not None, f"not quantities: {a!r}, {b!r}"
+    return b if second > first else a

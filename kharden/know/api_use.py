@@ -151,7 +151,8 @@ def given_or_learned(objects: list[KObject], know: Any, pod_templates: dict[tupl
     """For a generator: what the pipeline learned (`know`, a `kharden.know.Knowledge`), or the same learned here
     when it runs without it (a generator called on its own)."""
     if know is not None:
-        return know.api_use  # type: ignore[no-any-return]
+        learned: ApiUse = know.api_use  # `know` is typed Any: kharden.know imports this module
+        return learned
     from kharden.generators.auditlog import read_audit_log
 
     return learn(objects, pod_templates, annotation=annotation,
