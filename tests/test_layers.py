@@ -8,17 +8,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_quality import need
+
 ROOT = Path(__file__).parents[1]
 
 
 def test_the_layers_contract_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    cli = pytest.importorskip("importlinter.cli", reason="import-linter is in the test extras: pip install -e .[test]")
+    need("import-linter", "importlinter")  # skipped without it, but never under CI
+    from importlinter import cli
+
     monkeypatch.chdir(ROOT)
     assert cli.lint_imports(no_cache=True) == 0  # the report above names any import that breaks a layer
 
 
 def test_no_import_cycles() -> None:
-    grimp = pytest.importorskip("grimp", reason="grimp comes with import-linter (the test extras)")
+    need("grimp", "grimp")  # comes with import-linter
+    import grimp
+
     graph = grimp.build_graph("kharden", cache_dir=None)
     imports = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
     try:
