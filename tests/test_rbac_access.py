@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kharden.errors import InputError
-from kharden.generators import rbac
-from kharden.generators.access import Access, AccessSyntaxError, parse_access
-from kharden.generators.rbacrules import Use, build_rules
+from kharden.generators.rbac import generator as rbac
+from kharden.generators.rbac.access import Access, AccessSyntaxError, parse_access
+from kharden.generators.rbac.rules import Use, build_rules
 from kharden.mutators.base import Editor
 from kharden.read import parse_text
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from kharden.errors import InputError
-from kharden.generators import rbac
-from kharden.generators.auditlog import parse_audit_log, read_audit_log
+from kharden.generators.rbac import generator as rbac
+from kharden.generators.rbac.auditlog import parse_audit_log, read_audit_log
 from kharden.mutators.base import Editor
 from kharden.read import parse_text
 

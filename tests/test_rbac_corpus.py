@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kharden.generators import rbac
+from kharden.generators.rbac import generator as rbac
 from kharden.model import Change
 from kharden.mutators.base import Editor
 from kharden.read import parse_text

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from kharden.generators import GENERATORS, rbac
+from kharden.generators import GENERATORS
+from kharden.generators.rbac import generator as rbac
 from kharden.model import Change, pointer
 from kharden.mutators.base import Editor
 from kharden.read import KObject, parse_text

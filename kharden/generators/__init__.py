@@ -5,7 +5,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from kharden.generators import networkpolicies, rbac, secrets
+from kharden.generators import networkpolicies, secrets
+from kharden.generators.rbac import generator as rbac
 
 # rbac first: the ServiceAccounts it turns the token off for need no egress to the API server.
 # secrets last: the NetworkPolicy generator reads env values (connection strings) before they move into a Secret.

@@ -30,7 +30,7 @@ class Knowledge:
 
 def learn(objects: list[KObject], profile: Profile, *, audit_log: str | None = None) -> Knowledge:
     """What the pipeline knows about `objects` (the whole input) under `profile`."""
-    from kharden.generators.auditlog import read_audit_log
+    from kharden.generators.rbac.auditlog import read_audit_log
     from kharden.know import api_use
 
     rbac_opts = profile.generators.get("rbac", {})

@@ -16,7 +16,7 @@ result is always valid, because a limit below its request is rejected by the API
   - an added request, where only a limit is set, equals that limit. This is deliberate: Kubernetes already defaults
     a missing request to the limit, so writing it down keeps the pod's scheduling and QoS class exactly as they were
     (a smaller default request would quietly turn a Guaranteed pod into a Burstable one).
-Quantities are compared as numbers (kharden.quantity): 1Gi > 1G, 0.5 == 500m. A resource whose present request or
+Quantities are compared as numbers (kharden.mutators.quantity): 1Gi > 1G, 0.5 == 500m. A resource whose present request or
 limit is not a quantity (an unrendered template) is left alone. Ephemeral containers are skipped: the API server
 does not allow resources on them.
 """
@@ -30,7 +30,7 @@ from kharden.find.podspecs import PodTarget
 from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import containers, mapping
-from kharden.quantity import larger, parse_quantity
+from kharden.mutators.quantity import larger, parse_quantity
 
 ID = "resources"
 SCOPE = "pod"

@@ -12,7 +12,7 @@
    plus a generated `ServiceAccount/web` with `automountServiceAccountToken: false`.
 
 2. A ServiceAccount *needs the API* when a workload using it declares access (`kharden.dev/access`, see
-   `kharden/generators/access.py`), the audit log shows it calling the API, a RoleBinding or ClusterRoleBinding in
+   `kharden/generators/rbac/access.py`), the audit log shows it calling the API, a RoleBinding or ClusterRoleBinding in
    the input binds it (by name, as the user `system:serviceaccount:NS:NAME`, or through the groups
    `system:serviceaccounts[:NS]`), a pod using it mounts a projected token itself, or sets
    `automountServiceAccountToken: true`: the evidence `kharden.know.api_use` reads for the pod-level mutator too.
@@ -33,10 +33,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from kharden.find import PodTarget, find_pod_targets
-from kharden.generators import rbacobjects as build
 from kharden.generators.base import Generated
-from kharden.generators.rbacrules import build_rules
-from kharden.generators.rbacusage import Account, Key, account_of, collect_access, find_account, observed_access
+from kharden.generators.rbac import build
+from kharden.generators.rbac.rules import build_rules
+from kharden.generators.rbac.usage import Account, Key, account_of, collect_access, find_account, observed_access
 from kharden.know.api_use import ApiUse, given_or_learned, projected_token
 from kharden.model import Finding, Path
 from kharden.mutators.base import Editor
