@@ -19,7 +19,7 @@ def generate(rel: str) -> tuple[list[dict[str, Any]], list[Change]]:
         pytest.skip(f"corpus not available: {path}")
     changes: list[Change] = []
     objects = list(parse_text(path.read_text(), str(path)).objects())
-    out = rbac.generate(objects, dict(rbac.DEFAULTS), lambda o: Editor(o, "rbac", changes))
+    out = rbac.generate(objects, rbac.Options(), lambda o: Editor(o, "rbac", changes))
     return out.objects, changes
 
 

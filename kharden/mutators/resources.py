@@ -23,6 +23,7 @@ does not allow resources on them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.errors import ProfileError
@@ -31,16 +32,19 @@ from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import containers, mapping
 from kharden.mutators.quantity import larger, parse_quantity
+from kharden.options import ProfileOptions, dict_field
 
 ID = "resources"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {
-    "requests": {"cpu": "100m", "memory": "128Mi"},
-    "limits": {"cpu": "1", "memory": "512Mi"},
-}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    requests: dict[str, Any] = dict_field({"cpu": "100m", "memory": "128Mi"})  # resource name -> quantity (null: none)
+    limits: dict[str, Any] = dict_field({"cpu": "1", "memory": "512Mi"})
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     wanted = {kind: _checked(opts, kind) for kind in ("requests", "limits")}
     names = list(dict.fromkeys([*wanted["requests"], *wanted["limits"]]))
     for path, container in containers(target, edit):
@@ -50,8 +54,8 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
             _fill(edit, path, container, name, wanted)
 
 
-def _checked(opts: dict[str, Any], kind: str) -> dict[str, Any]:
-    values = {k: v for k, v in mapping(opts.get(kind)).items() if v is not None}
+def _checked(opts: Options, kind: str) -> dict[str, Any]:
+    values = {k: v for k, v in mapping(getattr(opts, kind)).items() if v is not None}  # requests or limits
     for name, value in values.items():
         if parse_quantity(value) is None:
             raise ProfileError(f"mutators.resources.{kind}.{name}: {value!r} is not a Kubernetes quantity")
