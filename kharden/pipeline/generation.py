@@ -21,7 +21,7 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
     held = protected.Held()
     skipped = {o.ref for o in result.objects if generators_skip(o)}  # static control-plane pods, config files
     for gid, opts in profile.generators.items():
-        on = opts.get("enabled") if enabled is None else enabled
+        on = opts.enabled if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
                 result.objects if hidden is None and not skipped else

@@ -14,6 +14,8 @@ from kharden.cluster.flags import STATIC_POD_REASON, static_control_plane
 from kharden.find import find_pod_targets
 from kharden.know import Knowledge, protected
 from kharden.model import Finding
+from kharden.mutators.api_versions import Options as ApiVersionsOptions
+from kharden.mutators.run_as_user import Options as RunAsUserOptions
 from kharden.profile import Profile
 from kharden.read import KObject
 
@@ -77,9 +79,9 @@ def api_versions(objects: list[KObject], profile: Profile | None, kube_version: 
                  fixing: bool = False) -> list[Finding]:
     """Deprecated and removed API versions at the target: `kube_version` (`--kube-version` without a profile), else
     the profile's `mutators.apiVersions.kubeVersion`, else the newest release the table knows."""
-    opts = profile.mutators.get("apiVersions", {}) if profile is not None else {}
-    target = target_of(kube_version or opts.get("kubeVersion"))
-    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts.get("enabled")),
+    opts = profile.mutators.get("apiVersions") if profile is not None else None
+    target = target_of(kube_version or (opts.kube_version if isinstance(opts, ApiVersionsOptions) else None))
+    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts and opts.enabled),
                               spared=profile.protected_namespaces if profile is not None else ())
 
 
@@ -94,6 +96,7 @@ def explicit(objects: list[KObject], profile: Profile, notes: list[Finding], kno
 
 
 def _explicit(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
+    run_as_user = profile.mutators.get("runAsUser")
     return check_explicit(objects, enabled=set(profile.enabled_mutators()), notes=notes,
-                          minimum=profile.mutators.get("runAsUser", {}).get("minimum"),
+                          minimum=run_as_user.minimum if isinstance(run_as_user, RunAsUserOptions) else None,
                           pod_templates=profile.pod_templates)

@@ -12,6 +12,7 @@ from kharden.know.images import Knowledge as Images
 from kharden.know.images import know_images
 from kharden.model import Change, Finding
 from kharden.mutators import MUTATORS, optouts
+from kharden.options import ProfileOptions
 from kharden.profile import Profile
 from kharden.read import KObject
 
@@ -49,7 +50,7 @@ _NO_IMAGES: Any = object()  # no mutator that reads images is on: the know stage
 class _Step:
     """One object through the enabled mutators: what its images need, then each mutator on each target."""
 
-    enabled: list[tuple[Any, dict[str, Any]]]
+    enabled: list[tuple[Any, ProfileOptions]]
     per_object: bool
     profile: Profile
     know: Knowledge
