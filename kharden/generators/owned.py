@@ -25,7 +25,7 @@ def is_ours(obj: Any) -> bool:
 
 
 def identity(obj: dict[str, Any]) -> Identity:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta: dict[str, Any] = m if isinstance(m := obj.get("metadata"), dict) else {}
     group = str(obj.get("apiVersion", "")).rpartition("/")[0]
     return (group, str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name", "")))
 

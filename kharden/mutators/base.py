@@ -18,7 +18,7 @@ from typing import AbstractSet, Any, Protocol, Union
 
 from kharden.errors import InputError
 from kharden.find.podspecs import PodTarget, get
-from kharden.model import Change, Path, dotted
+from kharden.model import Change, Op, Path, dotted
 from kharden.options import ProfileOptions
 from kharden.read import KObject
 
@@ -75,7 +75,7 @@ class Editor:
             current = parent.get(key)
             if current is None:
                 new = _nest(path[i + 1 :], value)
-                op = "replace" if key in parent else "add"
+                op: Op = "replace" if key in parent else "add"
                 parent[key] = new
                 self._record(op, path[: i + 1], None, _copy(new), reason)
                 return True
@@ -110,8 +110,8 @@ class Editor:
         current.append(value)
         self._record("add", list_path + (len(current) - 1,), None, _copy(value), reason)
 
-    def _record(self, op: str, path: Path, old: Any, new: Any, reason: str) -> None:
-        self.changes.append(Change(self.obj.ref, op, path, old, new, self.mutator, reason))  # type: ignore[arg-type]
+    def _record(self, op: Op, path: Path, old: Any, new: Any, reason: str) -> None:
+        self.changes.append(Change(self.obj.ref, op, path, old, new, self.mutator, reason))
 
     def _type_error(self, path: Path, value: Any, expected: str) -> None:
         raise InputError(

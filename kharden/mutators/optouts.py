@@ -98,7 +98,7 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: ProfileOptions, chang
     # each opt-out is reported once: applied, or not needed (both were said of one kubeaudit label)
     for out in outs:
         findings.append(_unneeded(obj, out, mutator.ID) if out in unneeded else
-                        _finding(obj, out, f"{mutator.ID} opted out for {out.what}", "info", "opted-out"))
+                        _opted_out(obj, out, f"{mutator.ID} opted out for {out.what}"))
     if not whole:
         mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip, know=know))
 
@@ -181,11 +181,11 @@ def _metadata_paths(target: Union[PodTarget, KObject]) -> list[Path]:
     return paths
 
 
-def _finding(obj: KObject, out: OptOut, message: str, severity: str, status: str) -> Finding:
+def _opted_out(obj: KObject, out: OptOut, message: str) -> Finding:
     extra = {"mutator": out.mutator, **({"container": out.container} if out.container else {})}
     # the reason is the finding's reason, printed once after the message ("reason (reason)" before)
-    return Finding(obj.ref, f"kharden.{out.mutator}", severity, message,  # type: ignore[arg-type]
-                   out.where, obj.line(out.where), status, out.reason, extra)  # type: ignore[arg-type]
+    return Finding(obj.ref, f"kharden.{out.mutator}", "info", message, out.where, obj.line(out.where), "opted-out",
+                   out.reason, extra)
 
 
 def _unneeded(obj: KObject, out: OptOut, mid: str) -> Finding:

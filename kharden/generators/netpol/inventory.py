@@ -50,7 +50,7 @@ class Workload(_OfObject):
     labels: Labels  # the pod template's labels (what Service selectors and existing policies match)
 
     @property
-    def obj(self) -> KObject:  # type: ignore[override]
+    def obj(self) -> KObject:  # type: ignore[override]  # read-only here: a workload's object is its target's
         return self.target.obj
 
     @property
