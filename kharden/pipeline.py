@@ -20,6 +20,7 @@ from kharden.checks.cluster import check_cluster
 from kharden.checks.pss import check_objects, left_because
 from kharden.cluster.flags import STATIC_POD_REASON, generators_skip, static_control_plane
 from kharden.checks.rbac import check_rbac
+from kharden.checks.verdict import one_per_problem
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
 from kharden.generators import GENERATORS
@@ -202,7 +203,13 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     if profile.pss not in ("baseline", "restricted"):
         return checks_left(objects, profile)
+    return left_pss(objects, profile, notes) + checks_left(objects, profile)
 
+
+def left_pss(objects: list[KObject], profile: Profile, notes: list[Finding], level: str | None = None,
+             version: str = "latest") -> list[Finding]:
+    """The PSS violations of the (fixed) objects at `level` (default: the profile's), each with the reason fix
+    left it: `fix` reports them, `check --profile` grades its findings by them (kharden.checks.verdict)."""
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
 
@@ -217,7 +224,7 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
                                              for t in find_pod_targets(o, profile.pod_templates))}
     static = {o.ref for o in objects if static_control_plane(o)}
     out = []
-    for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
+    for f in check_objects(objects, level or profile.pss, version, profile.pod_templates):
         reason = (
             (f.obj in static and STATIC_POD_REASON)
             or spared.get(f.obj)  # type: ignore[arg-type]
@@ -230,7 +237,7 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
-    return out + checks_left(objects, profile)
+    return out
 
 
 def checks_left(objects: list[KObject], profile: Profile) -> list[Finding]:
@@ -301,8 +308,11 @@ def check_groups(
         # changes `fix` makes too: "would fix" is exactly what fix changes (the generated objects are not findings)
         generate(Result([], objects, changes), profile, None, know=know)
         by_ref = {o.ref: o for o in objects}
+        # one finding per problem: a PSS violation and the changes that mend it are one, graded by what fix leaves
+        left = left_pss(objects, profile, notes, level, version) if groups[0] else []
+        groups[0], pending = one_per_problem(groups[0], left, [_pending(c, by_ref[c.obj]) for c in changes], by_ref)
         # What each image is (kharden.image info notes) is fix's report; check keeps only the warnings.
-        groups += [[_pending(c, by_ref[c.obj]) for c in changes],
+        groups += [pending,
                    [n for n in notes if not (n.rule == "kharden.image" and n.severity == "info")]
                    + explicit(objects, profile, notes, know)]
     return groups
