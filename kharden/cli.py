@@ -175,8 +175,9 @@ def _write_report(outcome: Any, path: str) -> None:
 @click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
 @click.option("--rbac", is_flag=True, help="Also check RBAC (wildcards, escalation, secrets); always with --profile.")
 @_profile_option(default=None)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
-              show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
+              show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary; "
+              "github: annotations (workflow commands) at the offending lines.")
 @_kube_version_option()
 @_jobs_option()
 @_tree_options
@@ -195,7 +196,11 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, rbac: bool,
     click.echo(screen.summary(screened, verbose), err=True, nl=False)
     from kharden.render import report
 
-    if fmt in ("sarif", "markdown"):
+    if fmt == "github":
+        from kharden.render import github
+
+        click.echo(github.annotations(findings, errors, files=len(screened.sources)), nl=False)
+    elif fmt in ("sarif", "markdown"):
         from kharden.render import markdown, sarif
 
         out = json.dumps(sarif.sarif(findings, errors), indent=2) + "\n" if fmt == "sarif" else (

@@ -100,3 +100,27 @@ def test_exit_code_and_summary_follow_the_grades(tmp_path) -> None:
     assert notes == len(after.stdout.splitlines()) >= 2
     assert after.stderr.splitlines()[-1].startswith(f"kharden: 0 violation(s), 0 would be fixed by `kharden fix`, "
                                                     f"{notes} note(s)"), after.stderr
+
+
+def test_github_annotations_carry_grade_control_and_line(tmp_path) -> None:
+    done = _check(tmp_path, "github")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert all(ln.startswith(("::error ", "::warning ", "::notice ")) for ln in lines), lines
+    priv = [ln for ln in lines if "title=pss.privileged (Privileged Containers)" in ln]
+    assert len(priv) == 1 and priv[0].startswith("::error file=") and ",line=12," in priv[0], priv
+    caps = [ln for ln in lines if "pss.capabilities_restricted" in ln]
+    assert len(caps) == 2 and all(ln.startswith("::warning ") and "kharden fix: containers must drop ALL" in ln
+                                  for ln in caps), caps
+    assert not [ln for ln in lines if "kharden.capabilities" in ln]
+    assert lines[-1] == "::notice title=kharden::" + done.stderr.splitlines()[-1].removeprefix("kharden: ")
+
+
+def test_github_annotation_escapes_what_the_runner_parses() -> None:
+    from kharden.model import Finding, ObjectRef
+    from kharden.render.github import annotations
+
+    ref = ObjectRef("a,b:c.yaml", 0, None, "v1", "Pod", "p", None)
+    text = annotations([Finding(ref, "x.y", "warning", "50% of it\nnext: line, more", line=3)], root=".")
+    first = text.splitlines()[0]
+    assert first == "::notice file=a%2Cb%3Ac.yaml,line=3,title=x.y::Pod/p: 50%25 of it%0Anext: line, more", first
