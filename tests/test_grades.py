@@ -124,3 +124,19 @@ def test_github_annotation_escapes_what_the_runner_parses() -> None:
     text = annotations([Finding(ref, "x.y", "warning", "50% of it\nnext: line, more", line=3)], root=".")
     first = text.splitlines()[0]
     assert first == "::notice file=a%2Cb%3Ac.yaml,line=3,title=x.y::Pod/p: 50%25 of it%0Anext: line, more", first
+
+
+def test_fix_report_needs_a_human_only_for_violations(tmp_path) -> None:
+    """fix's markdown report (the Action's 'violations' output greps it) lists violations as needing a human;
+    notes left (an image missing from the lock) are notes."""
+    lock = tmp_path / "lock.yaml"
+    lock.write_text("redis:7: sha256:" + "1" * 64 + "\n")
+    src = tmp_path / "w.yaml"
+    for text, human in ((POD, True), (POD.replace("{privileged: true}", "{}"), False)):
+        src.write_text(text)
+        report = tmp_path / "r.md"
+        done = kharden("fix", "--pin-images", str(lock), "--report", str(report), str(src))
+        assert done.returncode == 0 and "[image.not-in-lock]" in done.stderr, done.stderr
+        body = report.read_text()
+        assert ("### Still needs a human" in body) is human, body
+        assert "image.not-in-lock" not in body.partition("### Still needs a human")[2].partition("### Notes")[0]

@@ -137,7 +137,7 @@ def fix_report(changes: list[Change], findings: list[Finding], generated: list[d
     if generated:
         lines += ["", "### Generated", ""] + [
             f"- {cell(g.get('kind'))}/{cell((g.get('metadata') or {}).get('name'))}" for g in generated]
-    unfixed = [f for f in findings if f.status == "unfixed"]
+    unfixed = [f for f in findings if f.grade == "violation"]  # what is left that breaks the profile; the rest: notes
     if unfixed:
         lines += ["", "### Still needs a human", ""] + _findings_table(unfixed, with_reason=True)
     lines += _other(findings, unfixed)
