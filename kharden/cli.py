@@ -199,7 +199,7 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, rbac: bool,
     if fmt == "github":
         from kharden.render import github
 
-        click.echo(github.annotations(findings, errors, files=len(screened.sources)), nl=False)
+        click.echo(github.workflow_commands(findings, errors, files=len(screened.sources)), nl=False)
     elif fmt in ("sarif", "markdown"):
         from kharden.render import markdown, sarif
 

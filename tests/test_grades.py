@@ -118,10 +118,10 @@ def test_github_annotations_carry_grade_control_and_line(tmp_path) -> None:
 
 def test_github_annotation_escapes_what_the_runner_parses() -> None:
     from kharden.model import Finding, ObjectRef
-    from kharden.render.github import annotations
+    from kharden.render.github import workflow_commands
 
     ref = ObjectRef("a,b:c.yaml", 0, None, "v1", "Pod", "p", None)
-    text = annotations([Finding(ref, "x.y", "warning", "50% of it\nnext: line, more", line=3)], root=".")
+    text = workflow_commands([Finding(ref, "x.y", "warning", "50% of it\nnext: line, more", line=3)], root=".")
     first = text.splitlines()[0]
     assert first == "::notice file=a%2Cb%3Ac.yaml,line=3,title=x.y::Pod/p: 50%25 of it%0Anext: line, more", first
 

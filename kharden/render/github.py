@@ -23,8 +23,9 @@ from kharden.render.sarif import relative_uri
 COMMAND = {"violation": "error", "would-fix": "warning", "note": "notice"}
 
 
-def annotations(findings: Iterable[Finding], errors: Iterable[Exception] = (), root: str | None = None,
-                files: int = 0) -> str:
+def workflow_commands(findings: Iterable[Finding], errors: Iterable[Exception] = (),
+                      root: str | None = None, files: int = 0) -> str:
+    """One annotation per finding and per unread file, then the summary notice; paths relative to `root`."""
     import os
 
     root = os.path.abspath(root or os.getcwd())
