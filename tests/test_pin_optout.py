@@ -89,3 +89,9 @@ def test_check_says_who_chose_to_keep_the_tag(tmp_path) -> None:
     assert tag_only[("p", "app")]["severity"] == "violation"  # the profile's rule still stands
     assert "opted out" not in tag_only[("p", "init")]["reason"] and "opted out" not in tag_only[("other", "app")][
         "reason"]
+
+
+def test_an_opt_out_naming_no_container_is_reported(tmp_path) -> None:
+    images, stderr = _fix(tmp_path, 'skip.kharden.dev/pinImages.nosuch: "typo"')
+    assert images[("p", "app")] == f"nginx:1.27@{D1}"
+    assert "[kharden.unneeded-opt-out] skip.kharden.dev/pinImages.nosuch: the pod has no container nosuch" in stderr

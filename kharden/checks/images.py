@@ -46,7 +46,7 @@ def check(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> 
                 if isinstance(image, str):
                     for rule, sev, msg, reason, field in problems(image, c, opts):
                         if reason == PIN_HINT:
-                            spared = spared or _spared(target)
+                            spared = _spared(target) if spared is None else spared
                             reason = _opted_out(spared, cpath, image) or reason
                         out.append(Finding(obj=obj.ref, rule=rule, severity=sev, message=msg, path=cpath + field,
                                            line=obj.line(cpath + field), reason=reason,
@@ -55,18 +55,18 @@ def check(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> 
 
 
 def _spared(target: PodTarget) -> Any:
-    from kharden.images.pin_optout import Spared
+    from kharden.images.pin_optout import read
 
-    return Spared(target)
+    return read(target)[0]
 
 
 def _opted_out(spared: Any, cpath: Any, image: str) -> str:
     """The reason a container opted out of pinning (`skip.kharden.dev/pinImages[.<c>]`), said where the check
     asks for a pin: the profile's rule still stands (a violation), and the report says who chose to keep the tag."""
-    for out in spared.outs:
-        if not out.scopes or cpath in out.scopes:
-            return f"opted out of pinning ({out.where[-1]}): {out.reason}"
-    return ""
+    from kharden.images.pin_optout import covering
+
+    out = covering(spared, cpath)
+    return f"opted out of pinning ({out.where[-1]}): {out.reason}" if out is not None else ""
 
 
 Problem = tuple[str, Severity, str, str, tuple[str, ...]]  # rule, severity, message, reason, field (in the container)
