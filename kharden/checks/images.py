@@ -11,7 +11,8 @@
 
 Every container is looked at: init, regular and ephemeral containers, in built-in kinds and in the profile's
 `podTemplates`. A reference pinned by digest (`repo:tag@sha256:...`) is immutable: no tag or pull-policy finding.
-`kharden fix --pin-images LOCK` pins references from a lock file (`kharden images lock` writes one).
+`kharden fix --pin-images LOCK` pins references from a lock file (`kharden images lock` writes one); a container
+opted out of pinning (`skip.kharden.dev/pinImages[.<container>]`) is still reported, with the opt-out's reason.
 
     checks:
       images:
@@ -48,14 +49,33 @@ def check(pods: list[tuple[KObject, list[PodTarget]]], opts: Options) -> list[Fi
     out = []
     for obj, targets in pods:
         for target in targets:
+            spared: Any = None  # the target's pinning opt-outs, read when a finding asks for a pin
             for cpath, c in target.containers():
                 image = c.get("image")
                 if isinstance(image, str):
-                    out += [Finding(obj=obj.ref, rule=rule, severity=sev, message=msg, path=cpath + field,
-                                    line=obj.line(cpath + field), reason=reason,
-                                    extra={"container": c.get("name"), "image": image})
-                            for rule, sev, msg, reason, field in problems(image, c, opts)]
+                    for rule, sev, msg, reason, field in problems(image, c, opts):
+                        if reason == PIN_HINT:
+                            spared = _spared(target) if spared is None else spared
+                            reason = _opted_out(spared, cpath, image) or reason
+                        out.append(Finding(obj=obj.ref, rule=rule, severity=sev, message=msg, path=cpath + field,
+                                           line=obj.line(cpath + field), reason=reason,
+                                           extra={"container": c.get("name"), "image": image}))
     return out
+
+
+def _spared(target: PodTarget) -> Any:
+    from kharden.images.pin_optout import read
+
+    return read(target)[0]
+
+
+def _opted_out(spared: Any, cpath: Any, image: str) -> str:
+    """The reason a container opted out of pinning (`skip.kharden.dev/pinImages[.<c>]`), said where the check
+    asks for a pin: the profile's rule still stands (a violation), and the report says who chose to keep the tag."""
+    from kharden.images.pin_optout import covering
+
+    out = covering(spared, cpath)
+    return f"opted out of pinning ({out.where[-1]}): {out.reason}" if out is not None else ""
 
 
 Problem = tuple[str, Severity, str, str, tuple[str, ...]]  # rule, severity, message, reason, field (in the container)

@@ -4,7 +4,8 @@
 
 Init, regular and ephemeral containers, in built-in kinds and in the profile's `podTemplates`. The reference keeps
 its spelling and tag (people read the tag; the runtime pulls the digest). A reference pinned already is left as it
-is, whatever the lock says. A reference the lock does not name is reported (`image.not-in-lock`), never guessed; a
+is, whatever the lock says; a workload or container opted out (`skip.kharden.dev/pinImages[.<container>]`,
+kharden.images.pin_optout) is left and reported. A reference the lock does not name is reported (`image.not-in-lock`), never guessed; a
 lock entry that names another repository (a kbld override to a mirror) is reported (`image.lock-elsewhere`), not
 followed: moving an image to another registry is not a pin.
 
@@ -20,6 +21,7 @@ from typing import Any, Callable
 from kharden.checks.images import Options as ImagesOptions
 from kharden.find.podspecs import PodTarget, find_pod_targets
 from kharden.images.lock import Lock, add_entry
+from kharden.images.pin_optout import Spared
 from kharden.images.reference import ReferenceError, normalize, parse
 from kharden.model import Change, Finding
 from kharden.mutators.base import Editor
@@ -61,10 +63,12 @@ def pinner(profile: Profile) -> Pinner | None:
 
     def pin(targets: list[PodTarget], changes: list[Change], findings: list[Finding]) -> None:
         for target in targets:
+            spared = Spared(target)  # skip.kharden.dev/pinImages[.<container>] (kharden.images.pin_optout)
             for cpath, c in target.containers():
                 image = c.get("image")
-                if isinstance(image, str):
+                if isinstance(image, str) and not (spared.outs and spared.skips(cpath, image)):
                     _pin(target.obj, cpath + ("image",), image, lock, changes, findings, c.get("name"))
+            findings += spared.report(target.obj)
 
     return pin
 

@@ -33,6 +33,8 @@ from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 SKIP = "skip.kharden.dev/"
+# ids that take opt-outs but are no mutator: the step that honours them reads them (`naming`) and reports them
+NOT_MUTATORS = ("pinImages",)  # fix --pin-images (kharden.images.pin_optout)
 # kubeaudit override -> (mutator, where the kept field lives: "container" or "pod", field path below that)
 KUBEAUDIT: dict[str, list[tuple[str, str, Path]]] = {
     "privileged": [("privileged", "container", ())],
@@ -124,7 +126,7 @@ def collect(target: Union[PodTarget, KObject], obj: KObject) -> OptOuts:
             if not str(key).startswith(SKIP):
                 continue
             mid, _, container = str(key)[len(SKIP) :].partition(".")
-            if mid not in MUTATORS:
+            if mid not in MUTATORS and mid not in NOT_MUTATORS:
                 problems.append((None, _unknown(obj, where, mid)))
             elif not container:
                 outs.append(OptOut(mid, (), str(value), where, "the workload"))

@@ -18,7 +18,7 @@ from typing import Sequence
 from kharden.model import Change
 from kharden.pipeline.checking import check, check_groups
 from kharden.pipeline.generation import generate
-from kharden.pipeline.left import WINDOWS_REASON, api_versions, checks_left, explicit, unfixed
+from kharden.pipeline.left import WINDOWS_REASON, api_versions, checks_left, explicit, left_pss, unfixed
 from kharden.pipeline.mutation import mutate
 from kharden.pipeline.request import Hidden, Request, Result
 from kharden.profile import Profile
@@ -27,7 +27,7 @@ from kharden.read.validate import validate_source
 from kharden.render import fastverify
 
 __all__ = ["Hidden", "Request", "Result", "WINDOWS_REASON", "api_versions", "check_groups", "checks_left", "explicit",
-           "generate", "mutate", "run", "splice_changed", "unfixed", "validate"]
+           "generate", "left_pss", "mutate", "run", "splice_changed", "unfixed", "validate"]
 
 
 def run(request: Request) -> Result:

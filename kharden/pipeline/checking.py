@@ -5,9 +5,10 @@ from __future__ import annotations
 from kharden.checks.cluster import check_cluster
 from kharden.checks.pss import check_objects
 from kharden.checks.rbac import check_rbac
+from kharden.checks.verdict import one_per_problem
 from kharden.model import Change, Finding
 from kharden.pipeline.generation import generate
-from kharden.pipeline.left import api_versions, explicit
+from kharden.pipeline.left import api_versions, explicit, left_pss
 from kharden.pipeline.mutation import mutate
 from kharden.pipeline.request import Request, Result
 from kharden.profile import Profile
@@ -57,8 +58,11 @@ def check_groups(
         # changes `fix` makes too: "would fix" is exactly what fix changes (the generated objects are not findings)
         generate(Result([], objects, changes), profile, None, know=know)
         by_ref = {o.ref: o for o in objects}
+        # one finding per problem: a PSS violation and the changes that mend it are one, graded by what fix leaves
+        left = left_pss(objects, profile, notes, level, version) if groups[0] else []
+        groups[0], pending = one_per_problem(groups[0], left, [_pending(c, by_ref[c.obj]) for c in changes], by_ref)
         # What each image is (kharden.image info notes) is fix's report; check keeps only the warnings.
-        groups += [[_pending(c, by_ref[c.obj]) for c in changes],
+        groups += [pending,
                    [n for n in notes if not (n.rule == "kharden.image" and n.severity == "info")]
                    + explicit(objects, profile, notes, know)]
     return groups

@@ -34,7 +34,13 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     if profile.pss not in ("baseline", "restricted"):
         return checks_left(objects, profile)
+    return left_pss(objects, profile, notes) + checks_left(objects, profile)
 
+
+def left_pss(objects: list[KObject], profile: Profile, notes: list[Finding], level: str | None = None,
+             version: str = "latest") -> list[Finding]:
+    """The PSS violations of the (fixed) objects at `level` (default: the profile's), each with the reason fix
+    left it: `fix` reports them, `check --profile` grades its findings by them (kharden.checks.verdict)."""
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
 
@@ -49,7 +55,7 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
                                              for t in find_pod_targets(o, profile.pod_templates))}
     static = {o.ref for o in objects if static_control_plane(o)}
     out = []
-    for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
+    for f in check_objects(objects, level or profile.pss, version, profile.pod_templates):
         ref = f.obj
         assert ref is not None, "a PSS finding is about an object"
         reason = (
@@ -64,7 +70,7 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
-    return out + checks_left(objects, profile)
+    return out
 
 
 def checks_left(objects: list[KObject], profile: Profile) -> list[Finding]:
