@@ -15,6 +15,7 @@ Path = tuple[Key, ...]
 
 Op = Literal["add", "replace", "remove"]
 Severity = Literal["error", "warning", "info"]  # how serious the check that made a finding thinks it is
+Status = Literal["open", "fixable", "unfixed", "opted-out", "info"]  # what kharden did about a finding
 Grade = Literal["violation", "would-fix", "note"]  # what it means to the user: every report speaks in these (grade())
 
 GENERATED_FILE = "kharden-generated.yaml"  # where `fix -i/-o`, kpt (KRM) and Helm 4 put generated objects
@@ -119,7 +120,7 @@ class Finding:
     message: str
     path: Path = ()
     line: int | None = None  # 1-based line in obj.file of the offending field (or the nearest existing parent)
-    status: Literal["open", "fixable", "unfixed", "opted-out", "info"] = "open"
+    status: Status = "open"
     reason: str = ""  # why it was not fixed / why it is opted out
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     control: str = ""  # the PSS check id (kharden.checks.pss), e.g. "capabilities_restricted"; "" for none

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from kharden.apiversions import migrate
 from kharden.apiversions.table import Row, Version, lookup, show
 from kharden.know import protected
-from kharden.model import Finding
+from kharden.model import Finding, Status
 from kharden.read import KObject
 
 
@@ -36,9 +36,9 @@ def check_api_versions(objects: Iterable[KObject], target: Version, *, fixing: b
         if row.kind == "PodSecurityPolicy":
             message += f"; {psa_labels(obj.data.get('spec'))}"
         blocker = protected.LEFT if protected.covers(obj.ref, spared) else _blocker(row, obj.data, target, migrating)
-        state = ("unfixed" if fixing else "open") if blocker else "fixable"
+        state: Status = ("unfixed" if fixing else "open") if blocker else "fixable"
         out.append(Finding(obj.ref, f"api.{status}", "error" if status == "removed" else "warning", message,
-                           ("apiVersion",), obj.line(("apiVersion",)), state,  # type: ignore[arg-type]
+                           ("apiVersion",), obj.line(("apiVersion",)), state,
                            blocker or "", {"source": row.source}))
     return out
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from kharden.find import find_pod_targets
 from kharden.know.images import facts_for
-from kharden.model import Finding, Path
+from kharden.model import Finding, Path, Severity
 from kharden.read import KObject
 
 KEPT = "an explicit value, kept: only a profile with enforce: true (the strict profile) overwrites it"
@@ -74,9 +74,9 @@ def _pod(obj: KObject, target: Any, minimum: Any, skip: Any) -> list[Finding]:
     return found
 
 
-def _finding(obj: KObject, mid: str, severity: str, path: Path, container: str | None, message: str,
+def _finding(obj: KObject, mid: str, severity: Severity, path: Path, container: str | None, message: str,
              reason: str = KEPT) -> Finding:
-    return Finding(obj.ref, f"kharden.{mid}", severity, message, path, obj.line(path),  # type: ignore[arg-type]
+    return Finding(obj.ref, f"kharden.{mid}", severity, message, path, obj.line(path),
                    "unfixed", reason, {"container": container} if container else {})
 
 

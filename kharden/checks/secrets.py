@@ -63,13 +63,13 @@ def env_vars(pods: list[tuple[KObject, list[PodTarget]]]) -> list[Finding]:
         for target in targets:
             for cpath, c in target.containers():
                 name = c.get("name", "?")
-                for j, e in enumerate(c.get("env") if isinstance(c.get("env"), list) else []):
+                for j, e in enumerate(_list(c.get("env"))):
                     ref = _get(e, ("valueFrom", "secretKeyRef"))
                     if isinstance(ref, dict):
                         path = cpath + ("env", j, "valueFrom", "secretKeyRef")
                         out.append(_env_finding(obj, path, name, f"env {e.get('name')} from Secret "
                                                 f"{ref.get('name')} key {ref.get('key')}", blocker(c, e, ref)))
-                for j, e in enumerate(c.get("envFrom") if isinstance(c.get("envFrom"), list) else []):
+                for j, e in enumerate(_list(c.get("envFrom"))):
                     ref = _get(e, ("secretRef",))
                     if isinstance(ref, dict):
                         path = cpath + ("envFrom", j, "secretRef")
@@ -84,6 +84,11 @@ def _env_finding(obj: KObject, path: Path, container: str, what: str, blocked: s
                    message=f"container {container} gets a Secret as an environment variable: {what} (CKV_K8S_35)",
                    path=path, line=obj.line(path), reason=f"not as a file: {blocked}" if blocked else FILES_HINT,
                    extra={"container": container})
+
+
+def _list(value: Any) -> list[Any]:
+    """The list, or nothing: a malformed field (a string where a list belongs) has nothing to report."""
+    return value if isinstance(value, list) else []
 
 
 def _get(data: Any, path: tuple[str, ...]) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from kharden.cluster.fixopts import NO_PROFILE
-from kharden.model import Finding
+from kharden.model import Finding, Status
 from kharden.read import KObject
 
 # The rule id families of this layer: what `fix` leaves here needs the cluster's files, an issuer or a decision,
@@ -24,7 +24,7 @@ FAMILIES = ("cis.", "controlplane.", "ingress.", "gateway.", "audit.", "encrypti
 
 
 def check_cluster(objects: list[KObject], opts: Mapping[str, Any] | None = None,
-                  status: str = "open") -> list[Finding]:
+                  status: Status = "open") -> list[Finding]:
     """`opts`: the profile's mutator options by id (what `fix` would do shapes each finding's reason)."""
     from kharden.checks.cluster import auditpolicy, controlplane, encryption, ingress
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from kharden.model import Finding, Path, Severity
+from kharden.model import Finding, Path, Severity, Status
 from kharden.read import KObject
 
 BODY = ("Request", "RequestResponse")
@@ -23,7 +23,7 @@ SENSITIVE = {"secrets": "", "configmaps": "", "tokenreviews": "authentication.k8
 CONDITIONS = ("users", "userGroups", "verbs", "namespaces")
 
 
-def check_audit_policies(objects: list[KObject], status: str = "open") -> list[Finding]:
+def check_audit_policies(objects: list[KObject], status: Status = "open") -> list[Finding]:
     out: list[Finding] = []
     for obj in objects:
         if obj.ref.kind == "Policy" and obj.ref.api_version.startswith("audit.k8s.io/"):
@@ -31,8 +31,8 @@ def check_audit_policies(objects: list[KObject], status: str = "open") -> list[F
     return out
 
 
-def _f(obj: KObject, rule: str, sev: Severity, msg: str, path: Path, status: str, reason: str) -> Finding:
-    return Finding(obj.ref, rule, sev, msg, path, obj.line(path), status=status, reason=reason)  # type: ignore[arg-type]
+def _f(obj: KObject, rule: str, sev: Severity, msg: str, path: Path, status: Status, reason: str) -> Finding:
+    return Finding(obj.ref, rule, sev, msg, path, obj.line(path), status=status, reason=reason)
 
 
 def covers(rule: dict[str, Any], resource: str, group: str) -> bool:
@@ -54,7 +54,7 @@ def _unconditional(rule: dict[str, Any]) -> bool:
     return not any(rule.get(k) for k in CONDITIONS)
 
 
-def _check(obj: KObject, status: str) -> Iterator[Finding]:
+def _check(obj: KObject, status: Status) -> Iterator[Finding]:
     rules = [r for r in obj.data.get("rules") or [] if isinstance(r, dict)]
     if not rules:
         yield _f(obj, "audit.no-rules", "error", "the Policy has no rules: nothing is logged", ("rules",), status,

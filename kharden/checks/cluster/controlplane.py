@@ -10,7 +10,7 @@ from kharden.cluster.fixopts import NO_PROFILE, ControlPlaneOptions, Enforcing
 from kharden.cluster.flags import Flag, component_of, flags_of
 from kharden.cluster.plan import KUBELET_CONFIG, NEEDS, field_value, plan
 from kharden.find import find_pod_targets
-from kharden.model import Finding, Path, Severity
+from kharden.model import Finding, Path, Severity, Status
 from kharden.read import KObject
 
 _SEVERITY: dict[str | None, Severity] = {"obsolete": "info", "checkov-only": "info", "decision": "warning"}
@@ -33,7 +33,7 @@ def failing(container: dict[str, Any], component: str) -> Iterator[tuple[cis.Ite
             yield item, written
 
 
-def check_control_plane(objects: list[KObject], opts: ControlPlaneOptions = NO_PROFILE, status: str = "open",
+def check_control_plane(objects: list[KObject], opts: ControlPlaneOptions = NO_PROFILE, status: Status = "open",
                         kubelet_opts: Enforcing = NO_PROFILE) -> list[Finding]:
     """A finding per failing CIS item per control-plane container and KubeletConfiguration. `opts`/`kubelet_opts`:
     the controlPlane / kubeletConfiguration mutators' options (what `fix` would do is each finding's reason)."""
@@ -57,19 +57,19 @@ def _list_key(container: dict[str, Any]) -> str:
     return "command" if isinstance(container.get("command"), list) else "args"
 
 
-def _finding(obj: KObject, item: cis.Item, message: str, path: Path, why: str, status: str) -> Finding:
+def _finding(obj: KObject, item: cis.Item, message: str, path: Path, why: str, status: Status) -> Finding:
     extra = {**({"cis": item.cis} if item.cis != "none" else {}), **({"checkov": item.checkov} if item.checkov else {}),
              **({"needs": item.needs} if item.needs else {})}
     head = f"CIS {item.cis}: " if item.cis != "none" else f"{item.checkov}: "
     return Finding(obj.ref, item.rule, _SEVERITY.get(item.needs, "error"), head + message, path,
-                   obj.line(path), status=status, reason=why, extra=extra)  # type: ignore[arg-type]
+                   obj.line(path), status=status, reason=why, extra=extra)
 
 
 def _is_kubelet_config(obj: KObject) -> bool:
     return (obj.ref.api_version.rpartition("/")[0], obj.ref.kind) == KUBELET_CONFIG
 
 
-def _kubelet_config(obj: KObject, opts: Enforcing, status: str) -> list[Finding]:
+def _kubelet_config(obj: KObject, opts: Enforcing, status: Status) -> list[Finding]:
     out = []
     for item in cis.for_component("kubelet", "field"):
         present, value = field_value(obj.data, item.field or "")

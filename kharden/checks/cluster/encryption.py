@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from kharden.model import Finding, Path, Severity
+from kharden.model import Finding, Path, Severity, Status
 from kharden.read import KObject
 
 PROVIDERS = ("aescbc", "aesgcm", "secretbox", "kms", "identity")
 SECRETS = ("secrets", "*.", "*.*")
 
 
-def check_encryption(objects: list[KObject], status: str = "open") -> list[Finding]:
+def check_encryption(objects: list[KObject], status: Status = "open") -> list[Finding]:
     out: list[Finding] = []
     for obj in objects:
         if obj.ref.kind in ("EncryptionConfiguration", "EncryptionConfig") and obj.ref.api_version in (
@@ -31,8 +31,8 @@ def check_encryption(objects: list[KObject], status: str = "open") -> list[Findi
     return out
 
 
-def _f(obj: KObject, rule: str, sev: Severity, msg: str, path: Path, status: str, reason: str) -> Finding:
-    return Finding(obj.ref, rule, sev, msg, path, obj.line(path), status=status, reason=reason, # type: ignore[arg-type]
+def _f(obj: KObject, rule: str, sev: Severity, msg: str, path: Path, status: Status, reason: str) -> Finding:
+    return Finding(obj.ref, rule, sev, msg, path, obj.line(path), status=status, reason=reason,
                    extra={"cis": "1.2.28"} if rule == "encryption.identity-first" else {})
 
 
@@ -40,7 +40,7 @@ def _provider_name(p: Any) -> str:
     return next(iter(p), "") if isinstance(p, dict) and p else ""
 
 
-def _check(obj: KObject, status: str) -> Iterator[Finding]:
+def _check(obj: KObject, status: Status) -> Iterator[Finding]:
     entries = [e for e in obj.data.get("resources") or [] if isinstance(e, dict)]
     secrets_seen = False
     has_keys = False

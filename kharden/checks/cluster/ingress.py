@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from kharden.cluster.fixopts import IssuerOptions
 from kharden.cluster.tls import mapping, tls_fix_blocked, uncovered_hosts
 from kharden.find import find_pod_targets
-from kharden.model import Finding, Path, Severity
+from kharden.model import Finding, Path, Severity, Status
 from kharden.read import KObject
 
 NGINX = "nginx.ingress.kubernetes.io/"
@@ -35,7 +35,7 @@ TRAEFIK_ENTRYPOINTS = "traefik.ingress.kubernetes.io/router.entrypoints"
 FIXED_NGINX = ((1, 11, 5), (1, 12, 1))  # controller-v1.11.5 and v1.12.1 fix the 2025 family
 
 
-def check_ingress(objects: list[KObject], opts: IssuerOptions, status: str = "open") -> list[Finding]:
+def check_ingress(objects: list[KObject], opts: IssuerOptions, status: Status = "open") -> list[Finding]:
     out: list[Finding] = []
     for obj in objects:
         group = obj.ref.api_version.rpartition("/")[0]
@@ -47,13 +47,13 @@ def check_ingress(objects: list[KObject], opts: IssuerOptions, status: str = "op
     return out
 
 
-def _f(obj: KObject, rule: str, sev: Severity, msg: str, path: Path, status: str, reason: str = "",
+def _f(obj: KObject, rule: str, sev: Severity, msg: str, path: Path, status: Status, reason: str = "",
        **extra: Any) -> Finding:
-    return Finding(obj.ref, rule, sev, msg, path, obj.line(path), status=status, reason=reason,  # type: ignore[arg-type]
+    return Finding(obj.ref, rule, sev, msg, path, obj.line(path), status=status, reason=reason,
                    extra=extra)
 
 
-def _tls(obj: KObject, opts: IssuerOptions, status: str) -> list[Finding]:
+def _tls(obj: KObject, opts: IssuerOptions, status: Status) -> list[Finding]:
     missing, hostless = uncovered_hosts(obj)
     why = tls_fix_blocked(obj, opts) or "kharden fix adds a tls entry and the cert-manager issuer annotation"
     out = [_f(obj, "ingress.tls-missing", "error", f"host {host} is served over plain HTTP: no spec.tls entry "
@@ -64,7 +64,7 @@ def _tls(obj: KObject, opts: IssuerOptions, status: str) -> list[Finding]:
     return out
 
 
-def _annotations(obj: KObject, status: str) -> Iterator[Finding]:
+def _annotations(obj: KObject, status: Status) -> Iterator[Finding]:
     meta = mapping(obj.data.get("metadata"))
     ann = mapping(meta.get("annotations"))
     for key, value in ann.items():
@@ -87,7 +87,7 @@ def _annotations(obj: KObject, status: str) -> Iterator[Finding]:
                      "remove the characters; upgrade ingress-nginx to v1.11.5 / v1.12.1 or later", cve=cve)
 
 
-def _gateway(obj: KObject, status: str) -> Iterator[Finding]:
+def _gateway(obj: KObject, status: Status) -> Iterator[Finding]:
     spec = mapping(obj.data.get("spec"))
     listeners = [x for x in spec.get("listeners") or [] if isinstance(x, dict)]
     secure = {x.get("hostname") for x in listeners if x.get("protocol") in ("HTTPS", "TLS")}
@@ -99,7 +99,7 @@ def _gateway(obj: KObject, status: str) -> Iterator[Finding]:
                      "add an HTTPS listener with a certificateRef, and an HTTPRoute redirect on the HTTP one")
 
 
-def _controller(obj: KObject, status: str) -> Iterator[Finding]:
+def _controller(obj: KObject, status: Status) -> Iterator[Finding]:
     for target in find_pod_targets(obj, None):
         for path, container in target.containers():
             image = str(container.get("image", ""))
