@@ -43,7 +43,7 @@ def harden_object(obj: dict[str, Any], profile: Profile, *, generators: bool = T
     from kharden.generators import GENERATORS
     from kharden.pipeline import Request, run
 
-    profile = _at_admission(profile)
+    profile = at_admission(profile)
     data = copy.deepcopy(obj)
     source = Source(path=PATH, text="", docs=[Document(PATH, 0, None, data, repeated_keys=False)])
     generating = generators and any(o.get("enabled") for o in profile.generators.values())
@@ -58,8 +58,9 @@ def harden_object(obj: dict[str, Any], profile: Profile, *, generators: bool = T
 NOT_AT_ADMISSION = ("automountServiceAccountToken", "apiVersions")
 
 
-def _at_admission(profile: Profile) -> Profile:
-    """The profile without the mutators whose decision needs more than the one object (see the module's doc)."""
+def at_admission(profile: Profile) -> Profile:
+    """The profile without the mutators whose decision needs more than the one object (see the module's doc):
+    what the webhook and the MutatingAdmissionPolicy both run."""
     import dataclasses
 
     off = {m: {**profile.mutators[m], "enabled": False} for m in NOT_AT_ADMISSION if m in profile.mutators}
