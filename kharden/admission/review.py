@@ -70,7 +70,8 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
         return Answer(_response(request, True), "skipped", {**info, "skipped": why_not})
     try:
         generators = endpoint == "mutate" and settings.generator_warnings  # /validate reports violations only
-        hardened = harden_object(obj, profile, generators=generators)  # type: ignore[arg-type]  # a mapping
+        # the request was parsed for this answer alone: the pipeline edits it in place, no copy
+        hardened = harden_object(obj, profile, generators=generators, owned=True)  # type: ignore[arg-type]
     except (KhardenError, RecursionError) as e:
         return _unreadable(request, settings, str(e) if isinstance(e, KhardenError) else "nesting too deep", info)
     warnings = _warnings(hardened)
@@ -78,7 +79,8 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
         resp = _response(request, True, warnings=warnings)
         if hardened.patch:
             resp["response"]["patchType"] = "JSONPatch"
-            resp["response"]["patch"] = base64.b64encode(json.dumps(hardened.patch).encode()).decode()
+            patch = json.dumps(hardened.patch, separators=(",", ":")).encode()
+            resp["response"]["patch"] = base64.b64encode(patch).decode()
         result = "patched" if hardened.patch else ("warned" if warnings else "unchanged")
         return Answer(resp, result, {**info, "patchOps": len(hardened.patch)})
     violations = [f"{c.reason} ({_pointer(c.patch_op()['path'])})" for c in hardened.changes]
