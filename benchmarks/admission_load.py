@@ -1,7 +1,7 @@
 """kharden serve under load, on loopback: 1, 10 and 100 concurrent keep-alive clients, bounded.
 
     python benchmarks/admission_load.py [--clients 1,10,100] [--requests 2000] [--workers 2] [--profile restricted]
-                                        [--corpus ../shared/corpus] [--kill]
+                                        [--corpus ../shared/corpus] [--kill] [--cache N] [--serve-args '...']
 
 Starts `kharden serve` over TLS (a fresh self-signed certificate), builds AdmissionReviews from the corpus's Pods
 and Deployments, and for each client count runs a closed loop: every client holds one keep-alive HTTPS connection
@@ -152,12 +152,17 @@ def main() -> None:
     p.add_argument("--corpus", default=str(HERE.parent.parent / "shared" / "corpus"))
     p.add_argument("--kill", action="store_true")
     p.add_argument("--serve-args", default="", help="more options for kharden serve, e.g. '--log-level warning'")
+    p.add_argument("--cache", type=int, default=0,
+                   help="admission.cache (0: off). The requests repeat, so a cache flatters: the headline is without")
     args = p.parse_args()
     work = bodies(Path(args.corpus))
     with tempfile.TemporaryDirectory() as d:
-        server = start(Path(d), args.profile, "--workers", str(args.workers), *args.serve_args.split())
+        profile = Path(d) / "profile.yaml"
+        profile.write_text(f"extends: {args.profile}\nadmission: {{cache: {args.cache}}}\n")
+        server = start(Path(d), str(profile), "--workers", str(args.workers), *args.serve_args.split())
         try:
-            print(f"{len(work)} AdmissionReviews from the corpus's Pods and Deployments; profile {args.profile}; "
+            print(f"{len(work)} AdmissionReviews from the corpus's Pods and Deployments; profile {args.profile}, "
+                  f"admission.cache {args.cache}; "
                   f"{args.workers} worker process(es) {args.serve_args}; {os.cpu_count()} CPUs; "
                   f"load average {os.getloadavg()[0]:.1f}")
             asyncio.run(run(server.port, server.ca, 4, 200, work))  # warm-up: imports, caches

@@ -22,6 +22,7 @@ import time
 from typing import Any, Awaitable, Callable
 
 from kharden.admission import review
+from kharden.admission.memo import Memo
 from kharden.admission.metrics import Metrics
 from kharden.admission_settings import resolve
 from kharden.profile import Profile, load_profile
@@ -44,6 +45,8 @@ class App:
         self.max_body = max_body
         self.timeout = timeout
         self.metrics = Metrics(profile.name, digest(profile))
+        self.memo = Memo(self.settings.cache)
+        self.metrics.memo = self.memo
         self.ready = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -97,7 +100,7 @@ class App:
             log.warning("bad request", extra={"fields": {"endpoint": endpoint, "error": str(e)}})
             return await _json(send, 400, {"error": str(e)})
         try:
-            answer = review.answer(request, endpoint, self.profile, self.settings)
+            answer = review.answer(request, endpoint, self.profile, self.settings, self.memo)
         except Exception as e:  # a bug in kharden: the failurePolicy answers, and the log says what happened
             log.exception("internal error")
             answer = review.failed(request, self.settings, f"internal error: {type(e).__name__}: {e}")

@@ -20,7 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from kharden.admission.adapter import harden_object
+from kharden.admission.adapter import Hardened, harden_object
+from kharden.admission.memo import Memo
 from kharden.admission_settings import Admission
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
@@ -31,6 +32,7 @@ API_VERSION = "admission.k8s.io/v1"
 MAX_WARNINGS = 20  # the API server passes each to the client; kubectl prints them all
 MAX_WARNING = 240
 MAX_MESSAGE = 4000
+NO_MEMO = Memo(0)
 
 
 class BadReview(ValueError):
@@ -60,8 +62,10 @@ def parse(body: bytes) -> dict[str, Any]:
     return request
 
 
-def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: Admission) -> Answer:
-    """The response to one admission request at `endpoint` ("mutate" or "validate")."""
+def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: Admission,
+           memo: Memo | None = None) -> Answer:
+    """The response to one admission request at `endpoint` ("mutate" or "validate"); `memo`: the answers to objects
+    seen before (kharden.admission.memo), asked before the pipeline runs."""
     obj = request.get("object")
     info = {"uid": request["uid"], "operation": request.get("operation"), "dryRun": bool(request.get("dryRun")),
             **_identity(request, obj)}
@@ -71,7 +75,12 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
     try:
         generators = endpoint == "mutate" and settings.generator_warnings  # /validate reports violations only
         # the request was parsed for this answer alone: the pipeline edits it in place, no copy
-        hardened = harden_object(obj, profile, generators=generators, owned=True)  # type: ignore[arg-type]
+        def make() -> Hardened:
+            return harden_object(obj, profile, generators=generators, owned=True)  # type: ignore[arg-type]
+
+        hardened, remembered = (memo or NO_MEMO).harden(obj, generators, make)  # type: ignore[arg-type]
+        if remembered:
+            info["cached"] = True
     except (KhardenError, RecursionError) as e:
         return _unreadable(request, settings, str(e) if isinstance(e, KhardenError) else "nesting too deep", info)
     warnings = _warnings(hardened)
