@@ -4,8 +4,8 @@
   Pod Security Standards fixtures;
 - the MutatingAdmissionPolicy's ApplyConfiguration (evaluated in its map form, merged as server-side apply merges)
   gives what `kharden fix` gives at admission (the webhook's decision: without the mutators whose decision is not in
-  the one object, kharden.admission.adapter.at_admission) on the fixtures, makes pass every failing fixture `fix` makes pass, and matches
-  nothing once applied (re-invocation is a no-op);
+  the one object, kharden.admission.adapter.at_admission) on the fixtures, makes pass every failing fixture `fix`
+  makes pass, and matches nothing once applied (re-invocation is a no-op);
 - every generated object validates against the OpenAPI schema of its Kubernetes version.
 """
 

@@ -3,7 +3,8 @@
 Why it is right: `harden_object` is a pure function of the object and the profile (no clock, no lookup outside
 the object; the image catalog is data), so an identical object gets an identical patch and identical warnings.
 Why it pays: the pods a ReplicaSet, a Job or a DaemonSet creates come from one template and reach the API server
-alike (the controller sets `generateName`; the name is made after mutating admission), so a scale-up or a rollout
+alike (the controller sets `generateName`; the API server makes the name after mutating admission:
+kubernetes/kubernetes#76680), so a scale-up or a rollout
 of N pods costs one hardening and N-1 look-ups. The key is the object itself, names and all: nothing is assumed
 about which fields do not matter.
 
