@@ -17,12 +17,14 @@ Two of fix's mutators do not run at admission, because what they decide is not i
 
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from kharden.model import Change, Finding
+from kharden.model import Change, Finding, cached_property
 from kharden.profile import Profile
 from kharden.read.source import Document, Source
 
@@ -35,6 +37,12 @@ class Hardened:
     changes: list[Change]
     findings: list[Finding]  # unfixed violations, opt-outs and notes, as `fix` reports them
     generated: list[str] = field(default_factory=list)  # what the generators would have made or edited
+
+    @cached_property
+    def encoded_patch(self) -> str:
+        """The patch as an AdmissionReview carries it (compact JSON, base64): made once, also for an answer
+        remembered (kharden.admission.memo) and sent again."""
+        return base64.b64encode(json.dumps(self.patch, separators=(",", ":")).encode()).decode()
 
 
 def harden_object(obj: dict[str, Any], profile: Profile, *, generators: bool = True, owned: bool = False) -> Hardened:

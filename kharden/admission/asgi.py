@@ -85,7 +85,7 @@ class App:
 
     async def _admit(self, endpoint: str, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            body = await asyncio.wait_for(self._body(scope, receive), self.timeout)
+            body = await _within(self.timeout, self._body(scope, receive))
         except TooLarge:
             self.metrics.observe(endpoint, "too-large", 0.0)
             return await _json(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
@@ -129,6 +129,16 @@ class App:
             chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
+
+
+async def _within(seconds: float, body: Awaitable[bytes]) -> bytes:
+    """`body` awaited for at most `seconds` (asyncio.TimeoutError after): asyncio.timeout where Python has it (3.11),
+    which wraps no task around each request as wait_for does."""
+    timeout = getattr(asyncio, "timeout", None)
+    if timeout is None:
+        return await asyncio.wait_for(body, seconds)
+    async with timeout(seconds):
+        return await body
 
 
 async def _drain(receive: Receive, limit: int) -> None:

@@ -15,7 +15,6 @@ effect: kharden has none at admission. An object kharden cannot read is allowed 
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,8 +87,7 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
         resp = _response(request, True, warnings=warnings)
         if hardened.patch:
             resp["response"]["patchType"] = "JSONPatch"
-            patch = json.dumps(hardened.patch, separators=(",", ":")).encode()
-            resp["response"]["patch"] = base64.b64encode(patch).decode()
+            resp["response"]["patch"] = hardened.encoded_patch
         result = "patched" if hardened.patch else ("warned" if warnings else "unchanged")
         return Answer(resp, result, {**info, "patchOps": len(hardened.patch)})
     violations = [f"{c.reason} ({_pointer(c.patch_op()['path'])})" for c in hardened.changes]
