@@ -55,7 +55,7 @@ def harden_object(obj: dict[str, Any], profile: Profile, *, generators: bool = T
     profile = at_admission(profile)
     data = obj if owned else copy.deepcopy(obj)
     source = Source(path=PATH, text="", docs=[Document(PATH, 0, None, data, repeated_keys=False)])
-    generating = generators and any(o.get("enabled") for o in profile.generators.values())
+    generating = generators and any(o.enabled for o in profile.generators.values())
     result = run(Request([source], profile, generate=generating, splice=False))  # no text: the answer is a patch
     mine = [c for c in result.changes if c.mutator not in GENERATORS]
     would = [f"{o.get('kind')}/{(o.get('metadata') or {}).get('name')}" for o in result.generated]
@@ -97,7 +97,7 @@ def at_admission(profile: Profile) -> Profile:
     cached = _AT_ADMISSION.get(id(profile))
     if cached is not None and cached[0] is profile:
         return cached[1]
-    off = {m: {**profile.mutators[m], "enabled": False} for m in NOT_AT_ADMISSION if m in profile.mutators}
+    off = {m: dataclasses.replace(profile.mutators[m], enabled=False) for m in NOT_AT_ADMISSION if m in profile.mutators}
     made = dataclasses.replace(profile, mutators={**profile.mutators, **off}) if off else profile
     if len(_AT_ADMISSION) > 16:
         _AT_ADMISSION.clear()
