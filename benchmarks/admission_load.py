@@ -158,7 +158,7 @@ def main() -> None:
     work = bodies(Path(args.corpus))
     with tempfile.TemporaryDirectory() as d:
         profile = Path(d) / "profile.yaml"
-        profile.write_text(f"extends: {args.profile}\nadmission: {{cache: {args.cache}}}\n")
+        profile.write_text(f"extends: {args.profile}\nadmission: {{cache: {args.cache}, generatorWarnings: false}}\n")
         server = start(Path(d), str(profile), "--workers", str(args.workers), *args.serve_args.split())
         try:
             print(f"{len(work)} AdmissionReviews from the corpus's Pods and Deployments; profile {args.profile}, "

@@ -33,11 +33,11 @@ def test_mutate_patches_a_pod_and_echoes_the_uid() -> None:
     assert any("runAsNonRoot" in json.dumps(op) for op in ops)
 
 
-def test_generators_are_reported_when_asked_for_never_run() -> None:
-    asked = ask(POD, settings={"generatorWarnings": True}).response["response"]
+def test_generators_are_reported_by_default_never_run() -> None:
+    asked = ask(POD).response["response"]  # the default (issue 24): what fix would generate is a warning
     assert any(w.startswith("generators do not run at admission") and "NetworkPolicy/" in w
                for w in asked.get("warnings", []))
-    quiet = ask(POD).response["response"]  # the default: no work for a warning nobody asked for
+    quiet = ask(POD, settings={"generatorWarnings": False}).response["response"]  # a sixth less CPU
     assert not any(w.startswith("generators") for w in quiet.get("warnings", []))
     assert quiet["patch"] == asked["patch"]  # the patch is the same either way
 
