@@ -36,6 +36,7 @@ class ImageFacts:
     ports: tuple[int, ...] = ()
     capabilities: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    recognised: str = ""  # how a catalog entry was matched from the image's config, not its name (catalog.recognise)
 
     @property
     def known(self) -> bool:
@@ -114,4 +115,4 @@ def merged(config: ImageFacts, catalog: ImageFacts | None) -> ImageFacts:
         user_unresolved=config.user_unresolved and user is None, starts_as_root=catalog.starts_as_root,
         writable=catalog.writable, volumes=volumes, content_writes=catalog.content_writes,
         ports=config.ports or catalog.ports, capabilities=catalog.capabilities,
-        notes=catalog.notes)
+        notes=catalog.notes, recognised=catalog.recognised)

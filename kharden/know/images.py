@@ -117,6 +117,7 @@ def _describe(facts: ImageFacts) -> str:
     where = facts.family or ""
     if not facts.source.startswith("catalog"):
         where = facts.evidence.split(";")[0] + (f", catalog {facts.family}" if facts.family else "")
+        where += f" {facts.recognised}" if facts.recognised else ""
     parts = [f"from {facts.source}" + (f" ({where})" if where else "")]
     named = facts.image_user and not facts.image_user.split(":")[0].isdigit() and not facts.root_user
     if facts.user is not None:
