@@ -100,3 +100,11 @@ def test_hardened_with_resolve_images_serves(pushed: Pushed, name: str, tmp_path
     result = _run(pushed, name, "resolved", tmp_path)
     assert result.outcome.serves, result.outcome.detail
     assert result.security["pod"].get("runAsNonRoot") or result.security["container"].get("runAsNonRoot")
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_hardened_with_image_configs_serves(pushed: Pushed, name: str, tmp_path: Path) -> None:
+    """What `skopeo inspect --config` says, without layers: the mirrored images are recognised by their config."""
+    result = _run(pushed, name, "configured", tmp_path)
+    assert result.outcome.serves, result.outcome.detail
+    assert any("recognised by its config" in note for note in result.notes), result.notes

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from kharden.images.layers import LayerFacts
+if TYPE_CHECKING:  # the layers' reader (tarfile, zlib) is imported only by the edge that reads layers
+    from kharden.images.layers import LayerFacts
 
 SOURCES = ("config file", "registry", "catalog", "assumed")
 ROOT_NAMES = ("", "0", "root")
