@@ -122,8 +122,8 @@ def recognise(config: Mapping[str, Any], image: str) -> ImageFacts | None:
     section), or None: every `configEnv` variable set and the same USER, one family only. Two families that share
     the variables (nginx and nginx-unprivileged) are told apart by USER, else by the repository's last component
     (`.../library/nginx`); still two: none, as an unknown image is safer than a wrong guess."""
-    env = config.get("Env") if isinstance(config.get("Env"), list) else []
-    names = {e.split("=", 1)[0] for e in env if isinstance(e, str)}
+    env = config.get("Env")
+    names = {e.split("=", 1)[0] for e in env if isinstance(e, str)} if isinstance(env, list) else set()
     user = _user(config.get("User"))
     found = [e for e in entries() if e.get("configEnv") and set(e["configEnv"]) <= names
              and _user(e.get("imageUser")) == user]
