@@ -93,3 +93,17 @@ def test_a_mirrored_official_image_is_recognised_by_its_config(
     assert spec["securityContext"]["runAsUser"] == 101
     assert [m["mountPath"] for m in spec["containers"][0]["volumeMounts"]] == ["/tmp", "/var/cache/nginx", "/var/run"]
     assert "from registry + catalog" in report and "recognised by its config: Env NGINX_VERSION, USER root" in report
+
+
+def test_layers_over_a_limit_leave_the_config_alone_and_say_so(
+        reg: Registry, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kharden.images import layers, learn
+
+    monkeypatch.setattr(learn, "LIMITS", layers.Limits(entries=2))
+    spec, report = _fix(tmp_path, monkeypatch, {"web": f"{reg.host}/team/web:v1"}, "--resolve-images")
+    assert "its image layers could not be read: the layers of" in report and "more than 2 entries" in report
+    assert "kharden went on with the image config alone" in report
+    # USER web has no number without /etc/passwd: the default user; the VOLUMEs' content is unknown: no emptyDir.
+    assert spec["securityContext"]["runAsUser"] == 10001
+    assert [m["mountPath"] for m in spec["containers"][0]["volumeMounts"]] == ["/tmp"]
+    assert "VOLUME /srv/data may hold image content" in report

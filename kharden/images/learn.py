@@ -45,17 +45,18 @@ def learn(images: Iterable[str], *, config_path: str | None = None, resolve: boo
                 continue
             try:
                 facts[image] = _from_registry(client, answer, image)
-            except KhardenError as e:
+            except KhardenError as e:  # the config alone still speaks: VOLUMEs unknown, a named USER unresolved
                 errors[image] = f"its image layers could not be read: {e}"
+                facts[image] = _from_registry(client, answer, image, read_layers=False)
     return Knowledge(facts, errors)
 
 
-def _from_registry(client: Client, found: Resolved, image: str) -> ImageFacts:
+def _from_registry(client: Client, found: Resolved, image: str, read_layers: bool = True) -> ImageFacts:
     config = config_section(found.config)
     volumes = sorted(config.get("Volumes") or {})
     user = str(config.get("User") or "").split(":")[0]
     need_layers = bool(volumes) or (user != "" and not user.isdigit() and user != "root")
-    scanned = _layer_facts(client, found, volumes) if need_layers else None
+    scanned = _layer_facts(client, found, volumes) if need_layers and read_layers else None
     evidence = f"{found.reference.familiar_name}@{found.digest} ({found.platform})"
     return merged(from_config(found.config, "registry", evidence, scanned), _catalog(image, found.config))
 
