@@ -47,12 +47,16 @@ class Text:
 
     def mark(self, line: int, column: int) -> Any:
         """libyaml's mark of a place: the column of a line (columns are the same with CRLF), or the text's end."""
+        if line >= len(self.lines):
+            return Mark(_NAME, len(self.text), len(self.lines) - 1, len(self.lines[-1]), None, None)
+        return Mark(_NAME, self.offset(line) + column, line, column, None, None)
+
+    def offset(self, line: int) -> int:
+        """Where a line starts in the text as given; the text's end for a line past its last."""
         starts = self._starts
         if starts is None:  # from the text as given: its line breaks may be CRLF, LF, or both
             starts = self._starts = list(accumulate((len(ln) + 1 for ln in self.text.split("\n")), initial=0))
-        if line >= len(self.lines):
-            return Mark(_NAME, len(self.text), len(self.lines) - 1, len(self.lines[-1]), None, None)
-        return Mark(_NAME, starts[line] + column, line, column, None, None)
+        return starts[line] if line < len(self.lines) else len(self.text)
 
 
 def root(text: Text, outline: Outline) -> yaml.Node:

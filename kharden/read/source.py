@@ -17,7 +17,7 @@ import yaml
 from kharden import gcpause
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import fastload, limits, positions, subset
+from kharden.read import documents, fastload, limits, positions
 from kharden.read.yamlerrors import explain_yaml_error, not_utf8_error, reader_error, surrogate_error
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
@@ -198,18 +198,16 @@ def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source
 
 
 def _read_by_subset(source: Source) -> bool:
-    """Read the source's documents with kharden.read.subset; False (and nothing read) where it is not sure."""
+    """Read the source's documents with kharden.read.subset where it is sure and libyaml for the documents it
+    declines (kharden.read.documents); False (and nothing read) where libyaml must read the whole stream."""
     gc_was_on = gcpause.pause()  # as for libyaml below: what is built stays alive
     try:
-        read = subset.read_outlined(source.text)
+        read = documents.read(source.text, source.path)
     finally:
         gcpause.resume(gc_was_on)
-    outlines = [o for o in read.outlines if o is not None] if read is not None else []
-    if read is None or len(outlines) != len(read.values):  # an empty document: libyaml says where its null is
+    if read is None:
         return False
-    text = positions.Text(read.lines, source.text)
-    for index, (data, outline) in enumerate(zip(read.values, outlines)):
-        source.docs.append(Document(source.path, index, positions.root(text, outline), data, repeated_keys=False))
+    source.docs = [Document(source.path, i, node, data, repeated) for i, (node, data, repeated) in enumerate(read)]
     return True
 
 

@@ -177,8 +177,8 @@ def _has_odd(text: str) -> bool:
     return _ODD.search(text) is not None
 
 
-def _documents(lines: list[str]) -> tuple[list[Any], list[Outline | None]]:
-    """The values of the documents whose lines are `lines`, and the outline of each.
+def _documents(lines: list[str], lo: int = 0, hi: int | None = None) -> tuple[list[Any], list[Outline | None]]:
+    """The values of the documents on lines [lo, hi) of `lines` (all of them by default), and the outline of each.
 
     One loop over the lines, with the open blocks on a stack: a line's indentation says which block it belongs to,
     its dash or key what it adds there. (One long function on purpose: it runs once per line of every manifest,
@@ -201,7 +201,7 @@ def _documents(lines: list[str]) -> tuple[list[Any], list[Outline | None]]:
     pending: tuple[Any, Any, int, bool, Outline] | None = None
     last: tuple[Any, Any, str, int, int] | None = None  # the last one-line value: (container, key, its text,
     records = _RECORDS                                  # the column of its key or dash, its line)
-    i, n = 0, len(lines)
+    i, n = lo, len(lines) if hi is None else hi
     while i < n:
         line = lines[i]
         i += 1
