@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from kharden import fastdump, pipeline
+from kharden import pipeline
+from kharden.render import fastdump
 from kharden.errors import KhardenError
 from kharden.gcpause import tuned
 from kharden.model import GENERATED_FILE, Finding

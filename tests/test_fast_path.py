@@ -4,7 +4,7 @@
 - The direct value construction and dumping equal PyYAML's SafeConstructor and CSafeDumper over the corpus.
 - `fix` verifies the changed documents of a file in one pass (kharden.render.fastverify): that pass reads each
   as the reader does, and itself refuses bad edits.
-- Generated objects dumped by libyaml (kharden.fastdump.safe_dump) are the bytes `yaml.safe_dump` gave: on every
+- Generated objects dumped by libyaml (kharden.render.fastdump.safe_dump) are the bytes `yaml.safe_dump` gave: on every
   object the generators make from the corpus and the samples, and by property on the objects it sends to libyaml.
 """
 
@@ -17,10 +17,11 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from kharden import fastdump, run
+from kharden import run
+from kharden.render import fastdump
 from kharden.errors import KhardenError
 from kharden.model import Change
-from kharden.fastdump import Dumper
+from kharden.render.fastdump import Dumper
 from kharden.pipeline import Request, run as run_pipeline
 from kharden.read import parse_text
 from kharden.read.fastload import Loader

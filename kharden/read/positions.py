@@ -11,7 +11,7 @@ The nodes are PyYAML's own classes with libyaml's own marks, and say what libyam
 (plain is ''), where each starts, and where each scalar and flow collection ends; tests compare the two trees over
 the corpus and generated texts (tests/test_positions.py). Where a block collection ends (libyaml: where the next
 token starts, past comments and blank lines) is the one thing not kept: kharden works that out from its last entry
-(splice._content_end), and asking for it is an error.
+(kharden.read.trees.content_end), and asking for it is an error.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kharden.read import subset
 from kharden.read.subset import Outline
-from kharden.tagcache import tag_of
+from kharden.read.tagcache import tag_of
 
 _NAME = "<unicode string>"  # what libyaml's marks name a text given as a str
 _MAP = "tag:yaml.org,2002:map"
@@ -88,7 +88,7 @@ class _Block:
         elif name == "start_mark":
             value = self._text.mark(o[0], o[1])
         elif name == "end_mark":
-            raise AttributeError("kharden does not keep where a block collection ends: see splice._content_end")
+            raise AttributeError("kharden does not keep where a block collection ends: see kharden.read.trees.content_end")
         else:
             raise AttributeError(name)
         self.__dict__[name] = value
@@ -98,8 +98,26 @@ class _Block:
         """The (key node, value node) of the mapping entry at `place` in the outline, or the sequence item's node."""
         return _made(self._made, self._text, self._outline, place)
 
+    # what kharden.read.trees asks of a tree, answered from the outline
+    def content_end(self) -> int:
+        return content_end(self)  # type: ignore[arg-type]
+
+    def indentation(self) -> tuple[int | None, int | None, bool]:
+        return (*indentation(self), False)  # type: ignore[arg-type]  # subset reads no JSON
+
 
 class BlockMapping(_Block, MappingNode):
+    def child(self, key: Any) -> tuple[Any, Any]:
+        """(value node, key node) of the entry at `key`, made only now; (None, None) where there is none."""
+        present = self.present()
+        if isinstance(key, str) and key in present:
+            key_node, value_node = present[key]
+            return value_node, key_node
+        return None, None
+
+    def entries(self) -> Present:
+        return self.present()
+
     def present(self) -> Present:
         """The mapping's entries by key (as the reader read it): no node is made until one is looked up."""
         present = self.__dict__.get("_present")
@@ -128,7 +146,7 @@ class Present(dict[Any, Any]):
 
 
 def indentation(node: BlockMapping | BlockSequence) -> tuple[int | None, int | None]:
-    """What splice._detect_style finds on a node tree, found on the outline (no node made): the columns a nested
+    """What kharden.read.trees.indentation finds on a composed tree, found on the outline (no node made): the columns a nested
     block mapping's keys stand right of their parent's key, and a block sequence's dashes, in the first such
     blocks met in the same order."""
     indent: int | None = None
@@ -178,7 +196,7 @@ def _made(made: dict[int, Any], text: Text, outline: Outline, place: int) -> Any
 
 def content_end(node: BlockMapping | BlockSequence) -> int:
     """Where the block's own text ends: the end of its last entry's value, all the way down (what
-    splice._content_end works out on a node tree), with only that last value's node made."""
+    kharden.read.trees.content_end works out on a composed tree), with only that last value's node made."""
     text, o = node._text, node._outline
     while True:
         place = len(o) - 1 if o[-1].__class__ is int else len(o) - 2

@@ -17,7 +17,7 @@ import yaml
 from kharden import gcpause
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import documents, fastload, limits, positions
+from kharden.read import documents, fastload, limits, trees
 from kharden.read.yamlerrors import explain_yaml_error, not_utf8_error, reader_error, surrogate_error
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
@@ -45,7 +45,7 @@ class Document:
         for key in path:
             if node is None:
                 return None
-            node = _step(node, key)[0]
+            node = trees.child(node, key)[0]
         return node
 
     def line_of(self, path: Path) -> int | None:
@@ -56,29 +56,11 @@ class Document:
         if node is None:
             return None
         for key in path:
-            child, child_key = _step(node, key)
+            child, child_key = trees.child(node, key)
             if child is None:
                 break
             node, key_node = child, child_key
         return (key_node or node).start_mark.line + 1
-
-
-def _step(node: yaml.Node, key: Any) -> tuple[yaml.Node | None, yaml.Node | None]:
-    """(the child at `key`, its key's node when `key` is a mapping key), whichever reader built the tree."""
-    if isinstance(node, positions.BlockMapping):  # read by subset: by key, making only that entry
-        present = node.present()
-        if isinstance(key, str) and key in present:
-            key_node, value_node = present[key]
-            return value_node, key_node
-        return None, None
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v, k if isinstance(key, str) else None
-        return None, None
-    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key], None
-    return None, None
 
 
 @dataclass

@@ -31,7 +31,7 @@ from yaml.nodes import ScalarNode
 
 from kharden.read.fastload import _CACHED, _plain_scalar
 from kharden.read.limits import MAX_DEPTH, MAX_SCALAR_CHARS
-from kharden.tagcache import tag_of
+from kharden.read.tagcache import tag_of
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"

@@ -33,7 +33,7 @@ from typing import Any, Iterable
 from kharden.model import Change
 from kharden.read import Document, Source
 from kharden import gcpause
-from kharden.read import fastload, limits, subset
+from kharden.read import fastload, limits, subset, trees
 from kharden.render import splice
 
 Edit = splice.Edit
@@ -59,7 +59,7 @@ def _span(doc: Document, text: str) -> tuple[int, int] | None:
     if doc.node is None:
         return None
     start = text.rfind("\n", 0, doc.node.start_mark.index) + 1
-    end = splice._content_end(doc.node, text)
+    end = trees.content_end(doc.node, text)
     if not (end > 0 and text[end - 1] == "\n"):  # a block scalar ends after its line break already
         end = min(len(text), splice._line_end(text, end) + 1)
     return start, end

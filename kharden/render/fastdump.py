@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from kharden.tagcache import TagCache, tag_of
+from kharden.read.tagcache import TagCache, tag_of
 
 try:
     from yaml import CSafeDumper as _BaseDumper
