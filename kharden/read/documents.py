@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from kharden.errors import InputError
-from kharden.read import fastload, positions, subset
+from kharden.read import fastload, positions, scalars, subset
 from kharden.read.fastload import Loader
 from kharden.read.limits import MAX_SCALAR_CHARS
 from kharden.read.subset import Outline
@@ -51,7 +51,7 @@ def split(text: str) -> tuple[list[str], list[Part]] | None:
     lines = text.split("\n")
     starts = [i for i, line in enumerate(lines) if line[:3] == "---" and (len(line) == 3 or line[3] in " \t")]
     bounds = ([0] if not starts or starts[0] else []) + starts + [len(lines)]
-    odd = subset._has_odd(text)  # each piece is looked at only when the whole has something odd
+    odd = subset.has_odd(text)  # each piece is looked at only when the whole has something odd
     big = len(text) > MAX_SCALAR_CHARS
     return lines, [_part(lines, lo, hi, odd, big) for lo, hi in zip(bounds, bounds[1:])]
 
@@ -61,8 +61,8 @@ def _part(lines: list[str], lo: int, hi: int, odd: bool, big: bool) -> Part:
     if (odd or big) and _odd_or_big(lines[lo:hi]):
         return declined
     try:
-        values, outlines = subset._documents(lines, lo, hi)
-    except subset._Unsure:
+        values, outlines = subset.documents(lines, lo, hi)
+    except scalars.Unsure:
         return declined
     if any(o is None for o in outlines):  # an empty document
         return declined
@@ -71,7 +71,7 @@ def _part(lines: list[str], lo: int, hi: int, odd: bool, big: bool) -> Part:
 
 def _odd_or_big(lines: list[str]) -> bool:
     piece = "\n".join(lines)
-    return len(piece) > MAX_SCALAR_CHARS or subset._has_odd(piece)
+    return len(piece) > MAX_SCALAR_CHARS or subset.has_odd(piece)
 
 
 def read(text: str, path: str) -> list[Read] | None:

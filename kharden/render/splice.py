@@ -16,7 +16,6 @@ byte. The result is re-parsed and compared with the intended values; a document 
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable
 
 import yaml
@@ -26,6 +25,7 @@ from kharden.model import Change, Path
 from kharden.read import Document, Source, merge, parse_text, trees
 from kharden.read.trees import content_end as _content_end, is_flow as _is_flow
 from kharden.render import emit
+from kharden.render.chomping import last_scalar as last_scalar, strip_chomping as strip_chomping  # kharden.run too
 from kharden.render.emit import Style
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
@@ -263,30 +263,6 @@ class _DocSplicer:
             if strip is not None and strip not in self.out:  # once, however many insertions end the text
                 self.out.append(strip)
         self.out.append((at, at, "".join(self.nl + ln for ln in lines)))
-
-
-def last_scalar(node: yaml.Node) -> yaml.Node:
-    """The node whose text ends a block collection: its last value, all the way down."""
-    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value:
-        node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
-    return node
-
-
-_BLOCK_HEADER = re.compile(r"([|>])([1-9]?)[+-]?([1-9]?)")
-
-
-def strip_chomping(node: yaml.Node, text: str) -> Edit | None:
-    """For a block scalar (`|`, `>`) that keeps or clips its final line break: the edit of its header that makes it
-    strip that line break instead (`|` -> `|-`, `>2+` -> `>2-`). A line break then added after it, where the text
-    ends without one, leaves its value exactly as it was."""
-    if not isinstance(node, yaml.ScalarNode) or node.style not in ("|", ">"):
-        return None
-    at = text.find(node.style, node.start_mark.index)  # after any tag or anchor before the indicator
-    header = _BLOCK_HEADER.match(text, at) if at >= 0 else None
-    if header is None or "-" in header.group(0):
-        return None
-    indicator, indent_a, indent_b = header.groups()
-    return (at, header.end(), indicator + (indent_a or indent_b) + "-")
 
 
 def _detect_style(doc: Document, text: str) -> Style:
