@@ -14,7 +14,6 @@ from typing import Any, Iterator
 
 import yaml
 
-from kharden import gcpause
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
 from kharden.read import documents, fastload, limits, trees
@@ -29,7 +28,7 @@ class Document:
     """One YAML document of a source, with its node tree (positions) and its live value.
 
     It names its source's path, not the Source: a back-reference would make every Source a reference cycle, which
-    only the cyclic collector frees, and kharden keeps that collector off the parsed heap (kharden.gcpause). A
+    only the cyclic collector frees, and kharden holds its full walks back during a run (kharden.gcpause). A
     program that runs kharden many times would then keep every run's sources until a full collection.
     """
 
@@ -155,7 +154,6 @@ def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source
     constructor = fastload.Constructor()  # SafeConstructor's values, built directly
     facts = fastload.stream_facts(text)  # no `&`, no alias; a short text, no scalar too long
     index = 0
-    gc_was_on = gcpause.pause()  # node trees stay alive: collecting while they grow only costs time
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -175,18 +173,13 @@ def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source
         raise InputError("nesting too deep", file=path, doc=index) from None
     finally:
         loader.dispose()
-        gcpause.resume(gc_was_on)
     return source
 
 
 def _read_by_subset(source: Source) -> bool:
     """Read the source's documents with kharden.read.subset where it is sure and libyaml for the documents it
     declines (kharden.read.documents); False (and nothing read) where libyaml must read the whole stream."""
-    gc_was_on = gcpause.pause()  # as for libyaml below: what is built stays alive
-    try:
-        read = documents.read(source.text, source.path)
-    finally:
-        gcpause.resume(gc_was_on)
+    read = documents.read(source.text, source.path)
     if read is None:
         return False
     source.docs = [Document(source.path, i, node, data, repeated) for i, (node, data, repeated) in enumerate(read)]

@@ -32,7 +32,6 @@ from typing import Any, Iterable
 
 from kharden.model import Change
 from kharden.read import Document, Source
-from kharden import gcpause
 from kharden.read import fastload, limits, subset, trees
 from kharden.render import splice
 
@@ -139,7 +138,6 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
     loader = fastload.Loader(text)
     facts = fastload.stream_facts(text)
     values: list[Any] = []
-    gc_was_on = gcpause.pause()  # as in the reader: the nodes are garbage-free while they are built
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -153,7 +151,6 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
         return None
     finally:
         loader.dispose()
-        gcpause.resume(gc_was_on)
     return values if len(values) == len(bounds) else None
 
 
