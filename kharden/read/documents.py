@@ -23,6 +23,7 @@ import yaml
 from kharden.errors import InputError
 from kharden.read import fastload, positions, scalars, subset
 from kharden.read.fastload import Loader
+from kharden.read.leaves import Lines
 from kharden.read.limits import MAX_SCALAR_CHARS
 from kharden.read.subset import Outline
 
@@ -84,7 +85,7 @@ def read(text: str, path: str) -> list[Read] | None:
     declined = [p for p in parts if p.values is None]
     if len(declined) == len(parts):
         return None  # libyaml reads all of it: in one piece, as before
-    shared = positions.Text(lines, text)
+    shared = positions.Text(Lines(text), text)  # not `lines`: a list of every line would live as long as the tree
     by_libyaml = _by_libyaml(shared, declined, path) if declined else {}
     if by_libyaml is None:
         return None

@@ -5,8 +5,9 @@ block's entries with them, as they are walked; each says what libyaml's node wou
 
 from __future__ import annotations
 
+from array import array
 from itertools import accumulate
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 from yaml._yaml import Mark
@@ -22,15 +23,43 @@ _STR = "tag:yaml.org,2002:str"
 _PLAIN = (True, False)  # the `implicit` the composer resolves a plain scalar with
 
 
+class Lines(Sequence[str]):
+    """The lines of a text without their line breaks (CRLF read as LF), each sliced from the text when asked: a
+    run keeps its sources' texts anyway, and a list of every line would cost about 75 bytes a line more."""
+
+    __slots__ = ("text", "starts")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = _starts(text)
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i: Any) -> Any:
+        if i.__class__ is not int:
+            raise TypeError("Lines are read one at a time")
+        if i < 0:
+            i += len(self.starts) - 1
+        line = self.text[self.starts[i] : self.starts[i + 1] - 1]
+        return line[:-1] if line[-1:] == "\r" else line
+
+
+def _starts(text: str) -> array[int]:
+    """Where each line of the text as given starts (its line breaks may be CRLF, LF or both), and where a line after
+    its last would."""
+    return array("q", accumulate((len(ln) + 1 for ln in text.split("\n")), initial=0))
+
+
 class Text:
     """The lines of one text read by subset (CRLF read as LF), and the text as given, where each line starts."""
 
     __slots__ = ("lines", "text", "_starts")
 
-    def __init__(self, lines: list[str], text: str) -> None:
+    def __init__(self, lines: Sequence[str], text: str) -> None:
         self.lines = lines
         self.text = text
-        self._starts: list[int] | None = None  # worked out when a first mark is made
+        self._starts: array[int] | None = lines.starts if isinstance(lines, Lines) else None  # else made when needed
 
     def mark(self, line: int, column: int) -> Any:
         """libyaml's mark of a place: the column of a line (columns are the same with CRLF), or the text's end."""
@@ -41,8 +70,8 @@ class Text:
     def offset(self, line: int) -> int:
         """Where a line starts in the text as given; the text's end for a line past its last."""
         starts = self._starts
-        if starts is None:  # from the text as given: its line breaks may be CRLF, LF, or both
-            starts = self._starts = list(accumulate((len(ln) + 1 for ln in self.text.split("\n")), initial=0))
+        if starts is None:
+            starts = self._starts = _starts(self.text)
         return starts[line] if line < len(self.lines) else len(self.text)
 
 

@@ -10,7 +10,7 @@ process. kharden.read.positions reads the same texts again where it makes their 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from yaml.nodes import ScalarNode
 
@@ -164,7 +164,7 @@ def _flow_items(inner: str) -> tuple[Any, ...]:
     return tuple(items)
 
 
-def quoted_lines(m: re.Match[str], lines: list[str], i: int, col: int) -> tuple[str, int]:
+def quoted_lines(m: re.Match[str], lines: Sequence[str], i: int, col: int) -> tuple[str, int]:
     """(value, next line) of a quoted scalar opened on line i - 1 and closed on a line below.
 
     Its lines must be indented past `col` (the spec's rule; libyaml does not check it, so both read what is
@@ -197,7 +197,7 @@ def quoted_lines(m: re.Match[str], lines: list[str], i: int, col: int) -> tuple[
     raise Unsure  # not closed
 
 
-def block_scalar(m: re.Match[str], lines: list[str], i: int, col: int) -> tuple[str, int]:
+def block_scalar(m: re.Match[str], lines: Sequence[str], i: int, col: int) -> tuple[str, int]:
     """(value, next line) of a `|` or `>` scalar whose header ends line i - 1, in a block at column `col`.
 
     libyaml's scanner, line by line: the content is indented by the indicator's count past `col`, or by its first
