@@ -108,6 +108,7 @@ def _by_libyaml(text: positions.Text, parts: list[Part], path: str) -> dict[int,
     except (yaml.YAMLError, InputError, RecursionError, UnicodeEncodeError):
         return None
     out: dict[int, list[Read]] = {}
+    aliases = "&" in joined
     start, line, k = 0, 0, 0
     for p, piece in zip(parts, pieces):
         end = start + len(piece)
@@ -119,7 +120,7 @@ def _by_libyaml(text: positions.Text, parts: list[Part], path: str) -> dict[int,
                                                         for n, _, _ in mine):
             return None
         for node, _, _ in mine:
-            _move(node, text.offset(p.lo) - start, p.lo - line)
+            _move(node, text.offset(p.lo) - start, p.lo - line, aliases)
         out[p.lo] = mine
         start, line = end, line + p.hi - p.lo
     return out if k == len(docs) else None
@@ -142,23 +143,28 @@ def _compose(text: str, path: str) -> list[Read]:
     return docs
 
 
-def _move(root: yaml.Node, index: int, line: int) -> None:
-    """Every mark of a node tree moved by `index` characters and `line` lines (columns stay: pieces start lines)."""
+def _move(root: yaml.Node, index: int, line: int, aliases: bool) -> None:
+    """Every mark of a node tree moved by `index` characters and `line` lines (columns stay: pieces start lines).
+    With `aliases` (the text has a `&`), a node met twice is the anchor's very node: moved once."""
     if not index and not line:
         return
-    seen: set[int] = set()
+    mark = type(root.start_mark)
+    seen: set[int] | None = set() if aliases else None
     stack = [root]
     while stack:
         node = stack.pop()
-        if id(node) in seen:  # an alias: the anchor's very node
-            continue
-        seen.add(id(node))
-        node.start_mark = _moved(node.start_mark, index, line)
-        node.end_mark = _moved(node.end_mark, index, line)
-        if isinstance(node.value, list):
-            for item in node.value:
-                stack += item if isinstance(item, tuple) else (item,)
-
-
-def _moved(mark: Any, index: int, line: int) -> Any:
-    return type(mark)(mark.name, mark.index + index, mark.line + line, mark.column, None, None)
+        if seen is not None:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+        m = node.start_mark
+        node.start_mark = mark(m.name, m.index + index, m.line + line, m.column, None, None)
+        m = node.end_mark
+        node.end_mark = mark(m.name, m.index + index, m.line + line, m.column, None, None)
+        value = node.value
+        if value.__class__ is list:
+            for item in value:
+                if item.__class__ is tuple:
+                    stack += item
+                else:
+                    stack.append(item)
