@@ -159,7 +159,7 @@ def _fix_options(prof: Any, pin_lock: str | None, move_secrets: bool, as_files: 
         with open(pin_lock, encoding="utf-8") as f:
             prof = with_lock(prof, read_lock(f.read(), pin_lock))
     if move_secrets or as_files:
-        prof = prof.with_generator("secrets", move=move_secrets, asFiles=as_files)
+        prof = prof.with_generator("secrets", move=move_secrets, as_files=as_files)
     return prof
 
 

@@ -27,7 +27,10 @@ from kharden.know import Knowledge, learn, protected
 from kharden.know.images import Knowledge as Images, know_images
 from kharden.model import Change, Finding
 from kharden.mutators import MUTATORS, optouts
+from kharden.mutators.api_versions import Options as ApiVersionsOptions
 from kharden.mutators.base import Editor
+from kharden.mutators.run_as_user import Options as RunAsUserOptions
+from kharden.options import ProfileOptions
 from kharden.profile import Profile
 from kharden.read import KObject, Source
 from kharden.read.validate import split_objects, validate_source
@@ -131,7 +134,7 @@ _NO_IMAGES: Any = object()  # no mutator that reads images is on: the know stage
 class _Step:
     """One object through the enabled mutators: what its images need, then each mutator on each target."""
 
-    enabled: list[tuple[Any, dict[str, Any]]]
+    enabled: list[tuple[Any, ProfileOptions]]
     per_object: bool
     profile: Profile
     know: Knowledge
@@ -165,7 +168,7 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
     held = protected.Held()
     skipped = {o.ref for o in result.objects if generators_skip(o)}  # static control-plane pods, config files
     for gid, opts in profile.generators.items():
-        on = opts.get("enabled") if enabled is None else enabled
+        on = opts.enabled if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
                 result.objects if hidden is None and not skipped else
@@ -245,9 +248,9 @@ def api_versions(objects: list[KObject], profile: Profile | None, kube_version: 
                  fixing: bool = False) -> list[Finding]:
     """Deprecated and removed API versions at the target: `kube_version` (`--kube-version` without a profile), else
     the profile's `mutators.apiVersions.kubeVersion`, else the newest release the table knows."""
-    opts = profile.mutators.get("apiVersions", {}) if profile is not None else {}
-    target = target_of(kube_version or opts.get("kubeVersion"))
-    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts.get("enabled")),
+    opts = profile.mutators.get("apiVersions") if profile is not None else None
+    target = target_of(kube_version or (opts.kube_version if isinstance(opts, ApiVersionsOptions) else None))
+    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts and opts.enabled),
                               spared=profile.protected_namespaces if profile is not None else ())
 
 
@@ -319,8 +322,9 @@ def explicit(objects: list[KObject], profile: Profile, notes: list[Finding], kno
 
 
 def _explicit(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
+    run_as_user = profile.mutators.get("runAsUser")
     return check_explicit(objects, enabled=set(profile.enabled_mutators()), notes=notes,
-                          minimum=profile.mutators.get("runAsUser", {}).get("minimum"),
+                          minimum=run_as_user.minimum if isinstance(run_as_user, RunAsUserOptions) else None,
                           pod_templates=profile.pod_templates)
 
 

@@ -21,21 +21,30 @@ Every container is looked at: init, regular and ephemeral containers, in built-i
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
 
 from kharden.find.podspecs import PodTarget
 from kharden.images.reference import Reference, ReferenceError, parse
 from kharden.model import Finding, Severity
+from kharden.options import CheckOptions, dict_field
 from kharden.read import KObject
 
 ID = "images"
 # lock: reference -> digest, what `fix --pin-images LOCK` pins from (the command line fills it in; a profile may too)
-DEFAULTS: dict[str, Any] = {"requireDigest": False, "allowedRegistries": [], "pullPolicy": True, "lock": {}}
 
 PIN_HINT = "pin it by digest: `kharden fix --pin-images LOCK` (write LOCK with `kharden images lock`)"
 
 
-def check(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> list[Finding]:
+@dataclass(frozen=True)
+class Options(CheckOptions):
+    require_digest: bool = False
+    allowed_registries: tuple[str, ...] = ()
+    pull_policy: bool = True
+    lock: dict[str, str] = dict_field({})  # image -> pinned reference (kharden.images.pin)
+
+
+def check(pods: list[tuple[KObject, list[PodTarget]]], opts: Options) -> list[Finding]:
     out = []
     for obj, targets in pods:
         for target in targets:
@@ -53,7 +62,7 @@ Problem = tuple[str, Severity, str, str, tuple[str, ...]]  # rule, severity, mes
 IMAGE = ("image",)
 
 
-def problems(image: str, container: dict[str, Any], opts: dict[str, Any]) -> Iterator[Problem]:
+def problems(image: str, container: dict[str, Any], opts: Options) -> Iterator[Problem]:
     """What is wrong with one container's image reference under the options."""
     try:
         ref = parse(image)
@@ -65,17 +74,17 @@ def problems(image: str, container: dict[str, Any], opts: dict[str, Any]) -> Ite
             yield "image.untagged", "error", f"image {image} has no tag: it runs whatever :latest is", PIN_HINT, IMAGE
         elif ref.tag == "latest":
             yield "image.latest-tag", "error", f"image {image} uses the mutable tag :latest", PIN_HINT, IMAGE
-        elif opts.get("requireDigest"):
+        elif opts.require_digest:
             yield "image.tag-only", "error", f"image {image} is not pinned by digest", PIN_HINT, IMAGE
-    allowed = opts.get("allowedRegistries") or []
+    allowed = opts.allowed_registries or ()
     if allowed and not registry_allowed(ref, allowed):
         yield ("image.registry", "error", f"image {image} comes from {ref.domain}, not an allowed registry "
                f"({', '.join(allowed)})", "", IMAGE)
-    if opts.get("pullPolicy", True):
+    if opts.pull_policy:
         yield from _pull_policy(image, ref, container.get("imagePullPolicy"))
 
 
-def registry_allowed(ref: Reference, allowed: list[str]) -> bool:
+def registry_allowed(ref: Reference, allowed: Sequence[str]) -> bool:
     """An entry is a registry host (`quay.io`) or a host/path prefix (`ghcr.io/my-org`); `docker.io` is Docker
     Hub, whatever the reference spells (`nginx`, `index.docker.io/library/nginx`)."""
     for entry in allowed:

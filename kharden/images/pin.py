@@ -8,7 +8,7 @@ is, whatever the lock says. A reference the lock does not name is reported (`ima
 lock entry that names another repository (a kbld override to a mirror) is reported (`image.lock-elsewhere`), not
 followed: moving an image to another registry is not a pin.
 
-The lock reaches the pipeline as the images check's `lock` option (`profile.checks["images"]["lock"]`, a plain map
+The lock reaches the pipeline as the images check's `lock` option (`profile.checks["images"].lock`, a plain map
 reference -> digest), so that every edge and `fix -j`'s workers see the same lock.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
+from kharden.checks.images import Options as ImagesOptions
 from kharden.find.podspecs import PodTarget, find_pod_targets
 from kharden.images.lock import Lock, add_entry
 from kharden.images.reference import ReferenceError, normalize, parse
@@ -30,14 +31,16 @@ ID = "pinImages"
 
 def with_lock(profile: Profile, lock: Lock) -> Profile:
     """The profile with this lock as the images check's `lock` option."""
-    images = profile.checks.get("images", {})
-    mapping = {**(images.get("lock") or {}), **lock.digests, **lock.elsewhere}  # the file's entries win
-    checks = {**profile.checks, "images": {**images, "lock": mapping}}
+    images = profile.checks.get("images")
+    images = images if isinstance(images, ImagesOptions) else ImagesOptions(enabled=False)
+    mapping = {**(images.lock or {}), **lock.digests, **lock.elsewhere}  # the file's entries win
+    checks = {**profile.checks, "images": dataclasses.replace(images, lock=mapping)}
     return dataclasses.replace(profile, checks=checks)
 
 
 def lock_of(profile: Profile) -> Lock | None:
-    mapping = (profile.checks.get("images") or {}).get("lock") or {}
+    images = profile.checks.get("images")
+    mapping = (images.lock if isinstance(images, ImagesOptions) else None) or {}
     if not mapping:
         return None
     lock = Lock()

@@ -29,6 +29,7 @@ from kharden.mutators import MUTATORS
 from kharden.model import Change, Finding, Path
 from kharden.mutators.base import Editor, Mutator
 from kharden.mutators.common import SC, mapping
+from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 SKIP = "skip.kharden.dev/"
@@ -75,7 +76,7 @@ class OptOuts:
 _NONE = OptOuts()  # what almost every target has: collect hands out this one
 
 
-def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], changes: list[Change],
+def run(mutator: Mutator, target: Any, obj: KObject, opts: ProfileOptions, changes: list[Change],
         findings: list[Finding], optouts: OptOuts, know: Any = None) -> None:
     """Apply one mutator to one target, honouring (and reporting) the opt-outs that name it. `optouts` is
     `collect(target, obj)`: no mutator edits skip annotations, kubeaudit labels or container names, so one reading
@@ -102,7 +103,7 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], chang
         mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip, know=know))
 
 
-def _trial(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], skip: set[Path],
+def _trial(mutator: Mutator, target: Any, obj: KObject, opts: ProfileOptions, skip: set[Path],
            know: Any = None) -> list[tuple[Any, ...]]:
     """The changes the mutator would make on a copy of the object with this skip set."""
     twin = KObject(obj.ref, copy.deepcopy(obj.data), obj.doc)
