@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import click
 
-from kharden import __version__
+from kharden import __version__, gcpause
 from kharden.errors import KhardenError, UsageError
 
 EXIT_ERROR = 2
@@ -48,9 +48,12 @@ def _jobs_option() -> Callable[[Any], Any]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kharden")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Harden Kubernetes manifests: fix what the Pod Security Standards and hardening guides ask for,
     keeping every byte kharden does not mean to change."""
+    if ctx.invoked_subcommand != "serve":  # a server collects as usual; a command holds full collections back
+        ctx.with_resource(gcpause.for_run())
 
 
 @cli.command()
