@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from kharden import fastdump, pipeline
+from kharden import pipeline
+from kharden.render import fastdump
 from kharden.errors import KhardenError
-from kharden.gcpause import tuned
 from kharden.model import GENERATED_FILE, Finding
 from kharden.pipeline import Hidden, Request, Result
 from kharden.profile import Profile, load_profile
@@ -196,7 +196,7 @@ def fix_sources(
     hidden_from_generators: Hidden | None = None,
     image_options: dict[str, Any] | None = None,
 ) -> FixOutcome:
-    """`kharden fix` of sources already read: the pipeline, with the collector tuned for its long-lived heap.
+    """`kharden fix` of sources already read: the pipeline.
     `image_options` (config_path, resolve, platform, insecure, cache_dir): image configs are read from files or
     registries first (kharden.images.learn); without them the pipeline knows images from its catalog only."""
     prof = resolve_profile(profile)
@@ -215,8 +215,8 @@ def _learn_images(sources: list[Source], profile: Profile, options: dict[str, An
 
 
 def execute(request: Request) -> Result:
-    """The pipeline as every edge runs it: with the collector tuned for its long-lived heap."""
-    return tuned(pipeline.run, request)
+    """The pipeline as every edge runs it (the CLI tunes the collector for the whole command: kharden.gcpause)."""
+    return pipeline.run(request)
 
 
 def fix(paths: list[str], profile: str | Profile, **kw: Any) -> FixOutcome:

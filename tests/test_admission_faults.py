@@ -27,7 +27,7 @@ POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace":
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     s = start(tmp_path_factory.mktemp("faults"), "restricted", "--timeout", "1", "--workers", "2",
-              "--max-body", str(1 << 20))
+              "--max-body", str(1 << 20), "--log-level", "warning")
     yield s
     s.stop()
 
@@ -53,6 +53,14 @@ def reply_of(s: ssl.SSLSocket) -> bytes:
         if not chunk:
             return data
         data += chunk
+
+
+def test_log_level_warning_logs_what_went_wrong_only(server: Server) -> None:
+    still_serves(server)
+    server.client().request("POST", "/validate", b"[1, 2")
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    assert any(entry["msg"] == "bad request" and "not JSON" in entry["error"] for entry in lines), lines
+    assert not any(entry["msg"] == "admission" for entry in lines)
 
 
 def test_malformed_json_is_400_with_the_reason(server: Server) -> None:

@@ -3,8 +3,9 @@
 - every validation of the ValidatingAdmissionPolicy agrees with kharden's PSS checker, check by check, on all 148
   Pod Security Standards fixtures;
 - the MutatingAdmissionPolicy's ApplyConfiguration (evaluated in its map form, merged as server-side apply merges)
-  gives what `kharden fix` gives on the fixtures, makes pass every failing fixture `fix` makes pass, and matches
-  nothing once applied (re-invocation is a no-op);
+  gives what `kharden fix` gives at admission (the webhook's decision: without the mutators whose decision is not in
+  the one object, kharden.admission.adapter.at_admission) on the fixtures, makes pass every failing fixture `fix`
+  makes pass, and matches nothing once applied (re-invocation is a no-op);
 - every generated object validates against the OpenAPI schema of its Kubernetes version.
 """
 
@@ -25,6 +26,7 @@ kubernetes_validate = pytest.importorskip("kubernetes_validate")
 
 from kharden import run  # noqa: E402
 from kharden.admission import apply_cel, mutation_cel, policies  # noqa: E402
+from kharden.admission.adapter import at_admission  # noqa: E402
 from kharden.checks.pss.registry import check_objects  # noqa: E402
 from kharden.profile import load_profile  # noqa: E402
 from kharden.read import read_paths  # noqa: E402
@@ -113,15 +115,18 @@ def without_image_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("without_image_catalog")
 @pytest.mark.parametrize("level", ["baseline", "restricted"])
 def test_mutations_do_what_fix_does_on_every_pss_fixture(corpus: Path, level: str) -> None:
-    profile = load_profile(level)
+    profile = at_admission(load_profile(level))  # what the webhook runs: no token cut (the bindings are not seen)
     policy = _map(generated(level), "kharden-harden-pods")
     tree = mutation_cel.root((), {m: profile.mutators[m] for m in profile.enabled_mutators()})
     as_maps = apply_cel.render(tree, typed=False)
     assert apply_cel.render(tree, typed=True) == policy["spec"]["mutations"][0]["applyConfiguration"]["expression"]
-    differ, made_pass = [], 0
+    differ, made_pass, tokens_left = [], 0, 0
     for path in fixtures(corpus, level):
         obj = yaml.safe_load(path.read_text())
         after = admit(policy, obj, as_maps)
+        token = obj["spec"].get("automountServiceAccountToken")
+        assert after["spec"].get("automountServiceAccountToken") == token, path.name  # as the webhook: left alone
+        tokens_left += token is None and after is not obj
         outcome = run.fix_sources(read_paths([str(path)]), profile, generate=False)
         fixed = yaml.safe_load(outcome.text_of(outcome.result.sources[0]))
         assert violations(after, level) == violations(fixed, level), path.name  # passes exactly when fix's does
@@ -130,12 +135,13 @@ def test_mutations_do_what_fix_does_on_every_pss_fixture(corpus: Path, level: st
             differ.append(path.name)
         assert admit(policy, after, as_maps) is after, path.name  # matched no more: re-invocation is a no-op
     assert set(differ) <= EXPECTED_DIFFERENCES, differ
+    assert tokens_left > 40  # the token check above is not vacuous: many mutated pods had no token setting
     assert made_pass == {"baseline": 0, "restricted": 9}[level]  # baseline adds only; explicit values stay
 
 
 @pytest.mark.usefixtures("without_image_catalog")
 def test_workload_templates_and_cronjobs_are_hardened_like_fix(corpus: Path) -> None:
-    profile = load_profile("restricted")
+    profile = at_admission(load_profile("restricted"))
     objs = generated("restricted")
     mutators = {m: profile.mutators[m] for m in profile.enabled_mutators()}
     checked = 0

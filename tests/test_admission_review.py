@@ -33,12 +33,13 @@ def test_mutate_patches_a_pod_and_echoes_the_uid() -> None:
     assert any("runAsNonRoot" in json.dumps(op) for op in ops)
 
 
-def test_generators_are_reported_not_run() -> None:
-    warnings = ask(POD).response["response"].get("warnings", [])
-    assert any(w.startswith("generators do not run at admission") and "NetworkPolicy/" in w for w in warnings)
-    quiet = ask(POD, settings={"generatorWarnings": False}).response["response"]
+def test_generators_are_reported_by_default_never_run() -> None:
+    asked = ask(POD).response["response"]  # the default (issue 24): what fix would generate is a warning
+    assert any(w.startswith("generators do not run at admission") and "NetworkPolicy/" in w
+               for w in asked.get("warnings", []))
+    quiet = ask(POD, settings={"generatorWarnings": False}).response["response"]  # a sixth less CPU
     assert not any(w.startswith("generators") for w in quiet.get("warnings", []))
-    assert quiet["patch"] == ask(POD).response["response"]["patch"]  # the patch is the same either way
+    assert quiet["patch"] == asked["patch"]  # the patch is the same either way
 
 
 @pytest.mark.parametrize("obj, request_, why", [
@@ -117,7 +118,63 @@ def test_the_admission_section_is_validated(tmp_path: Any) -> None:
     bad = tmp_path / "p.yaml"
     for text, message in [("admission: {enforcment: deny}", "admission.enforcment: unknown option"),
                           ("admission: {enforcement: block}", "must be one of allow, warn, deny"),
-                          ("admission: {protectedNamespaces: kube-system}", "expected list")]:
+                          ("admission: {protectedNamespaces: kube-system}", "expected list"),
+                          ("admission: {cache: -1}", "0 or more"), ("admission: {cache: true}", "0 or more")]:
         bad.write_text("extends: restricted\n" + text + "\n")
         with pytest.raises(ProfileError, match=message):
             load_profile(str(bad))
+
+
+def _corpus_workloads(corpus: Any, limit: int = 150) -> list[dict[str, Any]]:
+    import yaml
+
+    from tests.admission_helpers import as_json
+    from tests.conftest import corpus_files
+
+    out = []
+    for path in corpus_files():
+        try:
+            docs = list(yaml.load_all(path.read_text(encoding="utf-8-sig"), Loader=yaml.CSafeLoader))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue
+        out += [as_json(d) for d in docs if isinstance(d, dict) and d.get("kind") in ("Pod", "Deployment", "Job")
+                and isinstance(d.get("spec"), dict)]
+    return out[:limit]
+
+
+def test_a_remembered_answer_is_the_answer_over_the_corpus(corpus: Any) -> None:
+    """admission.cache: the second identical object is answered from memory, exactly as hardening it again."""
+    from kharden.admission.memo import Memo
+
+    memo, settings = Memo(1000), resolve({"enforcement": "deny"})
+    objs = _corpus_workloads(corpus)
+    assert len(objs) > 100
+    for endpoint in ("mutate", "validate"):
+        for obj in objs:
+            body = json.dumps(admission_review(obj, uid="x")).encode()
+            fresh = review.answer(review.parse(body), endpoint, PROFILE, settings)
+            first = review.answer(review.parse(body), endpoint, PROFILE, settings, memo)
+            again = review.answer(review.parse(body), endpoint, PROFILE, settings, memo)
+            assert fresh.response == first.response == again.response, obj["metadata"].get("name")
+            assert again.info.get("cached") is True and "cached" not in fresh.info
+    assert memo.hits >= 2 * len(objs) - 1  # hit (a duplicate object in the corpus may hit on its first ask too)
+
+
+def test_the_cache_is_bounded_and_can_be_off() -> None:
+    from kharden.admission.memo import MAX_OBJECT, Memo
+
+    memo = Memo(2)
+    pods = [{**POD, "metadata": {"name": f"p{i}", "namespace": "app"}} for i in range(3)]
+    for pod in pods:
+        ask_with = review.answer(review.parse(json.dumps(admission_review(pod)).encode()), "mutate", PROFILE,
+                                 resolve(None), memo)
+        assert "cached" not in ask_with.info
+    assert len(memo.entries) == 2 and memo.misses == 3
+    big = {**POD, "metadata": {"name": "big", "annotations": {"a": "x" * MAX_OBJECT}}}
+    for _ in range(2):
+        review.answer(review.parse(json.dumps(admission_review(big)).encode()), "mutate", PROFILE, resolve(None), memo)
+    assert memo.hits == 0 and len(memo.entries) == 2  # too large to remember
+    off = Memo(0)
+    for _ in range(2):
+        review.answer(review.parse(json.dumps(admission_review(POD)).encode()), "mutate", PROFILE, resolve(None), off)
+    assert off.hits == off.misses == 0 and not off.entries

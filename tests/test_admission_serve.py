@@ -138,6 +138,7 @@ def test_probes_and_metrics(server: Server) -> None:
     assert b'kharden_admission_requests_total{endpoint="mutate",result="skipped"}' in text
     assert b'kharden_admission_duration_seconds_bucket{endpoint="mutate",le="+Inf"}' in text
     assert b"kharden_profile_info{profile=" in text
+    assert b'kharden_admission_cache_total{outcome="hit"}' in text  # admission.cache: on by default
 
 
 def test_logs_are_json_lines(server: Server) -> None:

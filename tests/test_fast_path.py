@@ -4,7 +4,7 @@
 - The direct value construction and dumping equal PyYAML's SafeConstructor and CSafeDumper over the corpus.
 - `fix` verifies the changed documents of a file in one pass (kharden.render.fastverify): that pass reads each
   as the reader does, and itself refuses bad edits.
-- Generated objects dumped by libyaml (kharden.fastdump.safe_dump) are the bytes `yaml.safe_dump` gave: on every
+- Generated objects dumped by libyaml (kharden.render.fastdump.safe_dump) are the bytes `yaml.safe_dump` gave: on every
   object the generators make from the corpus and the samples, and by property on the objects it sends to libyaml.
 """
 
@@ -17,10 +17,11 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from kharden import fastdump, run
+from kharden import run
+from kharden.render import fastdump
 from kharden.errors import KhardenError
 from kharden.model import Change
-from kharden.fastdump import Dumper
+from kharden.render.fastdump import Dumper
 from kharden.pipeline import Request, run as run_pipeline
 from kharden.read import parse_text
 from kharden.read.fastload import Loader
@@ -331,13 +332,16 @@ def test_a_run_frees_its_sources_without_the_cyclic_collector() -> None:
             gc.enable()
 
 
-def test_a_frozen_block_defers_full_collections_and_leaves_none_overdue() -> None:
-    """gcpause.frozen: full collections wait for the block's end (the run's survivors would be walked by each for
-    nothing), the thresholds come back as they were, and a full collection that fell due runs before the heap is
-    unfrozen, not after (when it would walk the whole heap)."""
+def test_a_run_freezes_what_lives_on_and_still_collects_garbage_cycles() -> None:
+    """gcpause.for_run: what young collections find alive is frozen (not walked again), full collections wait for
+    the run's end, garbage cycles made during the run are still freed, and the collector is as it was afterwards."""
     import gc
+    import weakref
 
     from kharden import gcpause
+
+    class Cycle:
+        pass
 
     was_on, before = gc.isenabled(), gc.get_threshold()
     gc.enable()
@@ -349,12 +353,18 @@ def test_a_frozen_block_defers_full_collections_and_leaves_none_overdue() -> Non
 
     gc.callbacks.append(count)
     try:
-        with gcpause.frozen():
-            assert gc.get_threshold()[2] >= gcpause.FULL_COLLECTION_EVERY
-            keep = [[i] for i in range(300_000)]  # survivors: many collections of the middle generation
-            during = len(fulls)
-        assert during == 0 and len(fulls) == 1  # none inside; the overdue one as the block ended
-        assert gc.get_threshold() == before and gc.get_count()[2] <= before[2]
+        with gcpause.for_run():
+            keep = [[i] for i in range(300_000)]  # survivors: many young and middle collections find them alive
+            assert gc.get_freeze_count() >= len(keep) // 2 and fulls == []
+            dead = []
+            for _ in range(5_000):  # garbage cycles: the young collections free them
+                c = Cycle()
+                c.me = c  # type: ignore[attr-defined]
+                dead.append(weakref.ref(c))
+                del c
+            assert sum(r() is not None for r in dead) < 1_000  # all but the newest few were freed
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == before and fulls == []
+        assert gcpause._freeze_what_lives_on not in gc.callbacks
         del keep
     finally:
         gc.callbacks.remove(count)
@@ -363,27 +373,18 @@ def test_a_frozen_block_defers_full_collections_and_leaves_none_overdue() -> Non
             gc.disable()
 
 
-def test_what_a_pause_inside_a_frozen_block_keeps_is_frozen_until_the_block_ends() -> None:
-    """Rendering pauses the collector inside `fix`'s frozen block and makes node trees that live on: they join the
-    frozen heap instead of being walked by the next young collection, and the block's end unfreezes them."""
+def test_the_cli_tunes_the_collector_for_a_command_and_restores_it(tmp_path: Path) -> None:
     import gc
 
-    from kharden import gcpause
+    from click.testing import CliRunner
 
-    was_on = gc.isenabled()
-    gc.enable()
-    try:
-        with gcpause.frozen():
-            frozen_before = gc.get_freeze_count()
-            paused = gcpause.pause()
-            keep = [[i] for i in range(10_000)]
-            gcpause.resume(paused)
-            assert gc.isenabled() and gc.get_freeze_count() >= frozen_before + len(keep)
-        assert gc.get_freeze_count() == 0
-        del keep
-    finally:
-        if not was_on:
-            gc.disable()
+    from kharden.cli import cli
+
+    before = gc.get_threshold()
+    f = tmp_path / "d.yaml"
+    f.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    image: x\n")
+    assert CliRunner().invoke(cli, ["fix", str(f)]).exit_code == 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 def test_cached_property_computes_once_and_works_on_frozen_dataclasses():

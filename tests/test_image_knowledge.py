@@ -286,3 +286,61 @@ def test_image_user_off_keeps_the_profiles_uid(tmp_path: pathlib.Path) -> None:
 def test_host_network_low_port_is_reported() -> None:
     out = fix(pod({"name": "web", "image": "nginx"}, hostNetwork=True))
     assert any("host network" in n and "80" in n for n in notes(out))
+
+
+# -- an image under another name, recognised by its own config ---------------------------------------------------
+
+NGINX_ENV = ["PATH=/usr/local/sbin:/usr/bin", "NGINX_VERSION=1.27.4", "NJS_VERSION=0.8.9", "PKG_RELEASE=1~bookworm"]
+
+
+@pytest.mark.parametrize("config, image, family", [
+    ({"Env": NGINX_ENV}, "mirror.example/library/nginx:1", "nginx"),
+    ({"Env": NGINX_ENV}, "corp.example/web:3", "nginx"),  # built FROM nginx: its Env and USER are nginx's
+    ({"Env": NGINX_ENV, "User": "101"}, "corp.example/web:3", "nginx-unprivileged"),  # USER tells the two apart
+    ({"Env": NGINX_ENV, "User": "1000"}, "corp.example/web:3", None),  # a USER of its own: not nginx's facts
+    ({"Env": ["PG_MAJOR=17", "PG_VERSION=17.9-1.pgdg12+1"]}, "127.0.0.1:5000/library/postgres:1", "postgres"),
+    ({"Env": ["PG_MAJOR=17"]}, "127.0.0.1:5000/library/postgres:1", None),  # every marker, or none
+    ({"Env": ["MEMCACHED_VERSION=1.6"], "User": "memcache"}, "m.example/cache:1", "memcached"),
+    ({"Env": ["REDIS_VERSION=7.2.5"], "User": "0"}, "m.example/kv:1", "redis"),  # root as "0" is root as ""
+    ({}, "mirror.example/library/nginx:1", None),  # the name alone is no evidence
+])
+def test_catalog_recognises_an_image_by_its_config(config: dict[str, Any], image: str, family: str | None) -> None:
+    facts = catalog.recognise(config, image)
+    assert (facts.family if facts else None) == family
+    if facts:
+        assert facts.recognised.startswith("recognised by its config: Env ") and facts.recognised in facts.evidence
+
+
+def test_catalog_recognition_keeps_the_tag_variant() -> None:
+    facts = catalog.recognise({"Env": ["PG_MAJOR=16", "PG_VERSION=16.4"]}, "m.example/library/postgres:16-alpine")
+    assert facts is not None and facts.user == 70
+
+
+def test_catalog_config_env_needs_names_and_an_image_user() -> None:
+    entry = {"family": "x", "images": ["docker.io/library/x"], "source": "s", "configEnv": ["X_VERSION"]}
+    with pytest.raises(catalog.CatalogError, match="configEnv"):
+        catalog.validate(entry)
+    with pytest.raises(catalog.CatalogError, match="configEnv"):
+        catalog.validate({**entry, "imageUser": "", "configEnv": ["not a name"]})
+    catalog.validate({**entry, "imageUser": ""})
+
+
+def test_a_mirrored_official_image_gets_the_catalog_from_its_config_file(tmp_path: pathlib.Path) -> None:
+    (tmp_path / "configs.json").write_text(json.dumps({"127.0.0.1:5000/library/nginx:1": {"config": {
+        "Env": NGINX_ENV, "Entrypoint": ["/docker-entrypoint.sh"], "ExposedPorts": {"80/tcp": {}}}}}))
+    out = fix(pod({"name": "web", "image": "127.0.0.1:5000/library/nginx:1"}), config_path=str(tmp_path))
+    spec = spec_of(out)
+    assert spec["securityContext"]["runAsUser"] == 101
+    assert [m["mountPath"] for m in spec["containers"][0]["volumeMounts"]] == ["/tmp", "/var/cache/nginx", "/var/run"]
+    assert any("config file + catalog" in n and "catalog nginx recognised by its config: Env NGINX_VERSION, "
+               "USER root" in n for n in notes(out))
+
+
+def test_postgres_gets_its_emptydir_above_pgdata_where_the_entrypoint_makes_pgdata_its_own() -> None:
+    """An emptyDir is root's (fsGroup only sets its group): initdb, as 999, cannot chmod one mounted at PGDATA
+    itself. In its parent, the entrypoint's `mkdir -p $PGDATA` makes PGDATA 999's (tests/test_runtime.py runs it)."""
+    for image, pgdata_parent in (("postgres:16", "/var/lib/postgresql"), ("postgres:18", "/var/lib/postgresql"),
+                                 ("postgres:16-alpine", "/var/lib/postgresql")):
+        spec = spec_of(fix(pod({"name": "pg", "image": image})))
+        mounts = [m["mountPath"] for m in spec["containers"][0]["volumeMounts"]]
+        assert pgdata_parent in mounts and "/var/lib/postgresql/data" not in mounts, (image, mounts)

@@ -107,13 +107,70 @@ def test_unreachable_registry_and_missing_image_are_errors_per_image(
     assert "not an image reference" in str(results[names[3]])
 
 
-def test_layers_give_named_users_and_volume_content(pushed: tuple[Registry, pathlib.Path], tmp_path: pathlib.Path) -> None:
+def test_layers_give_named_users_and_volume_content(pushed: tuple[Registry, pathlib.Path], tmp_path: pathlib.Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layers are streamed from the registry, never read whole: a body limit (here 16 bytes) does not apply."""
+    from kharden.images import http
+
     reg, _ = pushed
     client = Client(cache_dir=str(tmp_path))
     found = client.resolve(parse(f"{reg.host}/team/app:v1"))
-    facts = layers.scan([client.blob(found.reference, d["digest"]) for d in found.layers], ["/data", "/empty"])
+    monkeypatch.setattr(http, "MAX_BODY", 16)
+    scanner = layers.Scanner(["/data", "/empty"], "team/app:v1")
+    for descriptor in found.layers:
+        client.stream_blob(found.reference, descriptor["digest"], scanner.apply)
+    facts = scanner.facts()
     assert facts.users["app"] == (101, 102) and facts.users["root"] == (0, 0)
     assert facts.contents == {"/data": ["/data/seed.db"], "/empty": []}
+    assert scanner.compressed == sum(d["size"] for d in found.layers)  # each layer read to its end (verified)
+
+
+def test_a_streamed_blob_is_verified_and_refused_when_it_is_not_its_digest() -> None:
+    import hashlib
+    import io
+
+    from kharden.errors import KhardenError
+    from kharden.images.http import Verifying
+    from tests.registry_helpers import layer_tar
+
+    blob = layer_tar({"etc/passwd": "root:x:0:0::/:/bin/sh\n"})
+    good = Verifying(io.BytesIO(blob), "sha256:" + hashlib.sha256(blob).hexdigest())
+    layers.Scanner([]).apply(good)  # type: ignore[arg-type]
+    good.check()
+    bad = Verifying(io.BytesIO(blob), "sha256:" + "0" * 64)
+    layers.Scanner([]).apply(bad)  # type: ignore[arg-type]
+    with pytest.raises(KhardenError, match="refused"):
+        bad.check()
+    unread = Verifying(io.BytesIO(blob), "sha256:" + hashlib.sha256(blob).hexdigest())
+    with pytest.raises(KhardenError, match="not read to its end"):
+        unread.check()
+
+
+@pytest.mark.parametrize("limits, message", [
+    (layers.Limits(entries=3), "more than 3 entries"),
+    (layers.Limits(unpacked=1 << 10), "unpack to more than"),
+    (layers.Limits(compressed=100), "larger than"),
+    (layers.Limits(seconds=-1), "took more than"),
+])
+def test_layer_limits_stop_a_layer_made_to_cost(limits: layers.Limits, message: str) -> None:
+    import io
+
+    from tests.registry_helpers import layer_tar
+
+    blob = layer_tar({f"data/{n}": "x" * 600 for n in range(5)})
+    with pytest.raises(layers.LayerLimit, match=message):
+        layers.Scanner(["/data"], "team/app:v1", limits).apply(io.BytesIO(blob))
+    layers.Scanner(["/data"], "team/app:v1").apply(io.BytesIO(blob))  # the default limits read it
+
+
+def test_a_layer_that_is_not_a_tar_is_an_error_with_the_images_name() -> None:
+    import gzip
+    import io
+
+    from kharden.errors import KhardenError
+
+    with pytest.raises(KhardenError, match="a layer of team/app:v1 is not a readable tar"):
+        layers.Scanner([], "team/app:v1").apply(io.BytesIO(gzip.compress(b"not a tar" * 100)))
 
 
 def test_whiteouts_are_applied() -> None:

@@ -17,12 +17,20 @@ WEB = image(user="web", volumes=["/srv/data", "/srv/seed"], ports=["80"], entryp
                                                   "srv/seed/index.html": "hello"}])
 
 
+# What nginx's official Dockerfile sets (nginxinc/docker-nginx mainline/debian/Dockerfile): no USER, its ENV.
+MIRRORED_NGINX = image(env=["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "NGINX_VERSION=1.27.4",
+                            "NJS_VERSION=0.8.9", "PKG_RELEASE=1~bookworm"], ports=["80"],
+                       entrypoint=["/docker-entrypoint.sh"], cmd=["nginx", "-g", "daemon off;"])
+
+
 @pytest.fixture(scope="module")
 def reg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    layout = oci_layout(tmp_path_factory.mktemp("layout"), {"v1": WEB, "redis": image(user="", volumes=["/data"])})
+    layout = oci_layout(tmp_path_factory.mktemp("layout"), {"v1": WEB, "redis": image(user="", volumes=["/data"]),
+                                                            "nginx": MIRRORED_NGINX})
     with registry() as r:
         r.push(layout, "v1", "team/web:v1")
         r.push(layout, "redis", "library/redis:7")  # a registry's redis: the catalog completes its config
+        r.push(layout, "nginx", "mirror/library/nginx:1")
         yield r
 
 
@@ -77,3 +85,25 @@ def test_unreachable_registry_falls_back_to_the_catalog_and_says_so(
     spec, report = _fix(tmp_path, monkeypatch, {"web": "127.0.0.1:1/library/nginx:1.27"}, "--resolve-images")
     assert "cannot be reached" in report and "kharden went on with its defaults" in report
     assert spec["securityContext"]["runAsUser"] == 10001
+
+
+def test_a_mirrored_official_image_is_recognised_by_its_config(
+        reg: Registry, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec, report = _fix(tmp_path, monkeypatch, {"web": f"{reg.host}/mirror/library/nginx:1"}, "--resolve-images")
+    assert spec["securityContext"]["runAsUser"] == 101
+    assert [m["mountPath"] for m in spec["containers"][0]["volumeMounts"]] == ["/tmp", "/var/cache/nginx", "/var/run"]
+    assert "from registry + catalog" in report and "recognised by its config: Env NGINX_VERSION, USER root" in report
+
+
+def test_layers_over_a_limit_leave_the_config_alone_and_say_so(
+        reg: Registry, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kharden.images import layers, learn
+
+    monkeypatch.setattr(learn, "LIMITS", layers.Limits(entries=2))
+    spec, report = _fix(tmp_path, monkeypatch, {"web": f"{reg.host}/team/web:v1"}, "--resolve-images")
+    assert "its image layers could not be read: the layers of" in report and "more than 2 entries" in report
+    assert "kharden went on with the image config alone" in report
+    # USER web has no number without /etc/passwd: the default user; the VOLUMEs' content is unknown: no emptyDir.
+    assert spec["securityContext"]["runAsUser"] == 10001
+    assert [m["mountPath"] for m in spec["containers"][0]["volumeMounts"]] == ["/tmp"]
+    assert "VOLUME /srv/data may hold image content" in report

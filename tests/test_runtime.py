@@ -85,36 +85,26 @@ def test_hardened_without_image_knowledge_breaks_what_the_record_says(pushed: Pu
         assert result.outcome.serves, result.outcome.detail
 
 
-# What the runtime found wrong in kharden's image knowledge (issue 20): strict, so a fix shows up as XPASS.
-POSTGRES_PGDATA = ("kharden mounts an emptyDir at PGDATA: the kubelet makes it owned by root (fsGroup only sets the "
-                   "group), so initdb cannot chmod it 0700, as in a real cluster; runAsUser 999 with containerd's copy "
-                   "of the VOLUME, or an emptyDir at /var/lib/postgresql, serves")
-KNOWN_WRONG = {
-    ("catalog", "postgres"): POSTGRES_PGDATA,
-    ("resolved", "nginx"): "a mirrored nginx (127.0.0.1:PORT/library/nginx) is not matched to the catalog, and its config "
-                           "says nothing of /var/cache/nginx or /var/run",
-    ("resolved", "postgres"): "a 145 MB layer is over kharden's 64 MiB read limit, so the VOLUME's owner (999) is not "
-                              "learned and the mirrored name is not matched to the catalog: the defaults are used",
-}
-
-
 OWN_IMAGES = [s.name for s in scenarios.SCENARIOS if not s.corpus]
 CORPUS_SERVING_WITH_KNOWLEDGE = ["redis-cart (microservices-demo, hardened by its authors)"]
 
 
-def _cases(variant: str, names: list[str]) -> list[object]:
-    return [pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_WRONG[(variant, name)], strict=True))
-            if (variant, name) in KNOWN_WRONG else name for name in names]
-
-
-@pytest.mark.parametrize("name", _cases("catalog", OWN_IMAGES + CORPUS_SERVING_WITH_KNOWLEDGE))
+@pytest.mark.parametrize("name", OWN_IMAGES + CORPUS_SERVING_WITH_KNOWLEDGE)
 def test_hardened_with_the_catalog_serves(pushed: Pushed, name: str, tmp_path: Path) -> None:
     result = _run(pushed, name, "catalog", tmp_path)
     assert result.outcome.serves, result.outcome.detail
 
 
-@pytest.mark.parametrize("name", _cases("resolved", list(SCENARIOS)))
+@pytest.mark.parametrize("name", list(SCENARIOS))
 def test_hardened_with_resolve_images_serves(pushed: Pushed, name: str, tmp_path: Path) -> None:
     result = _run(pushed, name, "resolved", tmp_path)
     assert result.outcome.serves, result.outcome.detail
     assert result.security["pod"].get("runAsNonRoot") or result.security["container"].get("runAsNonRoot")
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_hardened_with_image_configs_serves(pushed: Pushed, name: str, tmp_path: Path) -> None:
+    """What `skopeo inspect --config` says, without layers: the mirrored images are recognised by their config."""
+    result = _run(pushed, name, "configured", tmp_path)
+    assert result.outcome.serves, result.outcome.detail
+    assert any("recognised by its config" in note for note in result.notes), result.notes

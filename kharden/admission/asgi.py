@@ -22,6 +22,7 @@ import time
 from typing import Any, Awaitable, Callable
 
 from kharden.admission import review
+from kharden.admission.memo import Memo
 from kharden.admission.metrics import Metrics
 from kharden.admission_settings import resolve
 from kharden.profile import Profile, load_profile
@@ -44,6 +45,8 @@ class App:
         self.max_body = max_body
         self.timeout = timeout
         self.metrics = Metrics(profile.name, digest(profile))
+        self.memo = Memo(self.settings.cache)
+        self.metrics.memo = self.memo
         self.ready = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -82,7 +85,7 @@ class App:
 
     async def _admit(self, endpoint: str, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            body = await asyncio.wait_for(self._body(scope, receive), self.timeout)
+            body = await _within(self.timeout, self._body(scope, receive))
         except TooLarge:
             self.metrics.observe(endpoint, "too-large", 0.0)
             return await _json(send, 413, {"error": f"body over {self.max_body} bytes"}, close=True)
@@ -97,14 +100,15 @@ class App:
             log.warning("bad request", extra={"fields": {"endpoint": endpoint, "error": str(e)}})
             return await _json(send, 400, {"error": str(e)})
         try:
-            answer = review.answer(request, endpoint, self.profile, self.settings)
+            answer = review.answer(request, endpoint, self.profile, self.settings, self.memo)
         except Exception as e:  # a bug in kharden: the failurePolicy answers, and the log says what happened
             log.exception("internal error")
             answer = review.failed(request, self.settings, f"internal error: {type(e).__name__}: {e}")
         seconds = time.perf_counter() - start
         self.metrics.observe(endpoint, answer.result, seconds)
-        log.info("admission", extra={"fields": {"endpoint": endpoint, "result": answer.result,
-                                                "ms": round(seconds * 1000, 2), **answer.info}})
+        if log.isEnabledFor(logging.INFO):  # `--log-level warning`: the line is not even built
+            log.info("admission", extra={"fields": {"endpoint": endpoint, "result": answer.result,
+                                                    "ms": round(seconds * 1000, 2), **answer.info}})
         await _json(send, 200, answer.response)
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes:
@@ -125,6 +129,16 @@ class App:
             chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
+
+
+async def _within(seconds: float, body: Awaitable[bytes]) -> bytes:
+    """`body` awaited for at most `seconds` (asyncio.TimeoutError after): asyncio.timeout where Python has it (3.11),
+    which wraps no task around each request as wait_for does."""
+    timeout = getattr(asyncio, "timeout", None)
+    if timeout is None:
+        return await asyncio.wait_for(body, seconds)
+    async with timeout(seconds):
+        return await body
 
 
 async def _drain(receive: Receive, limit: int) -> None:

@@ -3,6 +3,7 @@
     kharden_admission_requests_total{endpoint,result}     counter
     kharden_admission_duration_seconds{endpoint}          histogram (buckets below)
     kharden_profile_info{profile,digest}                  1: which profile this process enforces
+    kharden_admission_cache_total{outcome}                hit or miss of the answers remembered (admission.cache)
 
 Each worker process counts its own requests (Prometheus scrapes each pod; with --workers N a scrape reaches one
 process of N): the numbers are per process, as in any pre-fork server without shared memory.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from typing import Any
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -23,6 +25,7 @@ class Metrics:
         self.requests: Counter[tuple[str, str]] = Counter()
         self.buckets: dict[str, list[int]] = {}
         self.sums: dict[str, float] = {}
+        self.memo: Any = None  # kharden.admission.memo.Memo: its hits and misses
 
     def observe(self, endpoint: str, result: str, seconds: float) -> None:
         self.requests[(endpoint, result)] += 1
@@ -47,4 +50,9 @@ class Metrics:
         lines += ["# HELP kharden_profile_info The profile this process enforces (digest: of its resolved options).",
                   "# TYPE kharden_profile_info gauge",
                   f'kharden_profile_info{{profile="{self.profile}",digest="{self.digest}"}} 1']
+        if self.memo is not None and self.memo.size > 0:
+            lines += ["# HELP kharden_admission_cache_total Objects answered from memory (hit) or hardened (miss).",
+                      "# TYPE kharden_admission_cache_total counter",
+                      f'kharden_admission_cache_total{{outcome="hit"}} {self.memo.hits}',
+                      f'kharden_admission_cache_total{{outcome="miss"}} {self.memo.misses}']
         return "\n".join(lines) + "\n"

@@ -19,7 +19,8 @@ explicitly insecure value stays for the ValidatingAdmissionPolicy to report. Wha
                                 runAsNonRoot: false on a container)
     runAsUser                   runAsUser, runAsGroup (unless every container sets its own) and fsGroup
     seccompProfile              RuntimeDefault on the pod unless it or every container has a profile
-    automountServiceAccountToken false on the pod
+Not automountServiceAccountToken: whether a token is used is learned from the RoleBindings beside the workload,
+which admission does not see; the webhook leaves tokens as they are for the same reason (kharden.admission.adapter).
 Ephemeral containers are left alone (they are added through a subresource). Windows pods are not matched.
 """
 
@@ -90,9 +91,6 @@ def _resources(t: tuple[str, ...], opts: Any) -> Obj:
 def pod_spec(tp: tuple[str, ...], mutators: dict[str, Any]) -> Obj:
     """The apply configuration of a pod spec whose type path is `tp` (("spec",) for a Pod)."""
     fields: list[tuple[str, Set | IfAbsent]] = []
-    if "automountServiceAccountToken" in mutators:
-        fields.append(("automountServiceAccountToken",
-                       IfAbsent("variables.spec.?automountServiceAccountToken.hasValue()", "false")))
     sc: list[tuple[str, Set | IfAbsent]] = []
     if "runAsNonRoot" in mutators:
         root = (f"{POD_SC}.?runAsNonRoot.hasValue() || {POD_SC}.?runAsUser.orValue(-1) == 0 || "

@@ -4,7 +4,8 @@
                                profile's level (kharden.admission.cel_pss), for Pods and every workload template
     ...Binding                 validationActions from --validation-actions (Deny, Warn, Audit), protected
                                namespaces left out
-    MutatingAdmissionPolicy    kharden-harden-{pods,workloads,cronjobs}: the profile's mutators as one
+    MutatingAdmissionPolicy    kharden-harden-{pods,workloads,cronjobs}: the profile's mutators that run at
+                               admission (kharden.admission.adapter.at_admission, as the webhook) as one
                                ApplyConfiguration each (kharden.admission.mutation_cel), reinvocationPolicy
                                IfNeeded, and matchConditions that match only an object something would be added
                                to (a re-invocation, or a re-apply of an object already fixed, matches nothing)
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from kharden.admission import apply_cel, cel_pss, mutation_cel
+from kharden.admission.adapter import at_admission
 from kharden.admission_settings import resolve
 from kharden.errors import UsageError
 from kharden.mutators import namespace_labels as namespace_labels_mutator
@@ -59,7 +61,8 @@ def objects(profile: Profile, kube_version: str, actions: list[str]) -> list[dic
     if version < (1, 34):
         return out  # MutatingAdmissionPolicy exists from 1.34 (beta)
     api = f"{GROUP}/v1" if version >= (1, 36) else f"{GROUP}/v1beta1"
-    mutators: dict[str, Any] = {m: profile.mutators[m] for m in profile.enabled_mutators()}
+    # the webhook's decision: no token cut, no API version moved (neither is in the one object: adapter's doc)
+    mutators: dict[str, Any] = {m: profile.mutators[m] for m in at_admission(profile).enabled_mutators()}
     for name, prefix, rules in TEMPLATES:
         out += mutating(api, f"kharden-harden-{name}", rules, mutation_cel.root(prefix, mutators),
                         settings.protected_namespaces, windows=True)

@@ -15,12 +15,12 @@ effect: kharden has none at admission. An object kharden cannot read is allowed 
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from kharden.admission.adapter import harden_object
+from kharden.admission.adapter import Hardened, harden_object
+from kharden.admission.memo import Memo
 from kharden.admission_settings import Admission
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
@@ -31,6 +31,7 @@ API_VERSION = "admission.k8s.io/v1"
 MAX_WARNINGS = 20  # the API server passes each to the client; kubectl prints them all
 MAX_WARNING = 240
 MAX_MESSAGE = 4000
+NO_MEMO = Memo(0)
 
 
 class BadReview(ValueError):
@@ -60,8 +61,10 @@ def parse(body: bytes) -> dict[str, Any]:
     return request
 
 
-def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: Admission) -> Answer:
-    """The response to one admission request at `endpoint` ("mutate" or "validate")."""
+def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: Admission,
+           memo: Memo | None = None) -> Answer:
+    """The response to one admission request at `endpoint` ("mutate" or "validate"); `memo`: the answers to objects
+    seen before (kharden.admission.memo), asked before the pipeline runs."""
     obj = request.get("object")
     info = {"uid": request["uid"], "operation": request.get("operation"), "dryRun": bool(request.get("dryRun")),
             **_identity(request, obj)}
@@ -70,7 +73,13 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
         return Answer(_response(request, True), "skipped", {**info, "skipped": why_not})
     try:
         generators = endpoint == "mutate" and settings.generator_warnings  # /validate reports violations only
-        hardened = harden_object(obj, profile, generators=generators)  # type: ignore[arg-type]  # a mapping
+        # the request was parsed for this answer alone: the pipeline edits it in place, no copy
+        def make() -> Hardened:
+            return harden_object(obj, profile, generators=generators, owned=True)  # type: ignore[arg-type]
+
+        hardened, remembered = (memo or NO_MEMO).harden(obj, generators, make)  # type: ignore[arg-type]
+        if remembered:
+            info["cached"] = True
     except (KhardenError, RecursionError) as e:
         return _unreadable(request, settings, str(e) if isinstance(e, KhardenError) else "nesting too deep", info)
     warnings = _warnings(hardened)
@@ -78,7 +87,7 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
         resp = _response(request, True, warnings=warnings)
         if hardened.patch:
             resp["response"]["patchType"] = "JSONPatch"
-            resp["response"]["patch"] = base64.b64encode(json.dumps(hardened.patch).encode()).decode()
+            resp["response"]["patch"] = hardened.encoded_patch
         result = "patched" if hardened.patch else ("warned" if warnings else "unchanged")
         return Answer(resp, result, {**info, "patchOps": len(hardened.patch)})
     violations = [f"{c.reason} ({_pointer(c.patch_op()['path'])})" for c in hardened.changes]

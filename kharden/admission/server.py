@@ -37,7 +37,7 @@ log = logging.getLogger("kharden.serve")
 
 
 def serve(profile: str, cert: str, key: str, host: str, port: int, *, workers: int = 1, max_body: int = 6 << 20,
-          timeout: float = 10.0, drain: int = 20) -> None:
+          timeout: float = 10.0, drain: int = 20, log_level: str = "info") -> None:
     """Run until SIGTERM/SIGINT, then stop accepting, finish what is in flight (at most `drain` seconds), exit."""
     import uvicorn
 
@@ -55,7 +55,8 @@ def serve(profile: str, cert: str, key: str, host: str, port: int, *, workers: i
         "kharden.admission.asgi:from_environment", factory=True, host=host, port=port, workers=workers,
         ssl_certfile=cert, ssl_keyfile=key, ssl_context_factory=reloading_context,
         http=protocol(), lifespan="on", timeout_keep_alive=75, timeout_graceful_shutdown=drain,
-        access_log=False, log_config=LOG_CONFIG, server_header=False, h11_max_incomplete_event_size=64 << 10,
+        access_log=False, log_config=log_config(log_level), server_header=False,
+        h11_max_incomplete_event_size=64 << 10,
     )
 
 
@@ -187,11 +188,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-LOG_CONFIG: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "kharden.admission.server.JsonFormatter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
-    "loggers": {name: {"handlers": ["stderr"], "level": "INFO", "propagate": False}
-                for name in ("uvicorn", "uvicorn.error", "kharden.serve")},
-}
+LOG_LEVELS = ("info", "warning", "error")
+
+
+def log_config(level: str = "info") -> dict[str, Any]:
+    """JSON lines on stderr at `level`: info has a line per admission; warning keeps only what went wrong (bad
+    requests, slow clients, TLS reloads that failed, kharden's own errors), and a line not logged costs nothing."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "kharden.admission.server.JsonFormatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "loggers": {name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
+                    for name in ("uvicorn", "uvicorn.error", "kharden.serve")},
+    }
+

@@ -11,16 +11,19 @@ import sys
 
 import click
 
-from kharden import __version__
+from kharden import __version__, gcpause
 from kharden.cli import check, fix, generate, images, integrations, options, profiles, rbac, serve
 from kharden.errors import KhardenError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kharden")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Harden Kubernetes manifests: fix what the Pod Security Standards and hardening guides ask for,
     keeping every byte kharden does not mean to change."""
+    if ctx.invoked_subcommand != "serve":  # a server collects as usual; a command holds full collections back
+        ctx.with_resource(gcpause.for_run())
 
 
 # Every command, in one explicit list (`kharden --help` lists them by name).

@@ -20,8 +20,10 @@ from kharden.errors import UsageError
               help="Seconds a request's head and body may take to arrive.")
 @click.option("--drain", type=click.IntRange(min=0), default=20, show_default=True,
               help="On SIGTERM: seconds to finish requests in flight.")
+@click.option("--log-level", type=click.Choice(["info", "warning", "error"]), default="info", show_default=True,
+              help="info: a JSON line per admission; warning: only what went wrong.")
 def serve(profile: str, tls_cert: str, tls_key: str, listen: str, workers: int, max_body: int, timeout: float,
-          drain: int) -> None:
+          drain: int, log_level: str) -> None:
     """Admission webhook (AdmissionReview v1 over HTTPS): /mutate, /validate, /healthz, /readyz, /metrics."""
     from kharden import run
     from kharden.admission import listen as listen_address
@@ -33,4 +35,4 @@ def serve(profile: str, tls_cert: str, tls_key: str, listen: str, workers: int, 
         raise UsageError(f"kharden serve needs the serve extra: pip install 'kharden[serve]' ({e})") from None
     host, port = listen_address(listen)
     serve_https(profile, tls_cert, tls_key, host, port, workers=workers, max_body=max_body, timeout=timeout,
-                drain=drain)
+                drain=drain, log_level=log_level)

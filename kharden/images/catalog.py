@@ -3,29 +3,35 @@
     lookup("nginx:1.27")            -> ImageFacts(source="catalog", family="nginx", user=101, ...)
     lookup("postgres:16-alpine")    -> the postgres entry with its alpine variant applied (uid 70)
     lookup("example.com/app:1")     -> None
+    recognise({"Env": ["NGINX_VERSION=1.27.4", ...]}, "mirror.example/library/nginx:1") -> the nginx entry
 
 An entry matches a repository name exactly (`docker.io/library/nginx`) or by a pattern whose `*` stands for the
 rest of the path (`docker.io/bitnami/*`); a variant applies when the tag (`latest` when none is written) matches
 one of its globs. A lookup is cached per image string: a manifest set names the same images over and over.
+An image under a name the catalog does not list (a mirror, a pull-through cache, an image built FROM an official
+one) is recognised by what its own config says, when kharden has read it: every `configEnv` variable of an entry
+set (the official Dockerfile's ENV, e.g. NGINX_VERSION, PG_MAJOR and PG_VERSION) and the entry's USER.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 from importlib import resources
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
 from kharden.errors import KhardenError
-from kharden.images.facts import ImageFacts
+from kharden.images.facts import ROOT_NAMES, ImageFacts
 from kharden.images.reference import ReferenceError, parse
 
 KEYS = {"family", "images", "source", "user", "group", "imageUser", "startsAsRoot", "writable", "volumes",
-        "contentWrites", "ports", "capabilities", "variants", "notes"}
-VARIANT_KEYS = KEYS - {"family", "images", "source", "variants"} | {"tags"}
+        "contentWrites", "ports", "capabilities", "variants", "notes", "configEnv"}
+VARIANT_KEYS = KEYS - {"family", "images", "source", "variants", "configEnv"} | {"tags"}
 START_MODES = (None, "drops", "required")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class CatalogError(KhardenError):
@@ -35,7 +41,7 @@ class CatalogError(KhardenError):
 @functools.lru_cache(maxsize=1)
 def entries() -> tuple[dict[str, Any], ...]:
     text = resources.files("kharden.images").joinpath("catalog.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_LOADER)  # libyaml: a tenth of the pure-Python loader's time, paid by every fix
     out = tuple(data["entries"])
     for entry in out:
         validate(entry)
@@ -52,6 +58,10 @@ def validate(entry: dict[str, Any]) -> None:
             raise CatalogError(f"{where}: {key} is required")
     for image in entry["images"]:
         parse(image.replace("*", "x"))  # a pattern must still be a repository name
+    markers = entry.get("configEnv")
+    if markers is not None and (not isinstance(markers, list) or not markers or "imageUser" not in entry
+                                or not all(isinstance(m, str) and m.isidentifier() for m in markers)):
+        raise CatalogError(f"{where}: configEnv is a list of Env variable names, and needs imageUser beside it")
     for variant in entry.get("variants") or []:
         if set(variant) - VARIANT_KEYS or not variant.get("tags"):
             raise CatalogError(f"{where}: a variant needs tags and only the keys {sorted(VARIANT_KEYS)}")
@@ -105,3 +115,34 @@ def _facts(entry: dict[str, Any], tag: str) -> ImageFacts:
         content_writes=tuple(merged.get("contentWrites") or ()), ports=tuple(merged.get("ports") or ()),
         capabilities=tuple(merged.get("capabilities") or ()),
         notes=(merged["notes"],) if merged.get("notes") else ())
+
+
+def recognise(config: Mapping[str, Any], image: str) -> ImageFacts | None:
+    """The catalog's facts for an image its own config shows to be of a family (`config`: the config's `config`
+    section), or None: every `configEnv` variable set and the same USER, one family only. Two families that share
+    the variables (nginx and nginx-unprivileged) are told apart by USER, else by the repository's last component
+    (`.../library/nginx`); still two: none, as an unknown image is safer than a wrong guess."""
+    env = config.get("Env")
+    names = {e.split("=", 1)[0] for e in env if isinstance(e, str)} if isinstance(env, list) else set()
+    user = _user(config.get("User"))
+    found = [e for e in entries() if e.get("configEnv") and set(e["configEnv"]) <= names
+             and _user(e.get("imageUser")) == user]
+    try:
+        ref = parse(image)
+    except ReferenceError:
+        ref = None
+    if len(found) > 1 and ref is not None:
+        last = ref.name.rsplit("/", 1)[-1]
+        found = [e for e in found if any(p.rsplit("/", 1)[-1] == last for p in e["images"])]
+    if len(found) != 1:
+        return None
+    entry = found[0]
+    how = f"recognised by its config: Env {' '.join(entry['configEnv'])}, USER {user or 'root'}"
+    facts = _facts(entry, (ref.tag if ref is not None else None) or "latest")
+    return dataclasses.replace(facts, evidence=f"{facts.evidence} ({how})", recognised=how)
+
+
+def _user(value: Any) -> str:
+    """A USER as compared: root however written ("", "0", "root", "0:0") is ""."""
+    text = str(value or "").strip()
+    return "" if text.split(":")[0] in ROOT_NAMES else text

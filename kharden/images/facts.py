@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from kharden.images.layers import LayerFacts
+if TYPE_CHECKING:  # the layers' reader (tarfile, zlib) is imported only by the edge that reads layers
+    from kharden.images.layers import LayerFacts
 
 SOURCES = ("config file", "registry", "catalog", "assumed")
 ROOT_NAMES = ("", "0", "root")
@@ -36,6 +37,7 @@ class ImageFacts:
     ports: tuple[int, ...] = ()
     capabilities: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    recognised: str = ""  # how a catalog entry was matched from the image's config, not its name (catalog.recognise)
 
     @property
     def known(self) -> bool:
@@ -114,4 +116,4 @@ def merged(config: ImageFacts, catalog: ImageFacts | None) -> ImageFacts:
         user_unresolved=config.user_unresolved and user is None, starts_as_root=catalog.starts_as_root,
         writable=catalog.writable, volumes=volumes, content_writes=catalog.content_writes,
         ports=config.ports or catalog.ports, capabilities=catalog.capabilities,
-        notes=catalog.notes)
+        notes=catalog.notes, recognised=catalog.recognised)

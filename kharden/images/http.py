@@ -14,7 +14,7 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
-from typing import Any, Callable
+from typing import IO, Any, Callable
 from urllib.parse import urljoin, urlsplit
 
 from kharden.errors import KhardenError
@@ -23,7 +23,8 @@ from kharden.images.reference import Reference
 
 DOCKER_HUB_API = "registry-1.docker.io"
 MAX_REDIRECTS = 5
-MAX_BODY = 64 << 20  # a manifest or config is kilobytes; a layer kharden reads (for /etc/passwd) tens of MB
+MAX_BODY = 64 << 20  # a manifest or config is kilobytes; layers are not read whole but streamed (`consume`)
+CHUNK = 1 << 16
 
 
 def is_loopback(domain: str) -> bool:
@@ -43,6 +44,33 @@ def verify(digest: str, body: bytes) -> None:
     have = hashlib.new(algorithm, body).hexdigest()
     if have != want:
         raise KhardenError(f"content of {digest} has digest {algorithm}:{have}: refused")
+
+
+class Verifying:
+    """A blob's stream that hashes what is read: `check()` once it is read to its end says whether the bytes are
+    the digest's (a consumer's work on a blob that fails it is thrown away)."""
+
+    def __init__(self, stream: IO[bytes], digest: str) -> None:
+        algorithm, _, self.want = digest.partition(":")
+        if algorithm not in ("sha256", "sha512"):
+            raise KhardenError(f"cannot verify a {algorithm} digest")
+        self.digest = digest
+        self.stream = stream
+        self.hash = hashlib.new(algorithm)
+        self.ended = False
+
+    def read(self, size: int = CHUNK) -> bytes:
+        chunk = self.stream.read(size) if size is not None and size >= 0 else self.stream.read()
+        self.hash.update(chunk)
+        self.ended = self.ended or not chunk or size is None or size < 0
+        return chunk
+
+    def check(self) -> None:
+        if not self.ended and self.stream.read(1):
+            raise KhardenError(f"{self.digest} was not read to its end: not verified")
+        if self.hash.hexdigest() != self.want:
+            raise KhardenError(f"content of {self.digest} has digest {self.hash.name}:{self.hash.hexdigest()}: "
+                               "refused")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -65,34 +93,40 @@ class Transport:
         scheme = "http" if domain in self.insecure or is_loopback(domain) else "https"
         return f"{scheme}://{host}"
 
-    def get(self, url: str, ref: Reference, *, accept: str) -> tuple[bytes, dict[str, str]]:
+    def get(self, url: str, ref: Reference, *, accept: str,
+            consume: Callable[[IO[bytes]], Any] | None = None) -> tuple[Any, dict[str, str]]:
+        """The body of a 200 answer (bytes), or what `consume` returns having read it as a stream."""
         key = (ref.domain, ref.path)
-        status, body, headers = self._request(url, accept, self._tokens.get(key))
+        status, body, headers = self._request(url, accept, self._tokens.get(key), consume)
         if status == 401:
             authorization = self._authorize(ref, headers.get("www-authenticate", ""))
             with self._lock:
                 self._tokens[key] = authorization
-            status, body, headers = self._request(url, accept, authorization)
+            status, body, headers = self._request(url, accept, authorization, consume)
         if status != 200:
             raise KhardenError(_explain(status, url, body, ref))
         return body, headers
 
-    def _request(self, url: str, accept: str, authorization: str | None) -> tuple[int, bytes, dict[str, str]]:
+    def _request(self, url: str, accept: str, authorization: str | None,
+                 consume: Callable[[IO[bytes]], Any] | None = None) -> tuple[int, Any, dict[str, str]]:
         origin = urlsplit(url).netloc
         for _ in range(MAX_REDIRECTS + 1):
             request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "kharden"})
             if authorization and urlsplit(url).netloc == origin:
                 request.add_header("Authorization", authorization)
-            status, body, headers = self._send(request)
+            status, body, headers = self._send(request, consume)
             if status in (301, 302, 303, 307, 308) and headers.get("location"):
                 url = urljoin(url, headers["location"])
                 continue
             return status, body, headers
         raise KhardenError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
-    def _send(self, request: urllib.request.Request) -> tuple[int, bytes, dict[str, str]]:
+    def _send(self, request: urllib.request.Request,
+              consume: Callable[[IO[bytes]], Any] | None = None) -> tuple[int, Any, dict[str, str]]:
         try:
             with self._open(request, timeout=self.timeout) as answer:
+                if consume is not None and answer.status == 200:
+                    return answer.status, consume(answer), _lower(answer.headers)
                 return answer.status, _read(answer), _lower(answer.headers)
         except urllib.error.HTTPError as e:
             return e.code, _read(e), _lower(e.headers)

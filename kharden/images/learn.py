@@ -22,7 +22,7 @@ from kharden.images.facts import ImageFacts, config_section, from_config, merged
 from kharden.images.registry import Client, Resolved
 from kharden.know.images import Knowledge
 
-MAX_LAYER_BYTES = 256 << 20  # reading /etc/passwd is not worth more than this per image
+LIMITS = layers.Limits()  # what reading one image's layers may cost (entries, bytes, time)
 
 
 def learn(images: Iterable[str], *, config_path: str | None = None, resolve: bool = False,
@@ -35,7 +35,7 @@ def learn(images: Iterable[str], *, config_path: str | None = None, resolve: boo
         for image in wanted:
             found = index.match(image)
             if found is not None:
-                facts[image] = merged(from_config(found[0], "config file", found[1]), catalog.lookup(image))
+                facts[image] = merged(from_config(found[0], "config file", found[1]), _catalog(image, found[0]))
     rest = [i for i in wanted if i not in facts]
     if resolve and rest:
         client = Client(platform=platform, insecure=insecure, cache_dir=cache_dir)
@@ -45,19 +45,25 @@ def learn(images: Iterable[str], *, config_path: str | None = None, resolve: boo
                 continue
             try:
                 facts[image] = _from_registry(client, answer, image)
-            except KhardenError as e:
+            except KhardenError as e:  # the config alone still speaks: VOLUMEs unknown, a named USER unresolved
                 errors[image] = f"its image layers could not be read: {e}"
+                facts[image] = _from_registry(client, answer, image, read_layers=False)
     return Knowledge(facts, errors)
 
 
-def _from_registry(client: Client, found: Resolved, image: str) -> ImageFacts:
+def _from_registry(client: Client, found: Resolved, image: str, read_layers: bool = True) -> ImageFacts:
     config = config_section(found.config)
     volumes = sorted(config.get("Volumes") or {})
     user = str(config.get("User") or "").split(":")[0]
     need_layers = bool(volumes) or (user != "" and not user.isdigit() and user != "root")
-    scanned = _layer_facts(client, found, volumes) if need_layers else None
+    scanned = _layer_facts(client, found, volumes) if need_layers and read_layers else None
     evidence = f"{found.reference.familiar_name}@{found.digest} ({found.platform})"
-    return merged(from_config(found.config, "registry", evidence, scanned), catalog.lookup(image))
+    return merged(from_config(found.config, "registry", evidence, scanned), _catalog(image, found.config))
+
+
+def _catalog(image: str, document: dict[str, object]) -> ImageFacts | None:
+    """The catalog entry for the image's name, else the one its config shows it to be (a mirrored official image)."""
+    return catalog.lookup(image) or catalog.recognise(config_section(document), image)
 
 
 def _layer_facts(client: Client, found: Resolved, volumes: list[str]) -> layers.LayerFacts:
@@ -69,9 +75,13 @@ def _layer_facts(client: Client, found: Resolved, volumes: list[str]) -> layers.
             return layers.LayerFacts.from_json(data)
     except (OSError, ValueError, AttributeError):
         pass
-    if sum(int(d.get("size") or 0) for d in found.layers) > MAX_LAYER_BYTES:
-        raise KhardenError(f"layers larger than {MAX_LAYER_BYTES >> 20} MiB in all; not read")
-    scanned = layers.scan((client.blob(found.reference, d["digest"], keep=False) for d in found.layers), volumes)
+    scanner = layers.Scanner(volumes, found.reference.familiar(), LIMITS)
+    if sum(int(d.get("size") or 0) for d in found.layers) > LIMITS.compressed:
+        raise layers.LayerLimit(f"the layers of {found.reference.familiar()} are larger than "
+                                f"{LIMITS.compressed >> 30} GiB: not read")
+    for descriptor in found.layers:
+        client.stream_blob(found.reference, descriptor["digest"], scanner.apply)
+    scanned = scanner.facts()
     try:
         os.makedirs(os.path.dirname(cached), exist_ok=True)
         with open(cached + ".tmp", "w", encoding="utf-8") as f:

@@ -22,7 +22,7 @@ import json
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import IO, Any, Callable, Iterable, TypeVar
 
 from kharden.errors import KhardenError
 from kharden.images import http
@@ -36,6 +36,7 @@ INDEXES = (OCI_INDEX, DOCKER_LIST)
 MANIFESTS = (OCI_MANIFEST, DOCKER_MANIFEST)
 ACCEPT = ", ".join(INDEXES + MANIFESTS)
 DEFAULT_PLATFORM = "linux/amd64"
+T = TypeVar("T")
 
 
 class RegistryError(KhardenError):
@@ -126,14 +127,23 @@ class Client:
             raise RegistryError(f"{ref.familiar()}: malformed registry answer ({e})") from None
         return Resolved(ref, top, digest, self.platform, config, tuple(manifest.get("layers") or ()))
 
-    def blob(self, ref: Reference, digest: str, *, keep: bool = True) -> bytes:
-        """A blob by digest, verified. `keep=False` (layers: large, read once for the facts cached from them)
-        neither reads nor writes the disk cache."""
-        if keep:
-            return self._blob(ref, digest)
-        body = self._fetch(ref, "blobs", digest)[0]
-        http.verify(digest, body)
-        return body
+    def blob(self, ref: Reference, digest: str) -> bytes:
+        """A small blob by digest (a config), verified and cached on disk; a layer is read with `stream_blob`."""
+        return self._blob(ref, digest)
+
+    def stream_blob(self, ref: Reference, digest: str, consume: Callable[[IO[bytes]], T]) -> T:
+        """What `consume` makes of a blob read as a stream (a layer: large, read once for the facts cached from
+        it), never held in memory nor written to disk; verified against its digest once `consume` has read it to
+        its end, and refused otherwise."""
+        def verified(answer: IO[bytes]) -> T:
+            stream = http.Verifying(answer, digest)
+            result = consume(stream)  # type: ignore[arg-type]
+            stream.check()
+            return result
+
+        result: T = self.transport.get(f"{self.transport.base(ref.domain)}/v2/{ref.path}/blobs/{digest}", ref,
+                                       accept="*/*", consume=verified)[0]
+        return result
 
     # -- fetching, each digest once ---------------------------------------------------------------------------
     def _manifest(self, ref: Reference, tag_or_digest: str) -> tuple[bytes, str, str]:

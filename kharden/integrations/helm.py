@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kharden import fastdump
+from kharden.render import fastdump
 from kharden.errors import InputError, KhardenError
 from kharden.find import find_pod_targets
 from kharden.generators.networkpolicies import ID as NETPOL

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kharden import fastdump
+from kharden.render import fastdump
 from kharden.errors import InputError, KhardenError
 from kharden.integrations.hardening import HardeningConfig, from_object
 from kharden.generators import owned

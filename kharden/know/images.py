@@ -79,8 +79,10 @@ def notes(target: PodTarget, obj: KObject, images: Mapping[Path, ImageFacts], kn
         extra = {"container": name, "image": image, "source": facts.source}
         error = knowledge.errors.get(image) if knowledge is not None and isinstance(image, str) else None
         if error:
-            out.append(_finding(obj, path, "warning", f"container {name}: {error}; kharden went on with "
-                                f"{'the catalog' if facts.known else 'its defaults'}", extra))
+            went_on = "its defaults" if not facts.known else "the catalog" if facts.source == "catalog" else (
+                "the image config alone")
+            out.append(_finding(obj, path, "warning", f"container {name}: {error}; kharden went on with {went_on}",
+                                extra))
         out.append(_finding(obj, path, "info", f"container {name}: image {image}: {describe(facts)}", extra))
         if read_only:
             out += _warnings(obj, path, name, facts, extra)
@@ -117,6 +119,7 @@ def _describe(facts: ImageFacts) -> str:
     where = facts.family or ""
     if not facts.source.startswith("catalog"):
         where = facts.evidence.split(";")[0] + (f", catalog {facts.family}" if facts.family else "")
+        where += f" {facts.recognised}" if facts.recognised else ""
     parts = [f"from {facts.source}" + (f" ({where})" if where else "")]
     named = facts.image_user and not facts.image_user.split(":")[0].isdigit() and not facts.root_user
     if facts.user is not None:

@@ -1,15 +1,10 @@
 """Faster libyaml loading, same values: what the profile of `fix` and `check` showed to cost most in reading.
 
-Three measured costs, each removed without changing a single value read:
+Two measured costs, each removed without changing a single value read (the third, the cyclic collector walking
+the growing parsed heap, is the CLI's to tune: kharden.gcpause):
 
-- **The cyclic garbage collector.** Reading keeps every node tree alive (splicing needs them), so each automatic
-  collection walks an ever larger heap: on 1,000 objects, reading took 1.0 s with the collector on and 0.38 s with
-  it paused. A node tree has no garbage cycles to find while it is being built, so reading pauses the collector
-  (kharden.gcpause) and lets it run as usual afterwards. (Pausing it for a whole `fix` run as well
-  saved about 6% more time but, with the garbage cycles of mutators and generators left uncollected, raised the
-  peak memory of 10k objects from 593 MB to 1,062 MB; so only reading pauses it.)
 - **The resolver.** libyaml's composer calls the pure-Python `Resolver.resolve` for every node, which runs regular
-  expressions on every plain scalar; `Loader` resolves each scalar's tag once per process (kharden.tagcache).
+  expressions on every plain scalar; `Loader` resolves each scalar's tag once per process (kharden.read.tagcache).
 - **The constructor.** `SafeConstructor` builds values through generators and deferred state. `Constructor`
   builds plain mappings, sequences and scalars directly from the composed nodes (anchors and cycles shared exactly
   as SafeConstructor shares them) and hands any document with anything else (merge keys, `!!set`, `!!omap`,
@@ -27,7 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from kharden.errors import InputError
 from kharden.read import limits, merge
 from kharden.read.limits import MAX_DEPTH, MAX_SCALAR_CHARS
-from kharden.tagcache import LoaderTags
+from kharden.read.tagcache import LoaderTags
 
 try:
     from yaml import CSafeLoader as _BaseLoader

@@ -11,48 +11,22 @@ The nodes are PyYAML's own classes with libyaml's own marks, and say what libyam
 (plain is ''), where each starts, and where each scalar and flow collection ends; tests compare the two trees over
 the corpus and generated texts (tests/test_positions.py). Where a block collection ends (libyaml: where the next
 token starts, past comments and blank lines) is the one thing not kept: kharden works that out from its last entry
-(splice._content_end), and asking for it is an error.
+(kharden.read.trees.content_end), and asking for it is an error.
 """
 
 from __future__ import annotations
 
-from itertools import accumulate
 from typing import Any, Iterator
 
 import yaml
-from yaml._yaml import Mark
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kharden.read import subset
+from kharden.read.leaves import MAP as _MAP, SEQ as _SEQ, Text, key_node as _key, scalar_node as _scalar
 from kharden.read.subset import Outline
-from kharden.tagcache import tag_of
 
-_NAME = "<unicode string>"  # what libyaml's marks name a text given as a str
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-_STR = "tag:yaml.org,2002:str"
+__all__ = ["BlockMapping", "BlockSequence", "Text", "content_end", "indentation", "root"]
 _NULL = "tag:yaml.org,2002:null"
-_PLAIN = (True, False)  # the `implicit` the composer resolves a plain scalar with
-
-
-class Text:
-    """The lines of one text read by subset (CRLF read as LF), and the text as given, where each line starts."""
-
-    __slots__ = ("lines", "text", "_starts")
-
-    def __init__(self, lines: list[str], text: str) -> None:
-        self.lines = lines
-        self.text = text
-        self._starts: list[int] | None = None  # worked out when a first mark is made
-
-    def mark(self, line: int, column: int) -> Any:
-        """libyaml's mark of a place: the column of a line (columns are the same with CRLF), or the text's end."""
-        starts = self._starts
-        if starts is None:  # from the text as given: its line breaks may be CRLF, LF, or both
-            starts = self._starts = list(accumulate((len(ln) + 1 for ln in self.text.split("\n")), initial=0))
-        if line >= len(self.lines):
-            return Mark(_NAME, len(self.text), len(self.lines) - 1, len(self.lines[-1]), None, None)
-        return Mark(_NAME, starts[line] + column, line, column, None, None)
 
 
 def root(text: Text, outline: Outline) -> yaml.Node:
@@ -84,7 +58,7 @@ class _Block:
         elif name == "start_mark":
             value = self._text.mark(o[0], o[1])
         elif name == "end_mark":
-            raise AttributeError("kharden does not keep where a block collection ends: see splice._content_end")
+            raise AttributeError("kharden does not keep where a block collection ends: see kharden.read.trees.content_end")
         else:
             raise AttributeError(name)
         self.__dict__[name] = value
@@ -94,8 +68,26 @@ class _Block:
         """The (key node, value node) of the mapping entry at `place` in the outline, or the sequence item's node."""
         return _made(self._made, self._text, self._outline, place)
 
+    # what kharden.read.trees asks of a tree, answered from the outline
+    def content_end(self) -> int:
+        return content_end(self)  # type: ignore[arg-type]
+
+    def indentation(self) -> tuple[int | None, int | None, bool]:
+        return (*indentation(self), False)  # type: ignore[arg-type]  # subset reads no JSON
+
 
 class BlockMapping(_Block, MappingNode):
+    def child(self, key: Any) -> tuple[Any, Any]:
+        """(value node, key node) of the entry at `key`, made only now; (None, None) where there is none."""
+        present = self.present()
+        if isinstance(key, str) and key in present:
+            key_node, value_node = present[key]
+            return value_node, key_node
+        return None, None
+
+    def entries(self) -> Present:
+        return self.present()
+
     def present(self) -> Present:
         """The mapping's entries by key (as the reader read it): no node is made until one is looked up."""
         present = self.__dict__.get("_present")
@@ -124,7 +116,7 @@ class Present(dict[Any, Any]):
 
 
 def indentation(node: BlockMapping | BlockSequence) -> tuple[int | None, int | None]:
-    """What splice._detect_style finds on a node tree, found on the outline (no node made): the columns a nested
+    """What kharden.read.trees.indentation finds on a composed tree, found on the outline (no node made): the columns a nested
     block mapping's keys stand right of their parent's key, and a block sequence's dashes, in the first such
     blocks met in the same order."""
     indent: int | None = None
@@ -174,7 +166,7 @@ def _made(made: dict[int, Any], text: Text, outline: Outline, place: int) -> Any
 
 def content_end(node: BlockMapping | BlockSequence) -> int:
     """Where the block's own text ends: the end of its last entry's value, all the way down (what
-    splice._content_end works out on a node tree), with only that last value's node made."""
+    kharden.read.trees.content_end works out on a composed tree), with only that last value's node made."""
     text, o = node._text, node._outline
     while True:
         place = len(o) - 1 if o[-1].__class__ is int else len(o) - 2
@@ -210,97 +202,3 @@ def _entry(text: Text, outline: Outline, place: int, key: bool = True) -> Any:
     else:
         value = _block(text, child)
     return (key_node, value) if is_map and key else value
-
-
-def _key(text: Text, line: int, at: int, raw: str) -> ScalarNode:
-    if raw[0] in "\"'":
-        value, style, length, tag = raw[1:-1], raw[0], len(raw), _STR
-    else:
-        value = raw.rstrip(" ")
-        style, length, tag = "", len(value), tag_of(ScalarNode, value, _PLAIN)
-    return ScalarNode(tag, value, text.mark(line, at), text.mark(line, at + length), style)
-
-
-def _scalar(text: Text, line: int, at: int, rest: str, col: int) -> yaml.Node:
-    """The node of a value that starts at column `at` of `line` (`rest`: the line from there), in a block whose
-    keys or dashes stand at column `col`."""
-    c = rest[0]
-    if c in "\"'":
-        return _quoted(text, line, at, rest, col)
-    if c in "[{":
-        return _flow(text, line, at, rest)
-    if c in "|>":
-        m = subset._BLOCK_HEADER.match(rest)
-        assert m is not None
-        value, after = subset._block_scalar(m, text.lines, line + 1, col)
-        return ScalarNode(_STR, value, text.mark(line, at), text.mark(after, 0), c)
-    return _plain(text, line, at, rest, col)
-
-
-def _quoted(text: Text, line: int, at: int, rest: str, col: int) -> ScalarNode:
-    quote = rest[0]
-    one_line, opened, unquote = subset._QUOTED[quote]
-    m = one_line.match(rest)
-    if m is not None:
-        return ScalarNode(_STR, unquote(m.group(1)), text.mark(line, at), text.mark(line, at + m.end(1) + 1), quote)
-    m = opened.match(rest)
-    assert m is not None
-    value, after = subset._quoted_lines(m, text.lines, line + 1, col)
-    last = text.lines[after - 1]
-    body = last.lstrip(" ")
-    close = _CLOSE[quote].match(body)
-    assert close is not None
-    end = len(last) - len(body) + close.end(1) + 1  # just past the closing quote
-    return ScalarNode(_STR, value, text.mark(line, at), text.mark(after - 1, end), quote)
-
-
-_CLOSE = {'"': subset._DQ_CLOSE, "'": subset._SQ_CLOSE}
-
-
-def _flow(text: Text, line: int, at: int, rest: str) -> yaml.Node:
-    """`[...]` of scalars on one line, or an empty `{}`: the only flow collections subset reads."""
-    if rest[0] == "{":
-        close = rest.index("}")
-        return MappingNode(_MAP, [], text.mark(line, at), text.mark(line, at + close + 1), flow_style=True)
-    m = subset._FLOW_SEQ.match(rest)
-    assert m is not None
-    close = rest.index("]", m.end(1))
-    items = []
-    inner, base, pos = m.group(1), at + m.start(1), 0
-    while pos < len(inner):
-        item = subset._FLOW_ITEM.match(inner, pos)
-        assert item is not None
-        pos = item.end()
-        token, start = item.group(1), base + item.start(1)
-        if token[0] in "\"'":
-            items.append(_quoted(text, line, start, token, 0))
-        else:
-            tag = tag_of(ScalarNode, token, _PLAIN)
-            items.append(ScalarNode(tag, token, text.mark(line, start), text.mark(line, start + len(token)), ""))
-    return SequenceNode(_SEQ, items, text.mark(line, at), text.mark(line, at + close + 1), flow_style=True)
-
-
-def _plain(text: Text, line: int, at: int, rest: str, col: int) -> ScalarNode:
-    """A plain scalar, folded over the lines below it that go on with it (as subset._continued reads them)."""
-    lines = text.lines
-    value, end_line, end = subset.cut(rest), line, at
-    end += len(value)
-    blanks = 0
-    j = line + 1
-    ended = " #" in rest
-    while not ended and j < len(lines):
-        body = lines[j].lstrip(" ")
-        if not body:
-            blanks += 1
-            j += 1
-            continue
-        if body[0] == "#" or len(lines[j]) - len(body) <= col:
-            break
-        more = subset.cut(body)
-        ended = " #" in body
-        value += subset.fold(blanks) + more
-        blanks = 0
-        end_line, end = j, len(lines[j]) - len(body) + len(more)
-        j += 1
-    return ScalarNode(tag_of(ScalarNode, value, _PLAIN), value, text.mark(line, at), text.mark(end_line, end), "")
-

@@ -14,10 +14,9 @@ from typing import Any, Iterator
 
 import yaml
 
-from kharden import gcpause
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import fastload, limits, positions, subset
+from kharden.read import documents, fastload, limits, trees
 from kharden.read.yamlerrors import explain_yaml_error, not_utf8_error, reader_error, surrogate_error
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
@@ -29,7 +28,7 @@ class Document:
     """One YAML document of a source, with its node tree (positions) and its live value.
 
     It names its source's path, not the Source: a back-reference would make every Source a reference cycle, which
-    only the cyclic collector frees, and kharden keeps that collector off the parsed heap (kharden.gcpause). A
+    only the cyclic collector frees, and kharden holds its full walks back during a run (kharden.gcpause). A
     program that runs kharden many times would then keep every run's sources until a full collection.
     """
 
@@ -45,7 +44,7 @@ class Document:
         for key in path:
             if node is None:
                 return None
-            node = _step(node, key)[0]
+            node = trees.child(node, key)[0]
         return node
 
     def line_of(self, path: Path) -> int | None:
@@ -56,29 +55,11 @@ class Document:
         if node is None:
             return None
         for key in path:
-            child, child_key = _step(node, key)
+            child, child_key = trees.child(node, key)
             if child is None:
                 break
             node, key_node = child, child_key
         return (key_node or node).start_mark.line + 1
-
-
-def _step(node: yaml.Node, key: Any) -> tuple[yaml.Node | None, yaml.Node | None]:
-    """(the child at `key`, its key's node when `key` is a mapping key), whichever reader built the tree."""
-    if isinstance(node, positions.BlockMapping):  # read by subset: by key, making only that entry
-        present = node.present()
-        if isinstance(key, str) and key in present:
-            key_node, value_node = present[key]
-            return value_node, key_node
-        return None, None
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v, k if isinstance(key, str) else None
-        return None, None
-    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key], None
-    return None, None
 
 
 @dataclass
@@ -173,7 +154,6 @@ def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source
     constructor = fastload.Constructor()  # SafeConstructor's values, built directly
     facts = fastload.stream_facts(text)  # no `&`, no alias; a short text, no scalar too long
     index = 0
-    gc_was_on = gcpause.pause()  # node trees stay alive: collecting while they grow only costs time
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -193,23 +173,16 @@ def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source
         raise InputError("nesting too deep", file=path, doc=index) from None
     finally:
         loader.dispose()
-        gcpause.resume(gc_was_on)
     return source
 
 
 def _read_by_subset(source: Source) -> bool:
-    """Read the source's documents with kharden.read.subset; False (and nothing read) where it is not sure."""
-    gc_was_on = gcpause.pause()  # as for libyaml below: what is built stays alive
-    try:
-        read = subset.read_outlined(source.text)
-    finally:
-        gcpause.resume(gc_was_on)
-    outlines = [o for o in read.outlines if o is not None] if read is not None else []
-    if read is None or len(outlines) != len(read.values):  # an empty document: libyaml says where its null is
+    """Read the source's documents with kharden.read.subset where it is sure and libyaml for the documents it
+    declines (kharden.read.documents); False (and nothing read) where libyaml must read the whole stream."""
+    read = documents.read(source.text, source.path)
+    if read is None:
         return False
-    text = positions.Text(read.lines, source.text)
-    for index, (data, outline) in enumerate(zip(read.values, outlines)):
-        source.docs.append(Document(source.path, index, positions.root(text, outline), data, repeated_keys=False))
+    source.docs = [Document(source.path, i, node, data, repeated) for i, (node, data, repeated) in enumerate(read)]
     return True
 
 

@@ -32,8 +32,7 @@ from typing import Any, Iterable
 
 from kharden.model import Change
 from kharden.read import Document, Source
-from kharden import gcpause
-from kharden.read import fastload, limits, subset
+from kharden.read import fastload, limits, subset, trees
 from kharden.render import splice
 
 Edit = splice.Edit
@@ -59,7 +58,7 @@ def _span(doc: Document, text: str) -> tuple[int, int] | None:
     if doc.node is None:
         return None
     start = text.rfind("\n", 0, doc.node.start_mark.index) + 1
-    end = splice._content_end(doc.node, text)
+    end = trees.content_end(doc.node, text)
     if not (end > 0 and text[end - 1] == "\n"):  # a block scalar ends after its line break already
         end = min(len(text), splice._line_end(text, end) + 1)
     return start, end
@@ -139,7 +138,6 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
     loader = fastload.Loader(text)
     facts = fastload.stream_facts(text)
     values: list[Any] = []
-    gc_was_on = gcpause.pause()  # as in the reader: the nodes are garbage-free while they are built
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -153,7 +151,6 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
         return None
     finally:
         loader.dispose()
-        gcpause.resume(gc_was_on)
     return values if len(values) == len(bounds) else None
 
 

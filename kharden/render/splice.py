@@ -16,15 +16,16 @@ byte. The result is re-parsed and compared with the intended values; a document 
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable
 
 import yaml
 
 from kharden.errors import InputError, InternalError
 from kharden.model import Change, Path
-from kharden.read import Document, Source, merge, parse_text, positions
+from kharden.read import Document, Source, merge, parse_text, trees
+from kharden.read.trees import content_end as _content_end, is_flow as _is_flow
 from kharden.render import emit
+from kharden.render.chomping import last_scalar as last_scalar, strip_chomping as strip_chomping  # kharden.run too
 from kharden.render.emit import Style
 
 Edit = tuple[int, int, str]  # replace text[start:end] with the string
@@ -139,8 +140,7 @@ class _DocSplicer:
     def _mapping(self, node: yaml.MappingNode, value: dict[Any, Any], touched: Touched, key_node: Any,
                  flow: bool) -> None:
         inner_flow = flow or _is_flow(node) or self.style.json
-        present: Any = (node.present() if node.__class__ is positions.BlockMapping
-                        else {_key(k): (k, v) for k, v in node.value if k.tag != merge.MERGE})
+        present = trees.entries(node)
         gone = [k for k in present if k not in value and k in touched]
         if gone and (inner_flow or len(gone) == len(present) or any(_after_dash(self.text, present[k][0]) for k in gone)):
             self._replace(node, value, key_node, inner_flow)  # not whole lines of their own: rewrite the mapping
@@ -265,61 +265,10 @@ class _DocSplicer:
         self.out.append((at, at, "".join(self.nl + ln for ln in lines)))
 
 
-def last_scalar(node: yaml.Node) -> yaml.Node:
-    """The node whose text ends a block collection: its last value, all the way down."""
-    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.value:
-        node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
-    return node
-
-
-_BLOCK_HEADER = re.compile(r"([|>])([1-9]?)[+-]?([1-9]?)")
-
-
-def strip_chomping(node: yaml.Node, text: str) -> Edit | None:
-    """For a block scalar (`|`, `>`) that keeps or clips its final line break: the edit of its header that makes it
-    strip that line break instead (`|` -> `|-`, `>2+` -> `>2-`). A line break then added after it, where the text
-    ends without one, leaves its value exactly as it was."""
-    if not isinstance(node, yaml.ScalarNode) or node.style not in ("|", ">"):
-        return None
-    at = text.find(node.style, node.start_mark.index)  # after any tag or anchor before the indicator
-    header = _BLOCK_HEADER.match(text, at) if at >= 0 else None
-    if header is None or "-" in header.group(0):
-        return None
-    indicator, indent_a, indent_b = header.groups()
-    return (at, header.end(), indicator + (indent_a or indent_b) + "-")
-
-
 def _detect_style(doc: Document, text: str) -> Style:
     """The indentation habits of this document: a nested mapping's step, a block sequence's dash offset."""
-    if isinstance(doc.node, (positions.BlockMapping, positions.BlockSequence)):  # read by subset: no JSON
-        indent, seq = positions.indentation(doc.node)
-        return Style(indent=max(indent or 2, 1), seq_indent=max(seq or 0, 0), json=False)
-    is_json = text[doc.node.start_mark.index : doc.node.start_mark.index + 1] in "{[" if doc.node else False
-    indent, seq = None, None
-    stack: list[yaml.Node] = [doc.node] if doc.node is not None else []
-    while stack and (indent is None or seq is None):
-        node = stack.pop()
-        if isinstance(node, yaml.MappingNode) and not _is_flow(node):
-            for k, v in node.value:
-                if v.__class__ is yaml.ScalarNode:
-                    continue
-                if indent is None and isinstance(v, yaml.MappingNode) and v.value and not _is_flow(v):
-                    indent = v.value[0][0].start_mark.column - k.start_mark.column
-                if seq is None and isinstance(v, yaml.SequenceNode) and v.value and not _is_flow(v):
-                    dash = text.rindex("-", 0, v.value[0].start_mark.index)
-                    seq = dash - text.rfind("\n", 0, dash) - 1 - k.start_mark.column
-                stack.append(v)
-        elif isinstance(node, yaml.SequenceNode):
-            stack += node.value
-    if is_json and doc.node is not None and isinstance(doc.node, yaml.MappingNode) and doc.node.value:
-        indent = doc.node.value[0][0].start_mark.column - doc.node.start_mark.column
+    indent, seq, is_json = trees.indentation(doc.node, text)
     return Style(indent=max(indent or 2, 1), seq_indent=max(seq or 0, 0), json=is_json)
-
-
-def _key(node: yaml.Node) -> Any:
-    if node.__class__ is yaml.ScalarNode and node.tag == "tag:yaml.org,2002:str":  # nearly every key
-        return node.value
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
 
 def _same_scalar(node: yaml.ScalarNode, value: Any) -> bool:
@@ -327,23 +276,6 @@ def _same_scalar(node: yaml.ScalarNode, value: Any) -> bool:
         return False
     old = yaml.constructor.SafeConstructor().construct_object(node)
     return type(old) is type(value) and old == value
-
-
-def _is_flow(node: yaml.Node) -> bool:
-    return bool(getattr(node, "flow_style", False))
-
-
-def _content_end(node: yaml.Node, text: str) -> int:
-    """Where a node's own text ends: for block collections, the end of their last entry (not the next token)."""
-    if isinstance(node, (positions.BlockMapping, positions.BlockSequence)):  # read by subset: from its outline
-        return positions.content_end(node)
-    while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not _is_flow(node) and node.value:
-        last = node.value[-1]
-        child = last[1] if isinstance(last, tuple) else last
-        if child.start_mark.index < (last[0].end_mark.index if isinstance(last, tuple) else 0):
-            return _line_end(text, last[0].end_mark.index)  # an alias: its marks are its anchor's
-        node = child
-    return node.end_mark.index
 
 
 def _line_end(text: str, pos: int) -> int:

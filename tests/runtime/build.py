@@ -40,10 +40,17 @@ def prepare(image: Image) -> Prepared:
     return Prepared(image, [_own_layer_dir(own), tree], layout)
 
 
+def _built(recipe: rootfs.Recipe) -> tuple[Path, Path]:
+    """A rootfs and its layer, gzipped (and its digests taken) in the same thread: the two run side by side."""
+    tree, layer = rootfs.built(recipe)
+    layers.gzipped(layer)
+    return tree, layer
+
+
 def all_images() -> list[Prepared]:
     """nginx, redis, memcached and postgres; the two root filesystems are built side by side on a cold cache."""
     with ThreadPoolExecutor(2) as pool:
-        trees = dict(zip(("servers", "postgres"), pool.map(rootfs.built, (recipes.SERVERS, recipes.POSTGRES))))
+        trees = dict(zip(("servers", "postgres"), pool.map(_built, (recipes.SERVERS, recipes.POSTGRES))))
     servers = trees["servers"][0]
     chosen = [images.nginx(servers), images.redis(servers), images.memcached(servers),
               images.postgres(trees["postgres"][0])]

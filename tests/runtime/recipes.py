@@ -28,4 +28,9 @@ POSTGRES = Recipe(
     users=(User("postgres", 999, home="/var/lib/postgresql", shell="/bin/bash"),),
     # The Dockerfile sets create_main_cluster = false before installing: no cluster made at build time.
     customize=('rm -rf "$1"/var/lib/postgresql/15 "$1"/etc/postgresql/15',),
+    # The JIT provider and what it links (LLVM, z3, the bitcode): 150 of the rootfs's 377 MB, never used here.
+    # Without llvmjit.so the server runs without JIT (PostgreSQL 15 docs, "jit_provider": JIT is then not
+    # available); the image builds, pushes and is read by kharden in a fraction of the time.
+    exclude=("/usr/lib/x86_64-linux-gnu/libLLVM-*", "/usr/lib/x86_64-linux-gnu/libz3.so*",
+             "/usr/lib/postgresql/*/lib/bitcode/*", "/usr/lib/postgresql/*/lib/llvmjit*"),
 )

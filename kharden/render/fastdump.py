@@ -1,11 +1,10 @@
 """kharden's one writer of YAML values (generated objects, KRM output): libyaml's emitter, fed faster.
 
-Profiled on 1,000 objects, `yaml.dump_all(Dumper=CSafeDumper)` spends most of its time in Python, not in libyaml:
-`represent_data` walks each value's type MRO and keeps alias bookkeeping for every string, and the C emitter calls
-the pure-Python `Resolver.resolve` twice per scalar to decide whether it needs quotes. `Dumper` builds nodes for
-str, dict, list, bool, int and None directly (exactly the nodes SafeRepresenter builds: same tags, styles, flow
-style and anchors for shared dicts and lists), hands every other type to SafeRepresenter, and remembers resolved
-tags. Only for the settings kharden writes with (no sorting, block style); others go the usual way.
+`yaml.dump_all(Dumper=CSafeDumper)` spends most of its time in Python, not in libyaml: `represent_data` walks each
+value's type MRO and keeps alias bookkeeping for every string, and the C emitter calls the pure-Python
+`Resolver.resolve` twice per scalar to decide on quotes. `Dumper` builds nodes for str, dict, list, bool, int and
+None directly (SafeRepresenter's very nodes: tags, styles, flow style, anchors for shared dicts and lists), hands
+other types to SafeRepresenter and remembers resolved tags; with kharden's settings only (no sorting, block style).
 
 `safe_dump` is `yaml.safe_dump` with those settings (how `fix` writes generated objects), by libyaml's emitter
 wherever it writes PyYAML's bytes; `block_text` writes small, alike objects (a ServiceAccount per workload) without
@@ -23,7 +22,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from kharden.tagcache import TagCache, tag_of
+from kharden.read.tagcache import TagCache, tag_of
 
 try:
     from yaml import CSafeDumper as _BaseDumper
