@@ -75,9 +75,9 @@ def answer(request: dict[str, Any], endpoint: str, profile: Profile, settings: A
         generators = endpoint == "mutate" and settings.generator_warnings  # /validate reports violations only
         # the request was parsed for this answer alone: the pipeline edits it in place, no copy
         def make() -> Hardened:
-            return harden_object(obj, profile, generators=generators, owned=True)  # type: ignore[arg-type]
+            return harden_object(obj, profile, generators=generators, owned=True)  # type: ignore[arg-type]  # checked a dict by _out_of_scope
 
-        hardened, remembered = (memo or NO_MEMO).harden(obj, generators, make)  # type: ignore[arg-type]
+        hardened, remembered = (memo or NO_MEMO).harden(obj, generators, make)  # type: ignore[arg-type]  # a dict, as above
         if remembered:
             info["cached"] = True
     except (KhardenError, RecursionError) as e:

@@ -108,7 +108,7 @@ class _Deadline:
     client: Any
 
     def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)  # type: ignore[misc]
+        super().connection_made(transport)  # type: ignore[misc]  # a mixin: uvicorn's protocol is next in line
         self._arm()
 
     def data_received(self, data: bytes) -> None:
@@ -116,7 +116,7 @@ class _Deadline:
             self._arm()  # the first bytes of a new request: its head must follow in time
         if self._deadline is not None:
             self._head_bytes += len(data)
-        super().data_received(data)  # type: ignore[misc]
+        super().data_received(data)  # type: ignore[misc]  # a mixin, as above
         if self.cycle is not None and not self.cycle.response_complete:
             self._disarm()  # the head is whole: the app bounds the body
         elif self._deadline is not None and self._head_bytes > HEAD_LIMIT:
@@ -124,13 +124,13 @@ class _Deadline:
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)  # type: ignore[misc]
+        super().connection_lost(exc)  # type: ignore[misc]  # a mixin, as above
 
     def shutdown(self) -> None:
         """Drain: uvicorn closes an idle connection (a busy one after its response); over TLS the close waits for the
         peer's close_notify, which an idle client never reads to send. Abort what is still open a second later, so
         a drain lasts as long as the requests in flight, not the TLS shutdown timeout."""
-        super().shutdown()  # type: ignore[misc]
+        super().shutdown()  # type: ignore[misc]  # a mixin, as above
         self.loop.call_later(1.0, self._abort_if_idle)
 
     def _abort_if_idle(self) -> None:
@@ -166,7 +166,7 @@ try:  # httptools: uvicorn's C parser (`pip install httptools`), about twice as 
         """uvicorn's httptools protocol with the head deadline and size limit."""
 
 except ImportError:
-    DeadlineHttpTools = None  # type: ignore[assignment,misc]
+    DeadlineHttpTools = None  # type: ignore[assignment,misc]  # no httptools: the server uses h11
 
 
 def protocol() -> type:

@@ -53,8 +53,8 @@ class LayerFacts:
 
     @staticmethod
     def from_json(data: dict[str, object]) -> LayerFacts:
-        users = {str(k): (int(v[0]), int(v[1])) for k, v in dict(data.get("users") or {}).items()}  # type: ignore[call-overload]
-        return LayerFacts(users, dict(data.get("groups") or {}), dict(data.get("contents") or {}))  # type: ignore[call-overload]
+        users = {str(k): (int(v[0]), int(v[1])) for k, v in dict(data.get("users") or {}).items()}  # type: ignore[call-overload]  # our own cache file
+        return LayerFacts(users, dict(data.get("groups") or {}), dict(data.get("contents") or {}))  # type: ignore[call-overload]  # as above
 
 
 class Scanner:
@@ -75,7 +75,7 @@ class Scanner:
         one file: the end too, so that the caller can verify the blob's digest."""
         counted = _Counted(stream, self)
         try:
-            with tarfile.open(fileobj=counted, mode="r|*") as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=counted, mode="r|*") as tar:  # type: ignore[call-overload]  # _Counted reads as a file does
                 while (member := tar.next()) is not None:
                     tar.members.clear()  # stream mode keeps every entry read: memory would grow with the layer
                     self._count(member)

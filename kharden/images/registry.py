@@ -137,7 +137,7 @@ class Client:
         its end, and refused otherwise."""
         def verified(answer: IO[bytes]) -> T:
             stream = http.Verifying(answer, digest)
-            result = consume(stream)  # type: ignore[arg-type]
+            result = consume(stream)  # type: ignore[arg-type]  # Verifying reads as a file does
             stream.check()
             return result
 

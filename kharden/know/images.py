@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from kharden.find.podspecs import PodTarget
 from kharden.images import catalog
 from kharden.images.facts import ASSUMED, ImageFacts
-from kharden.model import Finding, Path
+from kharden.model import Finding, Path, Severity
 from kharden.read import KObject
 
 RULE = "kharden.image"
@@ -160,5 +160,5 @@ def _warnings(obj: KObject, path: Path, name: Any, facts: ImageFacts, extra: dic
     return out
 
 
-def _finding(obj: KObject, path: Path, severity: str, message: str, extra: dict[str, Any]) -> Finding:
-    return Finding(obj.ref, RULE, severity, message, path, None, "info", extra=dict(extra))  # type: ignore[arg-type]
+def _finding(obj: KObject, path: Path, severity: Severity, message: str, extra: dict[str, Any]) -> Finding:
+    return Finding(obj.ref, RULE, severity, message, path, None, "info", extra=dict(extra))

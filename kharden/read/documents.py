@@ -67,7 +67,7 @@ def _part(lines: list[str], lo: int, hi: int, odd: bool, big: bool) -> Part:
         return declined
     if any(o is None for o in outlines):  # an empty document
         return declined
-    return Part(lo, hi, values, outlines)  # type: ignore[arg-type]
+    return Part(lo, hi, values, outlines)  # type: ignore[arg-type]  # no None: checked above
 
 
 def _odd_or_big(lines: list[str]) -> bool:
@@ -158,9 +158,9 @@ def _move(root: yaml.Node, index: int, line: int, aliases: bool) -> None:
                 continue
             seen.add(id(node))
         m = node.start_mark
-        node.start_mark = mark(m.name, m.index + index, m.line + line, m.column, None, None)
+        node.start_mark = mark(m.name, m.index + index, m.line + line, m.column, None, None)  # type: ignore[arg-type]  # PyYAML takes None
         m = node.end_mark
-        node.end_mark = mark(m.name, m.index + index, m.line + line, m.column, None, None)
+        node.end_mark = mark(m.name, m.index + index, m.line + line, m.column, None, None)  # type: ignore[arg-type]  # as above
         value = node.value
         if value.__class__ is list:
             for item in value:

@@ -41,7 +41,7 @@ EXPANSION_FACTOR = 10
 try:
     from yaml import CSafeLoader as _EventLoader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]  # no libyaml: the Python class
 
 _MERGE = "tag:yaml.org,2002:merge"  # `<<`: not constructed itself, merged by SafeConstructor.flatten_mapping
 SAFE_TAGS = frozenset([_MERGE, *(t for t in yaml.constructor.SafeConstructor.yaml_constructors if t is not None)])
@@ -122,7 +122,7 @@ def check_depth(text: str, path: str) -> None:
             elif isinstance(event, _OPEN):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise depth_error(event, path, max(doc, 0))  # type: ignore[arg-type]
+                    raise depth_error(event, path, max(doc, 0))  # type: ignore[arg-type]  # it reads the event's marks only
             elif isinstance(event, _CLOSE):
                 depth -= 1
     except yaml.YAMLError:
@@ -169,7 +169,8 @@ def _children(node: yaml.Node) -> list[Any]:
     if isinstance(node, yaml.MappingNode):
         return [n for pair in node.value for n in pair]
     if isinstance(node, yaml.SequenceNode):
-        return node.value  # type: ignore[no-any-return]
+        items: list[Any] = node.value
+        return items
     return []
 
 

@@ -70,7 +70,7 @@ class _Block:
 
     # what kharden.read.trees asks of a tree, answered from the outline
     def content_end(self) -> int:
-        return content_end(self)  # type: ignore[arg-type]
+        return content_end(self)  # type: ignore[arg-type]  # a _Block is a BlockMapping or BlockSequence
 
     def indentation(self) -> tuple[int | None, int | None, bool]:
         return (*indentation(self), False)  # type: ignore[arg-type]  # subset reads no JSON
@@ -112,7 +112,7 @@ class Present(dict[Any, Any]):
         self._text, self._outline, self._made = node._text, o, node._made
 
     def __getitem__(self, key: Any) -> tuple[Any, Any]:
-        return _made(self._made, self._text, self._outline, dict.__getitem__(self, key))  # type: ignore[no-any-return]
+        return _made(self._made, self._text, self._outline, dict.__getitem__(self, key))  # type: ignore[no-any-return]  # an entry
 
 
 def indentation(node: BlockMapping | BlockSequence) -> tuple[int | None, int | None]:
@@ -172,7 +172,7 @@ def content_end(node: BlockMapping | BlockSequence) -> int:
         place = len(o) - 1 if o[-1].__class__ is int else len(o) - 2
         child = o[place + 1] if place + 1 < len(o) else None
         if child is None or child.__class__ is tuple:
-            return _entry(text, o, place, key=False).end_mark.index  # type: ignore[no-any-return]
+            return _entry(text, o, place, key=False).end_mark.index  # type: ignore[no-any-return]  # an int
         o = child
 
 

@@ -142,8 +142,9 @@ def documents(lines: list[str], lo: int = 0, hi: int | None = None) -> tuple[lis
     """The values of the documents on lines [lo, hi) of `lines` (all of them by default), and the outline of each.
 
     One loop over the lines, with the open blocks on a stack: a line's indentation says which block it belongs to,
-    its dash or key what it adds there. (One long function on purpose: it runs once per line of every manifest,
-    and every call it does not make is time saved.)
+    its dash or key what it adds there.
+    Complexity: one long function on purpose, a branch per kind of line: it runs once per line of every manifest,
+    and every call it does not make is time saved.
 
     The outline of a block is a list: the line of its first entry, the column of its keys or dashes, whether it is
     a mapping, then the line of each entry, each followed by the outline of the block that is its value, if any (or

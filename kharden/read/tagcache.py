@@ -46,9 +46,9 @@ class TagCache:
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is ScalarNode and not PATH_RESOLVERS:
-            return tag_of(kind, value, implicit)  # type: ignore[no-any-return]
+            return tag_of(kind, value, implicit)  # type: ignore[no-any-return]  # a tag: a str
         tag = _COLLECTIONS.get(kind)  # without path resolvers, Resolver.resolve's answer for each kind
-        return tag if tag is not None else super().resolve(kind, value, implicit)  # type: ignore[misc]
+        return tag if tag is not None else super().resolve(kind, value, implicit)  # type: ignore[misc]  # a mixin before PyYAML's Resolver
 
 
 class LoaderTags(TagCache):

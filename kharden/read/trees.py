@@ -24,7 +24,7 @@ def child(node: yaml.Node, key: Any) -> tuple[yaml.Node | None, yaml.Node | None
     """(the child at `key`, its key's node when `key` is a mapping key); (None, None) where there is none."""
     own = getattr(node, "child", None)
     if own is not None:
-        return own(key)  # type: ignore[no-any-return]
+        return own(key)  # type: ignore[no-any-return]  # a lazy tree's own (read/positions)
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
@@ -39,7 +39,7 @@ def entries(node: yaml.MappingNode) -> Mapping[Any, Entry]:
     """A mapping's entries by key (as the value has them), without its `<<` merge keys."""
     own = getattr(node, "entries", None)
     if own is not None:
-        return own()  # type: ignore[no-any-return]
+        return own()  # type: ignore[no-any-return]  # a lazy tree's own (read/positions)
     return {key_of(k): (k, v) for k, v in node.value if k.tag != MERGE}
 
 
@@ -54,14 +54,14 @@ def content_end(node: yaml.Node, text: str) -> int:
     """Where a node's own text ends: for block collections, the end of their last entry (not the next token)."""
     own = getattr(node, "content_end", None)
     if own is not None:
-        return own()  # type: ignore[no-any-return]
+        return own()  # type: ignore[no-any-return]  # a lazy tree's own (read/positions)
     while isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not is_flow(node) and node.value:
         last = node.value[-1]
         value = last[1] if isinstance(last, tuple) else last
         if value.start_mark.index < (last[0].end_mark.index if isinstance(last, tuple) else 0):
             return _line_end(text, last[0].end_mark.index)  # an alias: its marks are its anchor's
         node = value
-    return node.end_mark.index  # type: ignore[no-any-return]
+    return node.end_mark.index
 
 
 def indentation(root: yaml.Node | None, text: str) -> tuple[int | None, int | None, bool]:
@@ -69,7 +69,7 @@ def indentation(root: yaml.Node | None, text: str) -> tuple[int | None, int | No
     how far a block sequence's dashes do (each from the first such block met), and whether it is written as JSON."""
     own = getattr(root, "indentation", None)
     if own is not None:
-        return own()  # type: ignore[no-any-return]
+        return own()  # type: ignore[no-any-return]  # a lazy tree's own (read/positions)
     is_json = text[root.start_mark.index : root.start_mark.index + 1] in "{[" if root is not None else False
     indent, seq = None, None
     stack: list[yaml.Node] = [root] if root is not None else []

@@ -29,7 +29,7 @@ def explain_yaml_error(text: str, e: yaml.MarkedYAMLError) -> tuple[str, int | N
         if n < len(lines) and "{{" in lines[n]:
             return TEMPLATE_ADVICE, n + 1, lines[n].index("{{") + 1
     line = lines[mark.line] if mark.line < len(lines) else ""
-    indent = re.match(r"[ \t]*", line).group()  # type: ignore[union-attr]
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
     if "\t" in indent:
         return "tab in indentation: YAML indents with spaces only", mark.line + 1, indent.index("\t") + 1
     return _generic(e), mark.line + 1, mark.column + 1

@@ -61,7 +61,7 @@ def _string(s: str) -> str:
 def plain_ok(s: str) -> bool:
     if not s or not _PLAIN_SAFE.match(s) or s.endswith(" ") or " #" in s or ": " in s:
         return False
-    return bool(_RESOLVER.resolve(yaml.ScalarNode, s, (True, False)) == _STR)  # type: ignore[no-untyped-call]
+    return bool(_RESOLVER.resolve(yaml.ScalarNode, s, (True, False)) == _STR)  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
 
 
 def key(k: Any, json_mode: bool = False) -> str:

@@ -27,7 +27,7 @@ from kharden.read.tagcache import TagCache, tag_of
 try:
     from yaml import CSafeDumper as _BaseDumper
 except ImportError:  # pragma: no cover
-    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]  # no libyaml: the Python class
 
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
@@ -101,9 +101,8 @@ def safe_dump(obj: Any) -> str:
     text = block_text(obj)
     if text is not None:
         return text
-    if _plain(obj):
-        return yaml.dump(obj, Dumper=Dumper, **_SETTINGS)  # type: ignore[no-any-return]
-    return yaml.safe_dump(obj, **_SETTINGS)  # type: ignore[no-any-return]
+    text = yaml.dump(obj, Dumper=Dumper, **_SETTINGS) if _plain(obj) else yaml.safe_dump(obj, **_SETTINGS)
+    return str(text)  # no stream given: the text
 
 
 def safe_dump_each(objs: list[Any]) -> list[str]:
