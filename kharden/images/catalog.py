@@ -35,7 +35,7 @@ class CatalogError(KhardenError):
 @functools.lru_cache(maxsize=1)
 def entries() -> tuple[dict[str, Any], ...]:
     text = resources.files("kharden.images").joinpath("catalog.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=yaml.CSafeLoader)  # package data: libyaml reads it 10x faster
     out = tuple(data["entries"])
     for entry in out:
         validate(entry)
