@@ -18,7 +18,7 @@ from kharden.pipeline import Hidden, Request, Result
 from kharden.profile import Profile, load_profile
 from kharden.read import Source
 from kharden.read.source import expand_paths, read_paths, read_source
-from kharden.render import diff as diff_render, patch, report
+from kharden.render import report
 
 
 @dataclass
@@ -64,6 +64,8 @@ class FixOutcome:
         return "".join(("---\n" if separator or i else "") + text for i, text in enumerate(dumped))
 
     def diff(self) -> str:
+        from kharden.render import diff as diff_render  # difflib: only --diff pays for its import
+
         out = "".join(diff_render.unified(s.path, s.text, self.text_of(s).lstrip("\ufeff")) for s in self.result.sources)
         if self.result.generated:
             out += diff_render.unified(GENERATED_FILE, "", self.generated_stream(separator=False))
@@ -72,6 +74,8 @@ class FixOutcome:
         return redact(out, self.result.findings)  # no credential found is ever shown (kharden.secrets.redact)
 
     def jsonpatch(self) -> dict[str, Any]:
+        from kharden.render import patch
+
         return {"patches": patch.patches(self.result.changes), "generated": self.result.generated}
 
     def files(self, output_dir: str | None = None, generated_file: str | None = None,

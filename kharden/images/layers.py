@@ -8,9 +8,11 @@ directory below that layer), keeping only /etc/passwd, /etc/group and the paths 
 from __future__ import annotations
 
 import io
-import tarfile
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
+
+if TYPE_CHECKING:
+    import tarfile
 
 PASSWD, GROUP = "etc/passwd", "etc/group"
 WHITEOUT, OPAQUE = ".wh.", ".wh..wh..opq"
@@ -34,6 +36,8 @@ class LayerFacts:
 
 def scan(layers: Iterable[bytes], volumes: Iterable[str]) -> LayerFacts:
     """Apply the layers (compressed or not tars, bottom first) and read what kharden needs from the result."""
+    import tarfile  # here: only a run that reads image layers (--resolve-images) pays for its import
+
     roots = [v.strip("/") for v in volumes if v.strip("/")]
     files: dict[str, bytes | None] = {}  # kept paths -> content (None: not read)
     for blob in layers:

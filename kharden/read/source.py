@@ -77,24 +77,33 @@ def _outline_line(outline: Any, lines: list[str], path: Path, entries: dict[int,
         if o is None:  # a scalar or a one-line flow collection: whatever is inside is on its line
             break
         known = entries.get(id(o))
-        if known is None:  # a mapping's keys as the reader read them (the last of a repeated key), or the items
-            places = [k for k in range(3, len(o)) if o[k].__class__ is int]
-            known = entries[id(o)] = {subset.record(lines[o[k]])[2]: k for k in places} if o[2] else places
-        if o[2]:
-            place = known.get(key) if isinstance(key, str) else None
-            if place is None:
-                break
-            line = o[place]
-        elif isinstance(key, int) and 0 <= key < len(known):
-            place = known[key]
-            line = o[place]
+        if known is None:
+            known = entries[id(o)] = _steps(o, lines)
+        if known.__class__ is dict:
+            step = known.get(key)
         else:
+            step = known[key] if isinstance(key, int) and 0 <= key < len(known) else None
+        if step is None:
             break
-        child = o[place + 1] if place + 1 < len(o) and o[place + 1].__class__ is not int else None
-        if child is not None and not o[2]:  # an item's value below its dash, or a block that starts there
-            line = child[0]
-        o = child if child.__class__ is list else None
+        line, o = step
     return line  # type: ignore[no-any-return]
+
+
+def _steps(o: Any, lines: list[str]) -> Any:
+    """Each entry of a block's outline as (its line, the outline of its block value or None): by key for a mapping
+    (its string keys as the reader read them, the last of a repeated one), in order for a sequence. A mapping
+    entry's line is its key's; an item's is where its value starts (below its dash, when it is there)."""
+    out = []
+    for k in range(3, len(o)):
+        if o[k].__class__ is not int:
+            continue
+        child = o[k + 1] if k + 1 < len(o) and o[k + 1].__class__ is not int else None
+        line = o[k] if child is None or o[2] else child[0]
+        out.append((k, (line, child if child.__class__ is list else None)))
+    if not o[2]:
+        return [step for _, step in out]
+    keys = [subset.record(lines[o[k]])[2] for k, _ in out]
+    return {key: step for key, (_, step) in zip(keys, out) if isinstance(key, str)}
 
 
 def _step(node: yaml.Node, key: Any) -> tuple[yaml.Node | None, yaml.Node | None]:

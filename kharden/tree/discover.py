@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 
 from kharden.read.source import MANIFEST_SUFFIXES
@@ -86,6 +84,9 @@ def git_ignored(root: str, paths: list[str]) -> list[str]:
     """The paths git ignores (.gitignore, .git/info/exclude, the global excludes file): asked of git itself, so
     its rules are exactly git's (a tracked file is never ignored). Outside a git work tree, or without git, nothing
     is ignored."""
+    import shutil
+    import subprocess  # here: a run given files, not directories, does not import it
+
     git = shutil.which("git")
     if not git or not paths:
         return []
