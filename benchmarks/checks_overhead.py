@@ -34,7 +34,7 @@ def _interleaved(files: list[str], repeat: int) -> dict[str, tuple[float, float]
     from kharden.profile import load_profile
 
     on = load_profile("restricted")
-    off = dataclasses.replace(on, checks={k: {**v, "enabled": False} for k, v in on.checks.items()})
+    off = dataclasses.replace(on, checks={k: dataclasses.replace(v, enabled=False) for k, v in on.checks.items()})
 
     def check(p: object) -> None:
         objects, _ = checkable(files, p.pod_templates)  # type: ignore[attr-defined]

@@ -158,7 +158,7 @@ def found_in(cases: list[dict[str, Any]]) -> dict[int, str]:
     """Document index -> the kind kharden's check reported there."""
     source = parse_text(manifest(cases), "labelled.yaml")
     objects = list(source.objects())
-    return {f.obj.doc: f.extra["kind"] for f in secrets_check.check(_pods(objects), {"envVars": False}) if f.obj}
+    return {f.obj.doc: f.extra["kind"] for f in secrets_check.check(_pods(objects), secrets_check.Options(env_vars=False)) if f.obj}
 
 
 def _pods(objects: list[Any]) -> list[Any]:
@@ -169,7 +169,7 @@ def _pods(objects: list[Any]) -> list[Any]:
 
 def corpus_findings(corpus: str) -> list[str]:
     objects, _ = checkable([corpus], None)
-    return [f"{f.obj.file}:{f.line}: {f.message}" for f in secrets_check.check(_pods(objects), {"envVars": False})
+    return [f"{f.obj.file}:{f.line}: {f.message}" for f in secrets_check.check(_pods(objects), secrets_check.Options(env_vars=False))
             if f.obj]
 
 

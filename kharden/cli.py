@@ -159,7 +159,7 @@ def _fix_options(prof: Any, pin_lock: str | None, move_secrets: bool, as_files: 
         with open(pin_lock, encoding="utf-8") as f:
             prof = with_lock(prof, read_lock(f.read(), pin_lock))
     if move_secrets or as_files:
-        prof = prof.with_generator("secrets", move=move_secrets, asFiles=as_files)
+        prof = prof.with_generator("secrets", move=move_secrets, as_files=as_files)
     return prof
 
 
@@ -178,8 +178,9 @@ def _write_report(outcome: Any, path: str) -> None:
 @click.option("--pss-version", default="latest", show_default=True, help="PSS policy version, e.g. 1.25.")
 @click.option("--rbac", is_flag=True, help="Also check RBAC (wildcards, escalation, secrets); always with --profile.")
 @_profile_option(default=None)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
-              show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown", "github"]), default="text",
+              show_default=True, help="sarif: for GitHub code scanning; markdown: for a PR comment or job summary; "
+              "github: annotations (workflow commands) at the offending lines.")
 @_kube_version_option()
 @_jobs_option()
 @_tree_options
@@ -196,14 +197,17 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, rbac: bool,
                                                  version=pss_version, profile=prof, rbac=rbac, jobs=jobs,
                                                  kube_version=None if prof else kube_version)
     click.echo(screen.summary(screened, verbose), err=True, nl=False)
-    violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
     from kharden.render import report
 
-    if fmt in ("sarif", "markdown"):
+    if fmt == "github":
+        from kharden.render import github
+
+        click.echo(github.workflow_commands(findings, errors, files=len(screened.sources)), nl=False)
+    elif fmt in ("sarif", "markdown"):
         from kharden.render import markdown, sarif
 
         out = json.dumps(sarif.sarif(findings, errors), indent=2) + "\n" if fmt == "sarif" else (
-            markdown.check_report(findings, errors, _unfixed(paths, exclude, profile or pss)))
+            markdown.check_report(findings, errors, None if profile else _unfixed(paths, exclude, pss)))
         click.echo(out, nl=False)
     else:
         click.echo(report.findings_json(findings) if fmt == "json" else report.findings_text(findings), nl=False)
@@ -212,7 +216,7 @@ def check(paths: tuple[str, ...], pss: str | None, pss_version: str, rbac: bool,
     click.echo(report.check_summary(findings, len(screened.sources), len(errors)), err=True)
     if errors:
         sys.exit(EXIT_ERROR)
-    sys.exit(1 if violations else 0)
+    sys.exit(1 if report.fails(findings) else 0)  # a violation or a would-fix; notes never fail (docs/ci.md)
 
 
 def _unfixed(paths: tuple[str, ...], exclude: tuple[str, ...], profile: str | None) -> list[Any] | None:

@@ -14,7 +14,8 @@ Key = Union[str, int]
 Path = tuple[Key, ...]
 
 Op = Literal["add", "replace", "remove"]
-Severity = Literal["error", "warning", "info"]
+Severity = Literal["error", "warning", "info"]  # how serious the check that made a finding thinks it is
+Grade = Literal["violation", "would-fix", "note"]  # what it means to the user: every report speaks in these (grade())
 
 GENERATED_FILE = "kharden-generated.yaml"  # where `fix -i/-o`, kpt (KRM) and Helm 4 put generated objects
 
@@ -106,7 +107,11 @@ class Change(NamedTuple):
 
 @dataclass(frozen=True)
 class Finding:
-    """A violation, warning or note about one object, with where it is."""
+    """A violation, warning or note about one object, with where it is.
+
+    Reports speak in its `grade` (violation / would-fix / note), made from `severity` and `status`; `control` is
+    the Pod Security Standards check id the problem breaks (`privileged`, `runAsNonRoot`, ...) when there is one.
+    """
 
     obj: ObjectRef | None
     rule: str  # stable id, e.g. "pss.runAsNonRoot", "kharden.resources", "netpol.unresolved-host"
@@ -117,3 +122,16 @@ class Finding:
     status: Literal["open", "fixable", "unfixed", "opted-out", "info"] = "open"
     reason: str = ""  # why it was not fixed / why it is opted out
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    control: str = ""  # the PSS check id (kharden.checks.pss), e.g. "capabilities_restricted"; "" for none
+
+    @property
+    def grade(self) -> Grade:
+        """would-fix: `kharden fix` changes it (`check --profile`: the same decision fix makes); violation: the object
+        breaks the profile (or the PSS level) and fix leaves it; note: information, not a failure (an opt-out
+        honoured, a token kept because the workload uses the API, a check's warning). Exit codes and SARIF levels
+        follow it (kharden.render.report.GRADES)."""
+        if self.status == "fixable":
+            return "would-fix"
+        if self.severity == "error" and self.status not in ("opted-out", "info"):
+            return "violation"
+        return "note"

@@ -20,6 +20,7 @@ from kharden.checks.cluster import check_cluster
 from kharden.checks.pss import check_objects, left_because
 from kharden.cluster.flags import STATIC_POD_REASON, generators_skip, static_control_plane
 from kharden.checks.rbac import check_rbac
+from kharden.checks.verdict import one_per_problem
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
 from kharden.generators import GENERATORS
@@ -27,7 +28,10 @@ from kharden.know import Knowledge, learn, protected
 from kharden.know.images import Knowledge as Images, know_images
 from kharden.model import Change, Finding
 from kharden.mutators import MUTATORS, optouts
+from kharden.mutators.api_versions import Options as ApiVersionsOptions
 from kharden.mutators.base import Editor
+from kharden.mutators.run_as_user import Options as RunAsUserOptions
+from kharden.options import ProfileOptions
 from kharden.profile import Profile
 from kharden.read import KObject, Source
 from kharden.read.validate import split_objects, validate_source
@@ -131,7 +135,7 @@ _NO_IMAGES: Any = object()  # no mutator that reads images is on: the know stage
 class _Step:
     """One object through the enabled mutators: what its images need, then each mutator on each target."""
 
-    enabled: list[tuple[Any, dict[str, Any]]]
+    enabled: list[tuple[Any, ProfileOptions]]
     per_object: bool
     profile: Profile
     know: Knowledge
@@ -165,7 +169,7 @@ def generate(result: Result, profile: Profile, enabled: bool | None, hidden: Hid
     held = protected.Held()
     skipped = {o.ref for o in result.objects if generators_skip(o)}  # static control-plane pods, config files
     for gid, opts in profile.generators.items():
-        on = opts.get("enabled") if enabled is None else enabled
+        on = opts.enabled if enabled is None else enabled
         if on:
             out = GENERATORS[gid].generate(
                 result.objects if hidden is None and not skipped else
@@ -202,7 +206,13 @@ def unfixed(objects: list[KObject], profile: Profile, notes: list[Finding]) -> l
 def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
     if profile.pss not in ("baseline", "restricted"):
         return checks_left(objects, profile)
+    return left_pss(objects, profile, notes) + checks_left(objects, profile)
 
+
+def left_pss(objects: list[KObject], profile: Profile, notes: list[Finding], level: str | None = None,
+             version: str = "latest") -> list[Finding]:
+    """The PSS violations of the (fixed) objects at `level` (default: the profile's), each with the reason fix
+    left it: `fix` reports them, `check --profile` grades its findings by them (kharden.checks.verdict)."""
     def why(f: Finding) -> str:
         return f"opted out: {f.reason}" if f.reason else f"opted out without a reason ({f.message})"
 
@@ -217,7 +227,7 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
                                              for t in find_pod_targets(o, profile.pod_templates))}
     static = {o.ref for o in objects if static_control_plane(o)}
     out = []
-    for f in check_objects(objects, profile.pss, "latest", profile.pod_templates):
+    for f in check_objects(objects, level or profile.pss, version, profile.pod_templates):
         reason = (
             (f.obj in static and STATIC_POD_REASON)
             or spared.get(f.obj)  # type: ignore[arg-type]
@@ -230,7 +240,7 @@ def _unfixed_pss(objects: list[KObject], profile: Profile, notes: list[Finding])
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
-    return out + checks_left(objects, profile)
+    return out
 
 
 def checks_left(objects: list[KObject], profile: Profile) -> list[Finding]:
@@ -245,9 +255,9 @@ def api_versions(objects: list[KObject], profile: Profile | None, kube_version: 
                  fixing: bool = False) -> list[Finding]:
     """Deprecated and removed API versions at the target: `kube_version` (`--kube-version` without a profile), else
     the profile's `mutators.apiVersions.kubeVersion`, else the newest release the table knows."""
-    opts = profile.mutators.get("apiVersions", {}) if profile is not None else {}
-    target = target_of(kube_version or opts.get("kubeVersion"))
-    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts.get("enabled")),
+    opts = profile.mutators.get("apiVersions") if profile is not None else None
+    target = target_of(kube_version or (opts.kube_version if isinstance(opts, ApiVersionsOptions) else None))
+    return check_api_versions(objects, target, fixing=fixing, migrating=profile is None or bool(opts and opts.enabled),
                               spared=profile.protected_namespaces if profile is not None else ())
 
 
@@ -301,8 +311,11 @@ def check_groups(
         # changes `fix` makes too: "would fix" is exactly what fix changes (the generated objects are not findings)
         generate(Result([], objects, changes), profile, None, know=know)
         by_ref = {o.ref: o for o in objects}
+        # one finding per problem: a PSS violation and the changes that mend it are one, graded by what fix leaves
+        left = left_pss(objects, profile, notes, level, version) if groups[0] else []
+        groups[0], pending = one_per_problem(groups[0], left, [_pending(c, by_ref[c.obj]) for c in changes], by_ref)
         # What each image is (kharden.image info notes) is fix's report; check keeps only the warnings.
-        groups += [[_pending(c, by_ref[c.obj]) for c in changes],
+        groups += [pending,
                    [n for n in notes if not (n.rule == "kharden.image" and n.severity == "info")]
                    + explicit(objects, profile, notes, know)]
     return groups
@@ -319,8 +332,9 @@ def explicit(objects: list[KObject], profile: Profile, notes: list[Finding], kno
 
 
 def _explicit(objects: list[KObject], profile: Profile, notes: list[Finding]) -> list[Finding]:
+    run_as_user = profile.mutators.get("runAsUser")
     return check_explicit(objects, enabled=set(profile.enabled_mutators()), notes=notes,
-                          minimum=profile.mutators.get("runAsUser", {}).get("minimum"),
+                          minimum=run_as_user.minimum if isinstance(run_as_user, RunAsUserOptions) else None,
                           pod_templates=profile.pod_templates)
 
 

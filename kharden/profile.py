@@ -14,6 +14,8 @@
       <check ID>: {enabled: true, <option>: <value>, ...}     # images, secrets: reported by check and fix
 
 A key that is not known, or a value whose type differs from the default's, is an error naming the key and file.
+Each module's options load into its frozen `Options` dataclass (kharden/options.py) through `options()`, the one
+function that validates them; stages read attributes (`opts.enforce`).
 """
 
 from __future__ import annotations
@@ -23,18 +25,20 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from kharden.errors import ProfileError
 from kharden.model import Path
+from kharden.options import ProfileOptions, as_profile, fields_by_key
 
 TOP_KEYS = {"extends", "description", "pss", "podTemplates", "mutators", "generators", "checks", "admission",
             "protectedNamespaces"}
 # The cluster's own namespaces: reported, never changed (kharden/know/protected.py). A profile's list replaces it.
 PROTECTED_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 PSS_LEVELS = ("privileged", "baseline", "restricted")
+OptionsT = TypeVar("OptionsT", bound=ProfileOptions)
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,10 @@ class Profile:
     description: str
     pss: str
     pod_templates: dict[tuple[str, str], Path]
-    mutators: dict[str, dict[str, Any]]  # ID -> full options (defaults merged), in registry order
-    generators: dict[str, dict[str, Any]]
+    mutators: dict[str, ProfileOptions]  # ID -> the mutator's `Options` (defaults merged), in registry order
+    generators: dict[str, ProfileOptions]
     files: tuple[str, ...] = field(default=())  # the chain of files it was resolved from
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # check ID -> options (kharden.checks.CHECKS)
+    checks: dict[str, ProfileOptions] = field(default_factory=dict)  # check ID -> options (kharden.checks.CHECKS)
     admission: dict[str, Any] = field(default_factory=dict)  # `kharden serve`'s answers (kharden.admission_settings)
     protected_namespaces: tuple[str, ...] = PROTECTED_NAMESPACES
 
@@ -54,26 +58,29 @@ class Profile:
         """This profile with only generator `gid` enabled (`kharden generate rbac`); itself for None."""
         if gid is None:
             return self
-        gens = {g: {**o, "enabled": g == gid} for g, o in self.generators.items()}
+        gens = {g: dataclasses.replace(o, enabled=g == gid) for g, o in self.generators.items()}
         return dataclasses.replace(self, generators=gens)
 
     def with_generator(self, gid: str, **opts: Any) -> Profile:
-        """This profile with generator `gid` switched on and these options set (`--move-secrets`)."""
-        return dataclasses.replace(self, generators={**self.generators, gid: {**self.generators[gid], "enabled": True,
-                                                                          **opts}})
+        """This profile with generator `gid` switched on and these options (field names) set (`--move-secrets`)."""
+        on = dataclasses.replace(self.generators[gid], enabled=True, **opts)
+        return dataclasses.replace(self, generators={**self.generators, gid: on})
 
     def with_kube_version(self, version: str | None) -> Profile:
         """This profile targeting another Kubernetes release (`--kube-version`); itself for None."""
         if not version:
             return self
         from kharden.apiversions.table import parse_version
+        from kharden.mutators import api_versions
 
         parse_version(version)  # a bad version is a usage error before any file is read
-        mutators = {**self.mutators, "apiVersions": {**self.mutators["apiVersions"], "kubeVersion": version}}
+        current = self.mutators["apiVersions"]
+        assert isinstance(current, api_versions.Options)
+        mutators = {**self.mutators, "apiVersions": dataclasses.replace(current, kube_version=version)}
         return dataclasses.replace(self, mutators=mutators)
 
     def enabled_mutators(self) -> list[str]:
-        return [m for m, o in self.mutators.items() if o.get("enabled")]
+        return [m for m, o in self.mutators.items() if o.enabled]
 
     def as_dict(self) -> dict[str, Any]:
         """The fully resolved profile, as `kharden profiles NAME` shows it."""
@@ -85,9 +92,9 @@ class Profile:
                 {"apiVersion": g or "v1", "kind": k, "path": ".".join(map(str, p))}
                 for (g, k), p in self.pod_templates.items()
             ],
-            "mutators": copy.deepcopy(self.mutators),
-            "generators": copy.deepcopy(self.generators),
-            "checks": copy.deepcopy(self.checks),
+            "mutators": {m: as_profile(o) for m, o in self.mutators.items()},
+            "generators": {g: as_profile(o) for g, o in self.generators.items()},
+            "checks": {c: as_profile(o) for c, o in self.checks.items()},
             "protectedNamespaces": list(self.protected_namespaces),
         }
 
@@ -141,21 +148,43 @@ def _merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
-def _check_type(value: Any, default: Any, where: str, label: str) -> None:
+def options(base: OptionsT, raw: dict[str, Any], where: str, label: str | None = None) -> OptionsT:
+    """`base` with a profile's settings `raw` (profile keys -> values) applied: the one place that validates a
+    module's options. An unknown key, or a value whose type differs from the default's, is an error naming the
+    key (`where` is its section, e.g. "mutators.capabilities") and the file. A list becomes a tuple."""
+    known = fields_by_key(type(base))
+    defaults = type(base)()
+    changes: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ProfileError(f"{where}.{key}: unknown option; known: {', '.join(known)}", file=label)
+        f = known[key]
+        changes[f.name] = _checked(value, getattr(defaults, f.name), f"{where}.{key}", label)
+    return dataclasses.replace(base, **changes)
+
+
+def _checked(value: Any, default: Any, where: str, label: str | None) -> Any:
+    """`value` as the option holds it, if its type fits the default's (null always fits: "not set")."""
     if default is None or value is None:
-        return
+        return value
     ok_types: tuple[type, ...]
     if isinstance(default, bool):
         ok_types = (bool,)
     elif isinstance(default, (int, float)):
         ok_types = (int, float)
+    elif isinstance(default, tuple):
+        ok_types = (list,)  # a profile writes a list; the option holds it frozen
     else:
         ok_types = (type(default),)
     if not isinstance(value, ok_types) or (isinstance(value, bool) and not isinstance(default, bool)):
-        raise ProfileError(f"{where}: expected {type(default).__name__}, got {type(value).__name__}", file=label)
+        expected = "list" if isinstance(default, tuple) else type(default).__name__
+        raise ProfileError(f"{where}: expected {expected}, got {type(value).__name__}", file=label)
+    if isinstance(value, list) and isinstance(default, tuple):
+        return tuple(value)
+    return copy.deepcopy(value)
 
 
-def _validate_section(section: Any, registry: dict[str, dict[str, Any]], kind: str, label: str) -> None:
+def _validate_section(section: Any, registry: dict[str, type[ProfileOptions]], kind: str, label: str) -> None:
     if section is None:
         return
     if not isinstance(section, dict):
@@ -165,17 +194,12 @@ def _validate_section(section: Any, registry: dict[str, dict[str, Any]], kind: s
             raise ProfileError(f"{kind}.{mid}: unknown {kind[:-1]}; known: {', '.join(registry)}", file=label)
         if not isinstance(opts, dict):
             raise ProfileError(f"{kind}.{mid}: must be a mapping of options", file=label)
-        defaults = registry[mid]
-        for key, value in opts.items():
-            if key != "enabled" and key not in defaults:
-                known = ", ".join(["enabled", *defaults])
-                raise ProfileError(f"{kind}.{mid}.{key}: unknown option; known: {known}", file=label)
-            _check_type(value, True if key == "enabled" else defaults[key], f"{kind}.{mid}.{key}", label)
+        options(registry[mid](), opts, f"{kind}.{mid}", label)
 
 
 def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
-    from kharden.generators import GENERATOR_DEFAULTS
-    from kharden.mutators import MUTATOR_DEFAULTS
+    from kharden.generators import GENERATOR_OPTIONS
+    from kharden.mutators import MUTATOR_OPTIONS
 
     label, raw = _read(ref, relative_to)
     if label in seen:
@@ -183,9 +207,9 @@ def _resolve_raw(ref: str, relative_to: str | None, seen: tuple[str, ...]) -> tu
     for key in raw:
         if key not in TOP_KEYS:
             raise ProfileError(f"{key}: unknown key; known: {', '.join(sorted(TOP_KEYS))}", file=label)
-    _validate_section(raw.get("mutators"), MUTATOR_DEFAULTS, "mutators", label)
-    _validate_section(raw.get("generators"), GENERATOR_DEFAULTS, "generators", label)
-    _validate_section(raw.get("checks"), _check_defaults(), "checks", label)
+    _validate_section(raw.get("mutators"), MUTATOR_OPTIONS, "mutators", label)
+    _validate_section(raw.get("generators"), GENERATOR_OPTIONS, "generators", label)
+    _validate_section(raw.get("checks"), _check_options(), "checks", label)
     from kharden import admission_settings
 
     admission_settings.validate(raw.get("admission"), label)
@@ -225,22 +249,13 @@ def _validate_templates(value: Any, label: str) -> None:
 
 def load_profile(ref: str) -> Profile:
     """Load a built-in profile by name or a profile file by path, resolving `extends:`."""
-    from kharden.generators import GENERATOR_DEFAULTS
-    from kharden.mutators import MUTATOR_DEFAULTS
+    from kharden.generators import GENERATOR_OPTIONS
+    from kharden.mutators import MUTATOR_OPTIONS
 
     raw, files = _resolve_raw(ref, None, ())
-    mutators = {
-        mid: {"enabled": False, **copy.deepcopy(d), **(raw.get("mutators") or {}).get(mid, {})}
-        for mid, d in MUTATOR_DEFAULTS.items()
-    }
-    generators = {
-        gid: {"enabled": False, **copy.deepcopy(d), **(raw.get("generators") or {}).get(gid, {})}
-        for gid, d in GENERATOR_DEFAULTS.items()
-    }
-    checks = {
-        cid: {"enabled": True, **copy.deepcopy(d), **(raw.get("checks") or {}).get(cid, {})}
-        for cid, d in _check_defaults().items()
-    }
+    mutators = _section(raw, "mutators", MUTATOR_OPTIONS, files[-1])
+    generators = _section(raw, "generators", GENERATOR_OPTIONS, files[-1])
+    checks = _section(raw, "checks", _check_options(), files[-1])
     templates: dict[tuple[str, str], Path] = {}
     for t in raw.get("podTemplates") or []:
         group = t["apiVersion"].split("/")[0] if "/" in t["apiVersion"] else ""
@@ -260,7 +275,14 @@ def load_profile(ref: str) -> Profile:
     )
 
 
-def _check_defaults() -> dict[str, dict[str, Any]]:
-    from kharden.checks import CHECK_DEFAULTS
+def _section(raw: dict[str, Any], kind: str, registry: dict[str, type[ProfileOptions]],
+             label: str) -> dict[str, ProfileOptions]:
+    """Every registered module's options, in registry order, with the resolved profile's settings applied."""
+    given = raw.get(kind) or {}
+    return {mid: options(cls(), given.get(mid, {}), f"{kind}.{mid}", label) for mid, cls in registry.items()}
 
-    return CHECK_DEFAULTS
+
+def _check_options() -> dict[str, type[ProfileOptions]]:
+    from kharden.checks import CHECK_OPTIONS
+
+    return CHECK_OPTIONS

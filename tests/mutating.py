@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from typing import Any
 
 from kharden import pipeline
 from kharden.model import Change, Finding
-from kharden.profile import Profile, load_profile
+from kharden.profile import Profile, load_profile, options
 from kharden.read import parse_text
 from kharden.render.splice import render, verify
 
@@ -27,11 +26,11 @@ class Run:
 def profile(base: str = "restricted", only: list[str] | None = None, **opts: dict[str, Any]) -> Profile:
     """A built-in profile, optionally with only some mutators enabled and some options overridden."""
     prof = load_profile(base)
-    mutators = copy.deepcopy(prof.mutators)
-    for mid, o in mutators.items():
+    mutators = {}
+    for mid, o in prof.mutators.items():
         if only is not None:
-            o["enabled"] = mid in only
-        o.update(opts.get(mid, {}))
+            o = dataclasses.replace(o, enabled=mid in only)
+        mutators[mid] = options(o, opts.get(mid, {}), f"mutators.{mid}")
     return dataclasses.replace(prof, mutators=mutators)
 
 

@@ -16,6 +16,7 @@ from kharden import run
 from kharden.generators import GENERATORS
 from kharden.generators.base import Generated
 from kharden.integrations import helm
+from kharden.options import ProfileOptions
 from tests.integration_helpers import REPO, kharden, objects
 
 RENDERED = os.path.join(REPO, "tests", "data", "helm", "rendered.yaml")
@@ -68,7 +69,7 @@ def _fake_generator(seen: list[str]) -> types.SimpleNamespace:
         made = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"for-{o.ref.name}"}} for o in objects]
         return Generated(objects=made)
 
-    return types.SimpleNamespace(ID="fake", DEFAULTS={}, generate=generate)
+    return types.SimpleNamespace(ID="fake", Options=ProfileOptions, generate=generate)
 
 
 def test_only_the_networkpolicy_generator_sees_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +78,7 @@ def test_only_the_networkpolicy_generator_sees_hooks(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(GENERATORS, "fake", _fake_generator(seen))
     monkeypatch.setitem(GENERATORS, helm.NETPOL, _fake_generator(seen_by_netpol))
     profile = dataclasses.replace(run.resolve_profile("restricted"),
-                                  generators={"fake": {"enabled": True}, helm.NETPOL: {"enabled": True}})
+                                  generators={"fake": ProfileOptions(enabled=True), helm.NETPOL: ProfileOptions(enabled=True)})
     out, result = helm.post_render(_text() + HOOK_POLICY, profile)
     assert seen == ["shop", "shop-web"]
     assert seen_by_netpol == ["shop", "shop-web", "shop-test-connection"]  # hook workloads, not other hooks

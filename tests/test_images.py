@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from kharden.checks.images import problems
+from kharden.checks.images import Options as ImagesOptions, problems
 from kharden.cli import cli
 from kharden.images.lock import dump_lock, read_lock
 from tests.conftest import CORPUS, corpus_files
@@ -25,8 +25,8 @@ D2 = "sha256:" + "2" * 64
 
 
 def rules(img: str, **container: Any) -> list[str]:
-    opts = {"requireDigest": container.pop("requireDigest", False),
-            "allowedRegistries": container.pop("allowedRegistries", []), "pullPolicy": True}
+    opts = ImagesOptions(require_digest=container.pop("requireDigest", False),
+                         allowed_registries=tuple(container.pop("allowedRegistries", [])), pull_policy=True)
     return [p[0] for p in problems(img, {"image": img, **container}, opts)]
 
 

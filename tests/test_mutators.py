@@ -8,7 +8,7 @@ import pytest
 
 from kharden.errors import ProfileError
 from kharden.mutators import MUTATORS, REGISTRY
-from kharden.quantity import parse_quantity
+from kharden.mutators.quantity import parse_quantity
 from tests.mutating import container, mutate, pod_spec, profile, twice
 
 POD = """\

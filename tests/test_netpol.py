@@ -11,6 +11,8 @@ from kharden.generators import networkpolicies
 from kharden.generators.netpol.inventory import build, selector_matches
 from kharden.generators.netpol.policies import Names, dns1123
 from kharden.generators.netpol.references import HostIndex, tokens
+from kharden.options import as_profile
+from kharden.profile import options
 from kharden.read.source import parse_text
 
 SERVER = """
@@ -53,8 +55,13 @@ spec:
 """
 
 
+def netpol_options(**opts: Any) -> networkpolicies.Options:
+    """The generator's options with these profile keys set, validated as a profile's are."""
+    return options(networkpolicies.Options(), opts, "generators.networkPolicies")
+
+
 def generate(text: str, **opts: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    out = networkpolicies.generate(list(parse_text(text, "in.yaml").objects()), opts, lambda o: None)
+    out = networkpolicies.generate(list(parse_text(text, "in.yaml").objects()), netpol_options(**opts), lambda o: None)
     return out.objects, [f.rule for f in out.findings]
 
 
@@ -168,13 +175,13 @@ def test_custom_pod_templates_from_the_profile() -> None:
     rollout = client("api:80", kind="Rollout").replace("apps/v1", "argoproj.io/v1alpha1")
     objects, _ = generate(SERVER + rollout)
     assert "web-egress" not in names(objects)  # an unknown kind runs no pods kharden knows of
-    out = networkpolicies.generate(list(parse_text(SERVER + rollout, "in.yaml").objects()), {}, lambda o: None,
+    out = networkpolicies.generate(list(parse_text(SERVER + rollout, "in.yaml").objects()), netpol_options(), lambda o: None,
                                    pod_templates={("argoproj.io", "Rollout"): ("spec", "template")}, audit_log=None)
     assert "web-egress" in names(out.objects)
 
 
 def test_defaults_have_the_types_profiles_check() -> None:
-    d = networkpolicies.DEFAULTS
+    d = as_profile(networkpolicies.Options())
     assert networkpolicies.ID == "networkPolicies"
     assert isinstance(d["dnsPort"], int) and isinstance(d["dnsPodLabels"], dict)
     assert d["apiServerCIDR"] == "" and d["nodeLocalDNS"] == "" and d["clusterDomain"] == "cluster.local"
@@ -184,7 +191,7 @@ def test_input_objects_are_not_edited() -> None:
     source = parse_text(SERVER + client("api:80"), "in.yaml")
     objects = list(source.objects())
     before = [yaml.safe_dump(o.data) for o in objects]
-    networkpolicies.generate(objects, {}, lambda o: pytest.fail("no edits expected"))
+    networkpolicies.generate(objects, netpol_options(), lambda o: pytest.fail("no edits expected"))
     assert [yaml.safe_dump(o.data) for o in objects] == before
 
 
@@ -221,11 +228,11 @@ spec:
 def test_service_accounts_generated_earlier_decide_the_token() -> None:
     text = SERVER.replace("      automountServiceAccountToken: false\n", "      serviceAccountName: api\n")
     objects = list(parse_text(text, "in.yaml").objects())
-    keeps = networkpolicies.generate(objects, {"apiServerCIDR": "10.0.0.1/32"}, lambda o: None)
+    keeps = networkpolicies.generate(objects, netpol_options(apiServerCIDR="10.0.0.1/32"), lambda o: None)
     assert "api-egress" in names(keeps.objects)
     sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "api", "namespace": "shop"},
           "automountServiceAccountToken": False}
-    off = networkpolicies.generate(objects, {"apiServerCIDR": "10.0.0.1/32"}, lambda o: None, generated=[sa])
+    off = networkpolicies.generate(objects, netpol_options(apiServerCIDR="10.0.0.1/32"), lambda o: None, generated=[sa])
     assert "api-egress" not in names(off.objects)
 
 

@@ -1,7 +1,7 @@
 """Golden cases for the networkPolicies generator, one folder each under tests/golden_netpol/.
 
     in.yaml        the input manifests
-    opts.yaml      optional generator options (over DEFAULTS)
+    opts.yaml      optional generator options (over the defaults)
     out.yaml       the generated policies, compared byte for byte
     findings.txt   the findings, one a line: rule, severity, object, line, path: message
 
@@ -20,6 +20,7 @@ import yaml
 
 from kharden.generators import networkpolicies
 from kharden.model import Finding, dotted
+from kharden.profile import options
 from kharden.read.source import parse_text
 
 CASES = Path(__file__).parent / "golden_netpol"
@@ -28,7 +29,7 @@ UPDATE = os.environ.get("KHARDEN_UPDATE_GOLDEN") == "1"
 
 def run(text: str, opts: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Finding]]:
     source = parse_text(text, "in.yaml")
-    out = networkpolicies.generate(list(source.objects()), opts, lambda o: None)
+    out = networkpolicies.generate(list(source.objects()), options(networkpolicies.Options(), opts, "generators.networkPolicies"), lambda o: None)
     return out.objects, out.findings
 
 

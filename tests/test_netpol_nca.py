@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from kharden.generators import networkpolicies
+from kharden.profile import options
 from kharden.read.source import parse_text
 
 pytest.importorskip("nca")
@@ -83,7 +84,7 @@ def _short(endpoint: str) -> str:
 
 def generate(**opts: object) -> list[dict]:
     source = parse_text(BOUTIQUE.read_text(encoding="utf-8"), str(BOUTIQUE))
-    return networkpolicies.generate(list(source.objects()), dict(opts), lambda o: None).objects
+    return networkpolicies.generate(list(source.objects()), options(networkpolicies.Options(), dict(opts), "generators.networkPolicies"), lambda o: None).objects
 
 
 def expected(api: bool) -> set[tuple[str, str, str]]:

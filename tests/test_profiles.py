@@ -27,22 +27,22 @@ def test_restricted_extends_baseline_and_answers_to_pss_restricted() -> None:
     assert prof.pss == "restricted"
     assert [f.split()[-1].rstrip(">") for f in prof.files] == ["baseline", "restricted"]
     assert set(prof.enabled_mutators()) == set(MUTATORS)
-    assert prof.mutators["capabilities"]["allowAdd"] == ["NET_BIND_SERVICE"]
-    assert not any(o.get("enforce") for m, o in prof.mutators.items() if m != "namespaceLabels")
+    assert prof.mutators["capabilities"].allow_add == ("NET_BIND_SERVICE",)
+    assert not any(getattr(o, "enforce", False) for m, o in prof.mutators.items() if m != "namespaceLabels")
 
 
 def test_baseline_adds_only_what_is_safe() -> None:
     run = twice(POD, "baseline")
     assert {c.mutator for c in run.changes} == {"privileged", "seccompProfile"}
-    assert load_profile("baseline").mutators["namespaceLabels"]["modes"]["enforce"] == "baseline"
+    assert load_profile("baseline").mutators["namespaceLabels"].modes["enforce"] == "baseline"
 
 
 def test_strict_enforces_every_mutator_that_can() -> None:
     prof = load_profile("strict")
     for mid, opts in prof.mutators.items():
-        if "enforce" in MUTATORS[mid].DEFAULTS:
-            assert opts["enforce"] is True, mid
-    assert prof.mutators["resources"]["limits"]["ephemeral-storage"] == "1Gi"
+        if hasattr(opts, "enforce"):
+            assert opts.enforce is True, mid
+    assert prof.mutators["resources"].limits["ephemeral-storage"] == "1Gi"
 
 
 def test_a_user_profile_extends_a_builtin_one(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_a_user_profile_extends_a_builtin_one(tmp_path: Path) -> None:
         "extends: restricted\nmutators:\n  runAsUser: {runAsUser: 20000}\n  resources: {enabled: false}\n"
     )
     prof = load_profile(str(tmp_path / "mine.yaml"))
-    assert prof.mutators["runAsUser"]["runAsUser"] == 20000 and prof.mutators["runAsUser"]["fsGroup"] == 10001
+    assert prof.mutators["runAsUser"].run_as_user == 20000 and prof.mutators["runAsUser"].fs_group == 10001
     run = mutate(POD, prof)
     assert pod_spec(run)["securityContext"]["runAsUser"] == 20000
     assert "resources" not in pod_spec(run)["containers"][0]

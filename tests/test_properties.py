@@ -267,9 +267,9 @@ def hardening_profile() -> Profile:
     try:
         return load_profile("restricted")
     except (KhardenError, OSError):
-        from kharden.mutators import MUTATOR_DEFAULTS
+        from kharden.mutators import MUTATOR_OPTIONS
 
-        mutators = {m: {**d, "enabled": True} for m, d in MUTATOR_DEFAULTS.items()}
+        mutators = {m: cls(enabled=True) for m, cls in MUTATOR_OPTIONS.items()}
         return Profile("all", "every mutator", "restricted", {}, mutators, {})
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kharden.errors import InputError
-from kharden.generators import rbac
-from kharden.generators.access import Access, AccessSyntaxError, parse_access
-from kharden.generators.rbacrules import Use, build_rules
+from kharden.generators.rbac import generator as rbac
+from kharden.generators.rbac.access import Access, AccessSyntaxError, parse_access
+from kharden.generators.rbac.rules import Use, build_rules
 from kharden.mutators.base import Editor
 from kharden.read import parse_text
 
@@ -73,7 +73,7 @@ spec:
 def test_bad_annotation_is_an_input_error_with_file_and_line() -> None:
     objects = list(parse_text(BAD, "app.yaml").objects())
     with pytest.raises(InputError) as e:
-        rbac.generate(objects, dict(rbac.DEFAULTS), lambda o: Editor(o, "rbac", []))
+        rbac.generate(objects, rbac.Options(), lambda o: Editor(o, "rbac", []))
     assert (e.value.file, e.value.line) == ("app.yaml", 10)
     assert "unknown verb 'delete-all'" in str(e.value)
     assert str(e.value).startswith("app.yaml:10 document 1: Deployment/shop/web: kharden.dev/access:")
@@ -82,7 +82,7 @@ def test_bad_annotation_is_an_input_error_with_file_and_line() -> None:
 def test_non_string_annotation_is_an_input_error() -> None:
     text = BAD.replace('"get configmaps; delete-all secrets"', "42")
     with pytest.raises(InputError, match="must be a string"):
-        rbac.generate(list(parse_text(text, "a.yaml").objects()), dict(rbac.DEFAULTS), lambda o: Editor(o, "r", []))
+        rbac.generate(list(parse_text(text, "a.yaml").objects()), rbac.Options(), lambda o: Editor(o, "r", []))
 
 
 def test_declared_names_are_all_kept_but_logged_ones_only_when_one() -> None:

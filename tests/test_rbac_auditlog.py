@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from kharden.errors import InputError
-from kharden.generators import rbac
-from kharden.generators.auditlog import parse_audit_log, read_audit_log
+from kharden.generators.rbac import generator as rbac
+from kharden.generators.rbac.auditlog import parse_audit_log, read_audit_log
 from kharden.mutators.base import Editor
 from kharden.read import parse_text
 
@@ -21,7 +21,7 @@ CASE = Path(__file__).parent / "data" / "rbac" / "cases" / "audit"
 def generated(monkeypatch: pytest.MonkeyPatch) -> dict[tuple[str, str | None, str], dict[str, Any]]:
     monkeypatch.chdir(CASE)
     objects = list(parse_text((CASE / "in.yaml").read_text(), "in.yaml").objects())
-    out = rbac.generate(objects, dict(rbac.DEFAULTS), lambda o: Editor(o, "rbac", []), audit_log="audit.log")
+    out = rbac.generate(objects, rbac.Options(), lambda o: Editor(o, "rbac", []), audit_log="audit.log")
     return {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in out.objects}
 
 
@@ -136,7 +136,7 @@ def test_impersonated_requests_are_reported_not_granted(tmp_path: Path) -> None:
     log = tmp_path / "audit.log"
     log.write_text(json.dumps(event(impersonatedUser={"username": "alice"})) + "\n")
     objects = list(parse_text(SA_ONLY, "in.yaml").objects())
-    out = rbac.generate(objects, dict(rbac.DEFAULTS), lambda o: Editor(o, "rbac", []), audit_log=str(log))
+    out = rbac.generate(objects, rbac.Options(), lambda o: Editor(o, "rbac", []), audit_log=str(log))
     assert out.objects == []
     assert [f.rule for f in out.findings] == ["rbac.audit-impersonation"]
     assert "acted as alice" in out.findings[0].message

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kharden.generators import rbac
+from kharden.generators.rbac import generator as rbac
 from kharden.model import Change
 from kharden.mutators.base import Editor
 from kharden.read import parse_text
@@ -19,7 +19,7 @@ def generate(rel: str) -> tuple[list[dict[str, Any]], list[Change]]:
         pytest.skip(f"corpus not available: {path}")
     changes: list[Change] = []
     objects = list(parse_text(path.read_text(), str(path)).objects())
-    out = rbac.generate(objects, dict(rbac.DEFAULTS), lambda o: Editor(o, "rbac", changes))
+    out = rbac.generate(objects, rbac.Options(), lambda o: Editor(o, "rbac", changes))
     return out.objects, changes
 
 

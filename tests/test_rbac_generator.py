@@ -2,7 +2,7 @@
 
   in.yaml          the input manifests
   audit.log        optional: the audit log passed as `audit_log`
-  opts.yaml        optional: options merged over the generator's DEFAULTS
+  opts.yaml        optional: options set over the generator's defaults
   generated.yaml   expected generated objects, in order
   changes.yaml     expected edits of the input (object, op, JSON pointer, value)
   findings.yaml    expected findings (rule, severity, object, line, message)
@@ -20,9 +20,12 @@ from typing import Any
 import pytest
 import yaml
 
-from kharden.generators import GENERATORS, rbac
+from kharden.generators import GENERATORS
+from kharden.generators.rbac import generator as rbac
 from kharden.model import Change, pointer
 from kharden.mutators.base import Editor
+from kharden.options import as_profile
+from kharden.profile import options
 from kharden.read import KObject, parse_text
 
 CASES_DIR = Path(__file__).parent / "data" / "rbac" / "cases"
@@ -32,9 +35,9 @@ CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
 def run(case: Path, text: str | None = None) -> tuple[list[KObject], Any, list[Change]]:
     text = (case / "in.yaml").read_text() if text is None else text
     objects = list(parse_text(text, "in.yaml").objects())
-    opts = dict(rbac.DEFAULTS)
+    opts = rbac.Options()
     if (case / "opts.yaml").exists():
-        opts.update(yaml.safe_load((case / "opts.yaml").read_text()))
+        opts = options(opts, yaml.safe_load((case / "opts.yaml").read_text()), "generators.rbac")
     changes: list[Change] = []
     log = "audit.log" if (case / "audit.log").exists() else None
     out = rbac.generate(objects, opts, lambda o: Editor(o, rbac.ID, changes), audit_log=log)
@@ -84,7 +87,7 @@ def test_second_run_changes_nothing(name: str, monkeypatch: pytest.MonkeyPatch) 
 
 def test_registered() -> None:
     assert GENERATORS["rbac"] is rbac
-    assert set(rbac.DEFAULTS) == {"serviceAccounts", "automount", "roles", "annotation"}
+    assert set(as_profile(rbac.Options())) == {"enabled", "serviceAccounts", "automount", "roles", "annotation"}
 
 
 def test_a_stale_generated_role_is_kept_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,11 +93,12 @@ def labelled_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ["check", "--profile", "restricted", "--format", "json"],
     ["check", "--profile", "restricted", "--format", "sarif"],
     ["check", "--profile", "restricted", "--format", "markdown"],
+    ["check", "--profile", "restricted", "--format", "github"],
     ["fix", "--profile", "restricted", "--format", "jsonpatch", "--move-secrets"],
     ["fix", "--profile", "restricted", "--diff", "--move-secrets"],
     ["fix", "--profile", "restricted", "--diff", "--move-secrets", "--secrets-as-files"],
     ["fix", "--profile", "strict", "--check", "--move-secrets"],
-], ids=["text", "json", "sarif", "markdown", "jsonpatch", "diff", "diff-as-files", "fix-check"])
+], ids=["text", "json", "sarif", "markdown", "github", "jsonpatch", "diff", "diff-as-files", "fix-check"])
 def test_no_output_prints_a_found_value(args: list[str], labelled_file: Path, tmp_path: Path) -> None:
     report = tmp_path / "report.md"
     extra = ["--report", str(report)] if args[0] == "fix" else []

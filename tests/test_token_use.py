@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from kharden.find import find_pod_targets
-from kharden.generators.auditlog import parse_audit_log
+from kharden.generators.rbac.auditlog import parse_audit_log
 from kharden.know import api_use
 from kharden.read import parse_text
 from kharden.run import fix_sources

@@ -46,7 +46,7 @@ def harden_object(obj: dict[str, Any], profile: Profile, *, generators: bool = T
     profile = _at_admission(profile)
     data = copy.deepcopy(obj)
     source = Source(path=PATH, text="", docs=[Document(PATH, 0, None, data, repeated_keys=False)])
-    generating = generators and any(o.get("enabled") for o in profile.generators.values())
+    generating = generators and any(o.enabled for o in profile.generators.values())
     result = run(Request([source], profile, generate=generating, splice=False))  # no text: the answer is a patch
     mine = [c for c in result.changes if c.mutator not in GENERATORS]
     would = [f"{o.get('kind')}/{(o.get('metadata') or {}).get('name')}" for o in result.generated]
@@ -62,5 +62,5 @@ def _at_admission(profile: Profile) -> Profile:
     """The profile without the mutators whose decision needs more than the one object (see the module's doc)."""
     import dataclasses
 
-    off = {m: {**profile.mutators[m], "enabled": False} for m in NOT_AT_ADMISSION if m in profile.mutators}
+    off = {m: dataclasses.replace(profile.mutators[m], enabled=False) for m in NOT_AT_ADMISSION if m in profile.mutators}
     return dataclasses.replace(profile, mutators={**profile.mutators, **off}) if off else profile

@@ -32,7 +32,7 @@ from kharden.admission.apply_cel import Each, IfAbsent, Obj, Set, Tmpl
 POD_SC = "variables.spec.?securityContext"
 
 
-def _container(tp: tuple[str, ...], lst: str, mutators: dict[str, dict[str, Any]]) -> Obj:
+def _container(tp: tuple[str, ...], lst: str, mutators: dict[str, Any]) -> Obj:
     """The apply entry of one container (loop variable `c`) of list `lst`."""
     t = tp + (lst,)
     sc = "c.?securityContext"
@@ -45,7 +45,7 @@ def _container(tp: tuple[str, ...], lst: str, mutators: dict[str, dict[str, Any]
         sc_fields.append(("allowPrivilegeEscalation", IfAbsent(blocked, "false")))
     if "readOnlyRootFilesystem" in mutators:
         sc_fields.append(("readOnlyRootFilesystem", IfAbsent(f"{sc}.?readOnlyRootFilesystem.hasValue()", "true")))
-    if mutators.get("capabilities", {}).get("dropAll"):
+    if "capabilities" in mutators and mutators["capabilities"].drop_all:
         drop = f"{sc}.?capabilities.?drop.orValue([])"
         caps = Obj(t + ("securityContext", "capabilities"), (("drop", IfAbsent(f"'ALL' in {drop}", f"{drop} + ['ALL']")),))
         sc_fields.append(("capabilities", Set(caps)))
@@ -53,11 +53,11 @@ def _container(tp: tuple[str, ...], lst: str, mutators: dict[str, dict[str, Any]
     if sc_fields:
         fields.append(("securityContext", Set(Obj(t + ("securityContext",), tuple(sc_fields)))))
     if "readOnlyRootFilesystem" in mutators:
-        mounts = [_mount(t, p) for p in mutators["readOnlyRootFilesystem"].get("writablePaths") or []]
+        mounts = [_mount(t, p) for p in mutators["readOnlyRootFilesystem"].writable_paths or ()]
         if mounts:
             needed = (f"!{sc}.?readOnlyRootFilesystem.hasValue() && "
                       + " && ".join(f"!c.?volumeMounts.orValue([]).exists(m, m.mountPath == '{p}')"
-                                    for p in mutators["readOnlyRootFilesystem"]["writablePaths"]))
+                                    for p in mutators["readOnlyRootFilesystem"].writable_paths))
             listed = Tmpl("[" + ", ".join("{%d}" % i for i in range(len(mounts))) + "]", tuple(mounts))
             fields.append(("volumeMounts", IfAbsent(f"!({needed})", listed)))
     if "resources" in mutators and lst != "ephemeralContainers":
@@ -73,10 +73,10 @@ def _mount(t: tuple[str, ...], path: str) -> Obj:
     return Obj(t + ("volumeMounts",), (("name", Set(f"'{volume_name(path)}'")), ("mountPath", Set(f"'{path}'"))))
 
 
-def _resources(t: tuple[str, ...], opts: dict[str, Any]) -> Obj:
+def _resources(t: tuple[str, ...], opts: Any) -> Obj:
     def side(which: str, other: str) -> Obj:
         entries = []
-        for name, default in (opts.get(which) or {}).items():
+        for name, default in (getattr(opts, which) or {}).items():  # the resources mutator's requests/limits
             if default is None:
                 continue
             have = f"c.?resources.?{which}[?'{name}']"
@@ -87,7 +87,7 @@ def _resources(t: tuple[str, ...], opts: dict[str, Any]) -> Obj:
     return Obj(t, (("requests", Set(side("requests", "limits"))), ("limits", Set(side("limits", "requests")))))
 
 
-def pod_spec(tp: tuple[str, ...], mutators: dict[str, dict[str, Any]]) -> Obj:
+def pod_spec(tp: tuple[str, ...], mutators: dict[str, Any]) -> Obj:
     """The apply configuration of a pod spec whose type path is `tp` (("spec",) for a Pod)."""
     fields: list[tuple[str, Set | IfAbsent]] = []
     if "automountServiceAccountToken" in mutators:
@@ -99,13 +99,14 @@ def pod_spec(tp: tuple[str, ...], mutators: dict[str, dict[str, Any]]) -> Obj:
                 "variables.containers.exists(c, c.?securityContext.?runAsUser.orValue(-1) == 0 || "
                 "c.?securityContext.?runAsNonRoot.orValue(true) == false)")
         sc.append(("runAsNonRoot", IfAbsent(root, "true")))
-    opts = mutators.get("runAsUser", {})
-    for name in ("runAsUser", "runAsGroup", "fsGroup"):
-        if opts.get(name) is not None:
+    opts = mutators.get("runAsUser")
+    ids = {"runAsUser": opts.run_as_user, "runAsGroup": opts.run_as_group, "fsGroup": opts.fs_group} if opts else {}
+    for name, value in ids.items():
+        if value is not None:
             present = f"{POD_SC}.?{name}.hasValue()"
             if name != "fsGroup":
                 present += f" || variables.containers.all(c, c.?securityContext.?{name}.hasValue())"
-            sc.append((name, IfAbsent(present, str(int(opts[name])))))
+            sc.append((name, IfAbsent(present, str(int(value)))))
     if "seccompProfile" in mutators:
         present = (f"{POD_SC}.?seccompProfile.hasValue() || "
                    "variables.containers.all(c, c.?securityContext.?seccompProfile.hasValue())")
@@ -116,7 +117,7 @@ def pod_spec(tp: tuple[str, ...], mutators: dict[str, dict[str, Any]]) -> Obj:
     fields.append(("containers", Set(Each("variables.spec.containers", "c", _container(tp, "containers", mutators)))))
     fields.append(("initContainers", IfAbsent("!variables.spec.?initContainers.hasValue()", Each(
         "variables.spec.initContainers", "c", _container(tp, "initContainers", mutators)))))
-    paths = (mutators.get("readOnlyRootFilesystem") or {}).get("writablePaths") or []
+    paths = (mutators["readOnlyRootFilesystem"].writable_paths or ()) if "readOnlyRootFilesystem" in mutators else ()
     if "readOnlyRootFilesystem" in mutators and paths:
         parts, conds = [], []
         for path in paths:
@@ -132,7 +133,7 @@ def pod_spec(tp: tuple[str, ...], mutators: dict[str, dict[str, Any]]) -> Obj:
     return Obj(tp, tuple(fields))
 
 
-def root(prefix: tuple[str, ...], mutators: dict[str, dict[str, Any]]) -> Obj:
+def root(prefix: tuple[str, ...], mutators: dict[str, Any]) -> Obj:
     """`Object{spec: Object.spec{template: ... {spec: <pod spec>}}}` for a template at `prefix`."""
     node = pod_spec(prefix + ("spec",), mutators)
     for i in range(len(prefix), -1, -1):

@@ -23,6 +23,7 @@ from typing import Any
 from kharden.admission import apply_cel, cel_pss, mutation_cel
 from kharden.admission_settings import resolve
 from kharden.errors import UsageError
+from kharden.mutators import namespace_labels as namespace_labels_mutator
 from kharden.profile import Profile
 
 GROUP = "admissionregistration.k8s.io"
@@ -58,7 +59,7 @@ def objects(profile: Profile, kube_version: str, actions: list[str]) -> list[dic
     if version < (1, 34):
         return out  # MutatingAdmissionPolicy exists from 1.34 (beta)
     api = f"{GROUP}/v1" if version >= (1, 36) else f"{GROUP}/v1beta1"
-    mutators = {m: profile.mutators[m] for m in profile.enabled_mutators()}
+    mutators: dict[str, Any] = {m: profile.mutators[m] for m in profile.enabled_mutators()}
     for name, prefix, rules in TEMPLATES:
         out += mutating(api, f"kharden-harden-{name}", rules, mutation_cel.root(prefix, mutators),
                         settings.protected_namespaces, windows=True)
@@ -120,19 +121,19 @@ def mutating(api: str, name: str, rules: list[tuple[str, list[str], list[str]]],
     return [policy, binding]
 
 
-def namespace_labels(opts: dict[str, Any]) -> apply_cel.Obj:
+def namespace_labels(opts: namespace_labels_mutator.Options) -> apply_cel.Obj:
     """Pod Security Admission labels added where absent (kharden.mutators.namespace_labels without `enforce`)."""
     labels = "object.metadata.?labels"
     entries: list[tuple[str, apply_cel.Set | apply_cel.IfAbsent]] = []
-    for mode, level in (opts.get("modes") or {}).items():
+    for mode, level in (opts.modes or {}).items():
         if level is None:
             continue
         key = f"pod-security.kubernetes.io/{mode}"
         entries.append((key, apply_cel.IfAbsent(f"{labels}[?'{key}'].hasValue()", f"'{level}'")))
-        if opts.get("version"):
+        if opts.version:
             entries.append((f"{key}-version", apply_cel.IfAbsent(
-                f"{labels}[?'{key}'].hasValue() || {labels}[?'{key}-version'].hasValue()", f"'{opts['version']}'")))
-    excluded = " || ".join(f"object.metadata.name == '{n}'" for n in opts.get("exclude") or []) or "false"
+                f"{labels}[?'{key}'].hasValue() || {labels}[?'{key}-version'].hasValue()", f"'{opts.version}'")))
+    excluded = " || ".join(f"object.metadata.name == '{n}'" for n in opts.exclude or []) or "false"
     guarded = [(k, apply_cel.IfAbsent(f"({excluded}) || {f.present}", f.value)) for k, f in entries
                if isinstance(f, apply_cel.IfAbsent)]
     meta = apply_cel.Obj(("metadata",), (("labels", apply_cel.Set(apply_cel.Obj(None, tuple(guarded)))),))

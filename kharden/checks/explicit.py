@@ -9,7 +9,7 @@ exit 0 and `fix` said nothing, while Polaris, kubescape and checkov fail them:
 |---|---|---|
 | `kharden.readOnlyRootFilesystem` | error | `readOnlyRootFilesystem: false` on a container |
 | `kharden.runAsUser` | error | an explicit `runAsUser` from 1 to the profile's `minimum - 1` (default 10000; checkov CKV_K8S_40) |
-| `kharden.automountServiceAccountToken` | warning | `automountServiceAccountToken: true` on the pod (kept: the workload may use the API) |
+| `kharden.automountServiceAccountToken` | error | `automountServiceAccountToken: true` on the pod; a note instead when kharden knows the workload uses the API (kharden.know.api_use) |
 
 A container or pod opted out of the mutator is reported as opted out instead (kharden.mutators.optouts).
 """
@@ -67,7 +67,7 @@ def _pod(obj: KObject, target: Any, minimum: Any, skip: Any) -> list[Finding]:
             found.append(_finding(obj, "readOnlyRootFilesystem", "error", path + ("readOnlyRootFilesystem",), name,
                                   f"{who} sets readOnlyRootFilesystem: false: it can write to its image"))
     if target.spec.get("automountServiceAccountToken") is True and not skip("automountServiceAccountToken", None):
-        found.append(_finding(obj, "automountServiceAccountToken", "warning",
+        found.append(_finding(obj, "automountServiceAccountToken", "error",
                               target.spec_path + ("automountServiceAccountToken",), None,
                               "the pod sets automountServiceAccountToken: true: its token is mounted",
                               KEPT + "; keep it only if the workload uses the Kubernetes API"))

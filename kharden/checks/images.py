@@ -11,7 +11,8 @@
 
 Every container is looked at: init, regular and ephemeral containers, in built-in kinds and in the profile's
 `podTemplates`. A reference pinned by digest (`repo:tag@sha256:...`) is immutable: no tag or pull-policy finding.
-`kharden fix --pin-images LOCK` pins references from a lock file (`kharden images lock` writes one).
+`kharden fix --pin-images LOCK` pins references from a lock file (`kharden images lock` writes one); a container
+opted out of pinning (`skip.kharden.dev/pinImages[.<container>]`) is still reported, with the opt-out's reason.
 
     checks:
       images:
@@ -21,39 +22,67 @@ Every container is looked at: init, regular and ephemeral containers, in built-i
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
 
 from kharden.find.podspecs import PodTarget
 from kharden.images.reference import Reference, ReferenceError, parse
 from kharden.model import Finding, Severity
+from kharden.options import CheckOptions, dict_field
 from kharden.read import KObject
 
 ID = "images"
 # lock: reference -> digest, what `fix --pin-images LOCK` pins from (the command line fills it in; a profile may too)
-DEFAULTS: dict[str, Any] = {"requireDigest": False, "allowedRegistries": [], "pullPolicy": True, "lock": {}}
 
 PIN_HINT = "pin it by digest: `kharden fix --pin-images LOCK` (write LOCK with `kharden images lock`)"
 
 
-def check(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> list[Finding]:
+@dataclass(frozen=True)
+class Options(CheckOptions):
+    require_digest: bool = False
+    allowed_registries: tuple[str, ...] = ()
+    pull_policy: bool = True
+    lock: dict[str, str] = dict_field({})  # image -> pinned reference (kharden.images.pin)
+
+
+def check(pods: list[tuple[KObject, list[PodTarget]]], opts: Options) -> list[Finding]:
     out = []
     for obj, targets in pods:
         for target in targets:
+            spared: Any = None  # the target's pinning opt-outs, read when a finding asks for a pin
             for cpath, c in target.containers():
                 image = c.get("image")
                 if isinstance(image, str):
-                    out += [Finding(obj=obj.ref, rule=rule, severity=sev, message=msg, path=cpath + field,
-                                    line=obj.line(cpath + field), reason=reason,
-                                    extra={"container": c.get("name"), "image": image})
-                            for rule, sev, msg, reason, field in problems(image, c, opts)]
+                    for rule, sev, msg, reason, field in problems(image, c, opts):
+                        if reason == PIN_HINT:
+                            spared = _spared(target) if spared is None else spared
+                            reason = _opted_out(spared, cpath, image) or reason
+                        out.append(Finding(obj=obj.ref, rule=rule, severity=sev, message=msg, path=cpath + field,
+                                           line=obj.line(cpath + field), reason=reason,
+                                           extra={"container": c.get("name"), "image": image}))
     return out
+
+
+def _spared(target: PodTarget) -> Any:
+    from kharden.images.pin_optout import read
+
+    return read(target)[0]
+
+
+def _opted_out(spared: Any, cpath: Any, image: str) -> str:
+    """The reason a container opted out of pinning (`skip.kharden.dev/pinImages[.<c>]`), said where the check
+    asks for a pin: the profile's rule still stands (a violation), and the report says who chose to keep the tag."""
+    from kharden.images.pin_optout import covering
+
+    out = covering(spared, cpath)
+    return f"opted out of pinning ({out.where[-1]}): {out.reason}" if out is not None else ""
 
 
 Problem = tuple[str, Severity, str, str, tuple[str, ...]]  # rule, severity, message, reason, field (in the container)
 IMAGE = ("image",)
 
 
-def problems(image: str, container: dict[str, Any], opts: dict[str, Any]) -> Iterator[Problem]:
+def problems(image: str, container: dict[str, Any], opts: Options) -> Iterator[Problem]:
     """What is wrong with one container's image reference under the options."""
     try:
         ref = parse(image)
@@ -65,17 +94,17 @@ def problems(image: str, container: dict[str, Any], opts: dict[str, Any]) -> Ite
             yield "image.untagged", "error", f"image {image} has no tag: it runs whatever :latest is", PIN_HINT, IMAGE
         elif ref.tag == "latest":
             yield "image.latest-tag", "error", f"image {image} uses the mutable tag :latest", PIN_HINT, IMAGE
-        elif opts.get("requireDigest"):
+        elif opts.require_digest:
             yield "image.tag-only", "error", f"image {image} is not pinned by digest", PIN_HINT, IMAGE
-    allowed = opts.get("allowedRegistries") or []
+    allowed = opts.allowed_registries or ()
     if allowed and not registry_allowed(ref, allowed):
         yield ("image.registry", "error", f"image {image} comes from {ref.domain}, not an allowed registry "
                f"({', '.join(allowed)})", "", IMAGE)
-    if opts.get("pullPolicy", True):
+    if opts.pull_policy:
         yield from _pull_policy(image, ref, container.get("imagePullPolicy"))
 
 
-def registry_allowed(ref: Reference, allowed: list[str]) -> bool:
+def registry_allowed(ref: Reference, allowed: Sequence[str]) -> bool:
     """An entry is a registry host (`quay.io`) or a host/path prefix (`ghcr.io/my-org`); `docker.io` is Docker
     Hub, whatever the reference spells (`nginx`, `index.docker.io/library/nginx`)."""
     for entry in allowed:

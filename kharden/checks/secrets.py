@@ -13,33 +13,39 @@ secrets into mounted files where the image reads `<VAR>_FILE`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.model import Finding, Path
+from kharden.options import CheckOptions
 from kharden.read import KObject
 from kharden.secrets.file_env import blocker
 from kharden.secrets.locate import plaintext
 
 ID = "secrets"
-DEFAULTS: dict[str, Any] = {"envVars": True}
 
 MOVE_HINT = "`kharden fix --move-secrets` moves it into a Secret"
 FILES_HINT = "`kharden fix --secrets-as-files` mounts it as a file where the image reads <VAR>_FILE"
 
 
-def check(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> list[Finding]:
+@dataclass(frozen=True)
+class Options(CheckOptions):
+    env_vars: bool = True
+
+
+def check(pods: list[tuple[KObject, list[PodTarget]]], opts: Options) -> list[Finding]:
     """Object by object (`check -j` joins files' findings in order: they must be in object order)."""
     return [f for pod in pods for f in _check_one([pod], opts)]
 
 
-def _check_one(pods: list[tuple[KObject, list[PodTarget]]], opts: dict[str, Any]) -> list[Finding]:
+def _check_one(pods: list[tuple[KObject, list[PodTarget]]], opts: Options) -> list[Finding]:
     findings = [Finding(obj=h.obj.ref, rule="secret.plaintext", severity="error",
                         message=f"{h.kind} in plain text in {h.where}: {h.masked}", path=h.path,
                         line=h.obj.line(h.path), reason=_hint(h.path),
                         extra={"container": h.container, "kind": h.kind, "redact": (h.value,)})
                 for h in plaintext(pods)]
-    if opts.get("envVars", True):
+    if opts.env_vars:
         findings += env_vars(pods)
     return findings
 

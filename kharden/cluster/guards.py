@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from kharden.cluster.fixopts import ControlPlaneOptions
 from kharden.cluster.flags import Flag
 
 HEALTH = ("/livez", "/readyz", "/healthz")
@@ -32,7 +33,7 @@ PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 AUTHN_CONFIG = ("{apiVersion: apiserver.config.k8s.io/v1beta1, kind: AuthenticationConfiguration, anonymous: "
                 "{enabled: true, conditions: [{path: /livez}, {path: /readyz}, {path: /healthz}]}}")
 
-Guard = Callable[[dict[str, Flag], dict[str, Any], dict[str, Any]], tuple[bool, str]]
+Guard = Callable[[dict[str, Flag], dict[str, Any], ControlPlaneOptions], tuple[bool, str]]
 
 
 def _http_probes(container: dict[str, Any]) -> list[dict[str, Any]]:
@@ -45,7 +46,7 @@ def _http_probes(container: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def anonymous(flags: dict[str, Flag], container: dict[str, Any], opts: dict[str, Any]) -> tuple[bool, str]:
+def anonymous(flags: dict[str, Flag], container: dict[str, Any], opts: ControlPlaneOptions) -> tuple[bool, str]:
     if "--authentication-config" in flags:
         return False, "--authentication-config is set: limit anonymous access in that file, not with the flag"
     others = ("--client-ca-file", "--oidc-issuer-url", "--authentication-token-webhook-config-file")
@@ -59,33 +60,33 @@ def anonymous(flags: dict[str, Flag], container: dict[str, Any], opts: dict[str,
     return True, ""
 
 
-def audit(flags: dict[str, Flag], container: dict[str, Any], opts: dict[str, Any]) -> tuple[bool, str]:
-    if opts.get("auditPolicyFile"):
+def audit(flags: dict[str, Flag], container: dict[str, Any], opts: ControlPlaneOptions) -> tuple[bool, str]:
+    if opts.audit_policy_file:
         return True, ""
     return False, ("the audit policy must exist on the node: install `kharden generate audit-policy` there and "
                    "name its path in the profile (mutators.controlPlane.auditPolicyFile)")
 
 
-def audit_rotation(flags: dict[str, Flag], container: dict[str, Any], opts: dict[str, Any]) -> tuple[bool, str]:
-    if "--audit-log-path" in flags or opts.get("auditPolicyFile"):
+def audit_rotation(flags: dict[str, Flag], container: dict[str, Any], opts: ControlPlaneOptions) -> tuple[bool, str]:
+    if "--audit-log-path" in flags or opts.audit_policy_file:
         return True, ""
     return False, "no --audit-log-path: rotation follows once audit logging is configured"
 
 
 def _needs_flag(flag: str, why: str) -> Guard:
-    def guard(flags: dict[str, Flag], container: dict[str, Any], opts: dict[str, Any]) -> tuple[bool, str]:
+    def guard(flags: dict[str, Flag], container: dict[str, Any], opts: ControlPlaneOptions) -> tuple[bool, str]:
         return (True, "") if flag in flags else (False, why)
     return guard
 
 
-def bind_local(flags: dict[str, Flag], container: dict[str, Any], opts: dict[str, Any]) -> tuple[bool, str]:
+def bind_local(flags: dict[str, Flag], container: dict[str, Any], opts: ControlPlaneOptions) -> tuple[bool, str]:
     for get in _http_probes(container):
         if str(get.get("host", "")) not in LOCAL:
             return False, "a probe calls the pod IP (no host: 127.0.0.1): binding to 127.0.0.1 would fail it"
     return True, ""
 
 
-def kubelet_anonymous(flags: dict[str, Flag], container: dict[str, Any], opts: dict[str, Any]) -> tuple[bool, str]:
+def kubelet_anonymous(flags: dict[str, Flag], container: dict[str, Any], opts: ControlPlaneOptions) -> tuple[bool, str]:
     if "--client-ca-file" in flags or "--authentication-token-webhook" in flags:
         return True, ""
     return False, "no other authenticator (--client-ca-file, --authentication-token-webhook) is configured"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kharden.cluster import cis
+from kharden.cluster.fixopts import ControlPlaneOptions
 from kharden.cluster.flags import Flag
 from kharden.cluster.guards import GUARDS
 
@@ -20,7 +21,7 @@ NEEDS = {
     "obsolete": "the flag no longer exists in current Kubernetes; setting it would stop the component starting",
     "checkov-only": "checkov's own rule (no CIS item, no security effect); renaming the file needs the node",
 }
-OPT_VALUES = {"--audit-log-path": "auditLogPath", "--audit-policy-file": "auditPolicyFile"}
+OPT_VALUES = {"--audit-log-path": "audit_log_path", "--audit-policy-file": "audit_policy_file"}  # option fields
 KUBELET_CONFIG = ("kubelet.config.k8s.io", "KubeletConfiguration")
 
 
@@ -31,7 +32,7 @@ class Plan:
     why: str  # why not fixed, or what the fix does
 
 
-def plan(item: cis.Item, flags: dict[str, Flag], container: dict[str, Any], opts: dict[str, Any]) -> Plan:
+def plan(item: cis.Item, flags: dict[str, Flag], container: dict[str, Any], opts: ControlPlaneOptions) -> Plan:
     assert item.flag is not None
     written = flags.get(item.flag)
     if item.fix == "none":
@@ -47,21 +48,21 @@ def plan(item: cis.Item, flags: dict[str, Flag], container: dict[str, Any], opts
         return Plan("add", f"{item.flag}={value}", f"kharden fix adds {item.flag}={value}")
     if item.check == "includes":  # appending to a written list loosens nothing
         return Plan("replace", f"{item.flag}={value}", f"kharden fix adds {item.value} to {item.flag}")
-    if not opts.get("enforce"):
+    if not opts.enforce:
         return Plan(None, None, "written explicitly; a profile with `enforce: true` rewrites it")
     if value == "":
         return Plan("remove", None, f"kharden fix removes {item.flag} (enforced by the profile)")
     return Plan("replace", f"{item.flag}={value}", f"kharden fix rewrites {item.flag} (enforced by the profile)")
 
 
-def _desired(item: cis.Item, written: Flag | None, opts: dict[str, Any]) -> str | None:
+def _desired(item: cis.Item, written: Flag | None, opts: ControlPlaneOptions) -> str | None:
     current = [s for s in (written.value if written else "").split(",") if s]
     if item.check == "includes":
         return ",".join(current + [str(item.value)])
     if item.check == "excludes":
         return None if written is None else ",".join(s for s in current if s != item.value)
     if item.flag in OPT_VALUES:
-        return str(opts.get(OPT_VALUES[item.flag]) or "") or None
+        return str(getattr(opts, OPT_VALUES[item.flag]) or "") or None
     return None if item.value is None else str(item.value)
 
 

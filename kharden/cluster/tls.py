@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kharden.cluster.fixopts import IssuerOptions
 from kharden.read import KObject
 
 
@@ -39,9 +40,9 @@ def uncovered_hosts(obj: KObject) -> tuple[list[tuple[int, str]], bool]:
 ISSUER_ANNOTATIONS = ("cert-manager.io/cluster-issuer", "cert-manager.io/issuer")
 
 
-def tls_fix_blocked(obj: KObject, opts: dict[str, Any]) -> str:
+def tls_fix_blocked(obj: KObject, opts: IssuerOptions) -> str:
     """Why `fix` will not add TLS to this Ingress ("" when it will)."""
-    if not opts.get("certManagerIssuer"):
+    if not opts.cert_manager_issuer:
         return ("name a cert-manager issuer in the profile (mutators.ingressTls.certManagerIssuer) for kharden fix "
                 "to add TLS, or add a tls entry with a certificate Secret")
     if obj.ref.api_version != "networking.k8s.io/v1":

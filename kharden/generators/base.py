@@ -2,7 +2,7 @@
 
 A generator is one module with:
   ID        the name used in profiles (`generators: {<ID>: {...}}`) and in reports
-  DEFAULTS  its options and their default values
+  Options   its options: a frozen dataclass of typed fields with defaults (kharden/options.py)
   generate(objects, opts, editor_for, **kw) -> Generated
 
 `objects` are the live, already-mutated objects of the whole input. New objects are returned as plain dicts, in a

@@ -44,7 +44,7 @@ like a Service but is not in the input; plain words, paths, image names and exte
 unknown-port, unknown-namespace, unselectable, exposed (LoadBalancer/NodePort), apiserver-cidr,
 ingress-controller; `netpol.existing-policy` notes where an existing policy made a generated one unnecessary.
 
-Options (DEFAULTS): dnsNamespace, dnsPodLabels, dnsPort (the DNS pods' port), nodeLocalDNS (address, "" = off),
+Options (`Options`): dnsNamespace, dnsPodLabels, dnsPort (the DNS pods' port), nodeLocalDNS (address, "" = off),
 ingressControllerNamespace / ingressControllerPodLabels (the peer allowed into Ingress backends; never "any pod"),
 gatewayNamespace / gatewayPodLabels (for Gateway API routes; empty = the pods of each parentRef Gateway, by the
 standard label gateway.networking.k8s.io/gateway-name), apiServerCIDR
@@ -68,30 +68,15 @@ from .netpol.graph import reference_edges
 from .netpol.inventory import build
 from .netpol.policies import build_policies
 from .netpol.mirror import mirror_existing, webhook_edges
+from .netpol.options import Options as Options  # the registry reads it here
 from .netpol.references import HostIndex
 from .netpol.routes import api_cidrs, api_server_edges, controller_egress, exposed_edges, route_edges, service_warnings
 from .netpol.rules import Allow
 
 ID = "networkPolicies"
-DEFAULTS: dict[str, Any] = {
-    "dnsNamespace": "kube-system",
-    "dnsPodLabels": {"k8s-app": "kube-dns"},
-    "dnsPort": 53,
-    "nodeLocalDNS": "",  # e.g. "169.254.20.10"; "" = no NodeLocal DNSCache
-    "ingressControllerNamespace": "ingress-nginx",
-    "ingressControllerPodLabels": {
-        "app.kubernetes.io/name": "ingress-nginx",
-        "app.kubernetes.io/component": "controller",
-    },
-    "gatewayNamespace": "",  # with gatewayPodLabels {}: each parent Gateway's pods (gateway-name label)
-    "gatewayPodLabels": {},
-    "apiServerCIDR": "",  # e.g. "10.0.0.1/32" (comma-separated for several); "" = unknown -> warning
-    "apiServerPorts": [443, 6443],  # the API server's ports, for the egress of workloads that keep a token
-    "clusterDomain": "cluster.local",
-}
 
 
-def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[[KObject], Any],
+def generate(objects: list[KObject], opts: Options, editor_for: Callable[[KObject], Any],
              **kw: Any) -> Generated:
     """Derive the policies from the whole input. Pure: reads the objects, edits none of them.
 
@@ -99,9 +84,8 @@ def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[
     generators made, e.g. rbac's ServiceAccounts), `know` (`kharden.know.Knowledge`: why a workload uses the API,
     named in its API-server egress rule); others are ignored.
     """
-    opts = {**DEFAULTS, **opts}
     inv = build(objects, kw.get("pod_templates"), kw.get("generated") or ())
-    index = HostIndex(inv, str(opts["clusterDomain"]))
+    index = HostIndex(inv, str(opts.cluster_domain))
     allow = Allow()
     service_warnings(inv, allow)
     reference_edges(inv, index, allow)
@@ -112,5 +96,5 @@ def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[
     controller_egress(inv, opts, allow)
     mirror_existing(inv, allow)
     webhook_edges(inv, index, objects, api_cidrs(opts), allow)
-    policies = build_policies(inv, allow, read_existing(inv.policies, int(opts["dnsPort"])), opts)
+    policies = build_policies(inv, allow, read_existing(inv.policies, int(opts.dns_port)), opts)
     return Generated(policies, allow.findings())

@@ -8,25 +8,32 @@ Secrets it writes hold key names only, never values, and each comes with a warni
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from kharden.generators.base import Generated
 from kharden.model import Path
 from kharden.mutators.base import Editor
+from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 ID = "secrets"
-DEFAULTS: dict[str, Any] = {"move": False, "asFiles": False}
 
 
-def generate(objects: list[KObject], opts: dict[str, Any], editor_for: Callable[[KObject], Editor],
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    move: bool = False
+    as_files: bool = False
+
+
+def generate(objects: list[KObject], opts: Options, editor_for: Callable[[KObject], Editor],
              pod_templates: dict[tuple[str, str], Path] | None = None, **kw: Any) -> Generated:
     out = Generated()
-    if opts.get("move"):
+    if opts.move:
         from kharden.secrets.move import move
 
         out, _ = move(objects, editor_for, pod_templates)
-    if opts.get("asFiles"):
+    if opts.as_files:
         from kharden.secrets.files import as_files
 
         as_files(objects, editor_for, pod_templates)

@@ -4,11 +4,12 @@
 
 Init, regular and ephemeral containers, in built-in kinds and in the profile's `podTemplates`. The reference keeps
 its spelling and tag (people read the tag; the runtime pulls the digest). A reference pinned already is left as it
-is, whatever the lock says. A reference the lock does not name is reported (`image.not-in-lock`), never guessed; a
+is, whatever the lock says; a workload or container opted out (`skip.kharden.dev/pinImages[.<container>]`,
+kharden.images.pin_optout) is left and reported. A reference the lock does not name is reported (`image.not-in-lock`), never guessed; a
 lock entry that names another repository (a kbld override to a mirror) is reported (`image.lock-elsewhere`), not
 followed: moving an image to another registry is not a pin.
 
-The lock reaches the pipeline as the images check's `lock` option (`profile.checks["images"]["lock"]`, a plain map
+The lock reaches the pipeline as the images check's `lock` option (`profile.checks["images"].lock`, a plain map
 reference -> digest), so that every edge and `fix -j`'s workers see the same lock.
 """
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
+from kharden.checks.images import Options as ImagesOptions
 from kharden.find.podspecs import PodTarget, find_pod_targets
 from kharden.images.lock import Lock, add_entry
+from kharden.images.pin_optout import Spared
 from kharden.images.reference import ReferenceError, normalize, parse
 from kharden.model import Change, Finding
 from kharden.mutators.base import Editor
@@ -30,14 +33,16 @@ ID = "pinImages"
 
 def with_lock(profile: Profile, lock: Lock) -> Profile:
     """The profile with this lock as the images check's `lock` option."""
-    images = profile.checks.get("images", {})
-    mapping = {**(images.get("lock") or {}), **lock.digests, **lock.elsewhere}  # the file's entries win
-    checks = {**profile.checks, "images": {**images, "lock": mapping}}
+    images = profile.checks.get("images")
+    images = images if isinstance(images, ImagesOptions) else ImagesOptions(enabled=False)
+    mapping = {**(images.lock or {}), **lock.digests, **lock.elsewhere}  # the file's entries win
+    checks = {**profile.checks, "images": dataclasses.replace(images, lock=mapping)}
     return dataclasses.replace(profile, checks=checks)
 
 
 def lock_of(profile: Profile) -> Lock | None:
-    mapping = (profile.checks.get("images") or {}).get("lock") or {}
+    images = profile.checks.get("images")
+    mapping = (images.lock if isinstance(images, ImagesOptions) else None) or {}
     if not mapping:
         return None
     lock = Lock()
@@ -58,10 +63,12 @@ def pinner(profile: Profile) -> Pinner | None:
 
     def pin(targets: list[PodTarget], changes: list[Change], findings: list[Finding]) -> None:
         for target in targets:
+            spared = Spared(target)  # skip.kharden.dev/pinImages[.<container>] (kharden.images.pin_optout)
             for cpath, c in target.containers():
                 image = c.get("image")
-                if isinstance(image, str):
+                if isinstance(image, str) and not (spared.outs and spared.skips(cpath, image)):
                     _pin(target.obj, cpath + ("image",), image, lock, changes, findings, c.get("name"))
+            findings += spared.report(target.obj)
 
     return pin
 

@@ -30,12 +30,12 @@ class Knowledge:
 
 def learn(objects: list[KObject], profile: Profile, *, audit_log: str | None = None) -> Knowledge:
     """What the pipeline knows about `objects` (the whole input) under `profile`."""
-    from kharden.generators.auditlog import read_audit_log
+    from kharden.generators.rbac.auditlog import read_audit_log
     from kharden.know import api_use
 
-    rbac_opts = profile.generators.get("rbac", {})
+    rbac_opts = profile.generators.get("rbac")  # kharden.generators.rbac.generator.Options (that module imports this)
     requests = read_audit_log(audit_log) if audit_log else None
     use = api_use.learn(objects, profile.pod_templates,
-                        annotation=str(rbac_opts.get("annotation") or api_use.ACCESS), requests=requests,
+                        annotation=str(getattr(rbac_opts, "annotation", None) or api_use.ACCESS), requests=requests,
                         audit_log=audit_log or "the audit log")
     return Knowledge(use, frozenset(profile.protected_namespaces))

@@ -5,7 +5,7 @@ A workload keeps its ServiceAccount token when any of these holds (each is a rea
   * its ServiceAccount (explicit, or the namespace's `default`) is a subject of a RoleBinding or
     ClusterRoleBinding of the input: by `kind: ServiceAccount`, as the user `system:serviceaccount:NS:NAME`, or
     through the groups `system:serviceaccounts` and `system:serviceaccounts:NS`;
-  * it declares the access it needs (`kharden.dev/access`, `kharden/generators/access.py`);
+  * it declares the access it needs (`kharden.dev/access`, `kharden/generators/rbac/access.py`);
   * the audit log (`--audit-log`) shows its ServiceAccount calling the API (for the shared `default` account: a
     request whose bound token names one of its pods, `web-7d4b9c8f6d-x2x9q` for Deployment `web`);
   * it mounts a projected `serviceAccountToken` itself (it reads the token from its own volume).
@@ -31,7 +31,7 @@ from kharden.model import Finding, ObjectRef, Path
 from kharden.read import KObject
 
 if TYPE_CHECKING:  # kharden.generators imports this module: the audit log's record is only a type here
-    from kharden.generators.auditlog import Request
+    from kharden.generators.rbac.auditlog import Request
 
 ACCESS = "kharden.dev/access"
 ALL_SA_GROUP = "system:serviceaccounts"
@@ -152,7 +152,7 @@ def given_or_learned(objects: list[KObject], know: Any, pod_templates: dict[tupl
     when it runs without it (a generator called on its own)."""
     if know is not None:
         return know.api_use  # type: ignore[no-any-return]
-    from kharden.generators.auditlog import read_audit_log
+    from kharden.generators.rbac.auditlog import read_audit_log
 
     return learn(objects, pod_templates, annotation=annotation,
                  requests=read_audit_log(audit_log) if audit_log else None, audit_log=audit_log or "the audit log")

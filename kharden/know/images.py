@@ -59,7 +59,7 @@ def know_images(target: PodTarget, obj: KObject, knowledge: Knowledge | None, pr
     if target.windows:
         return []
     target.images = learn(target, knowledge)
-    read_only = profile.mutators.get("readOnlyRootFilesystem", {}).get("enabled", False)
+    read_only = getattr(profile.mutators.get("readOnlyRootFilesystem"), "enabled", False)
     return notes(target, obj, target.images, knowledge, bool(read_only))
 
 

@@ -11,7 +11,6 @@ Order matters where one mutator reads what another decided:
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
 from kharden.mutators import (
     allow_privilege_escalation,
@@ -32,6 +31,7 @@ from kharden.mutators import (
     run_as_user,
     seccomp_profile,
 )
+from kharden.options import ProfileOptions
 
 REGISTRY: list[ModuleType] = [
     api_versions,
@@ -54,4 +54,4 @@ REGISTRY: list[ModuleType] = [
 ]
 
 MUTATORS: dict[str, ModuleType] = {m.ID: m for m in REGISTRY}
-MUTATOR_DEFAULTS: dict[str, dict[str, Any]] = {m.ID: m.DEFAULTS for m in REGISTRY}
+MUTATOR_OPTIONS: dict[str, type[ProfileOptions]] = {m.ID: m.Options for m in REGISTRY}

@@ -12,20 +12,26 @@ Windows pods are skipped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, SC, container_sc, containers, mapping
+from kharden.options import ProfileOptions
 
 ID = "allowPrivilegeEscalation"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 _ESCALATES = {"SYS_ADMIN", "CAP_SYS_ADMIN"}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     if target.windows:
         return
     for path, container in containers(target, edit):
@@ -34,7 +40,7 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
             continue  # the API server would reject allowPrivilegeEscalation: false here
         field = path + (SC, "allowPrivilegeEscalation")
         if sc.get("allowPrivilegeEscalation") is True:
-            if opts["enforce"]:
+            if opts.enforce:
                 edit.replace(field, False, f"privilege escalation forbidden: {ENFORCED}")
         else:
             edit.ensure(field, False, "containers must not allow privilege escalation (PSS restricted)")

@@ -16,23 +16,29 @@ object is then hardened like any other in the same run (this mutator runs first)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.apiversions import migrate
 from kharden.apiversions.table import lookup, show, target_of
 from kharden.mutators.base import Editor
+from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 ID = "apiVersions"
 SCOPE = "object"
-DEFAULTS: dict[str, Any] = {"kubeVersion": ""}
 
 
-def apply(obj: KObject, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    kube_version: str = ""  # the Kubernetes release to target; "" = the newest the table knows
+
+
+def apply(obj: KObject, opts: Options, edit: Editor) -> None:
     row = lookup(obj.data.get("apiVersion"), obj.data.get("kind"))
     if row is None:
         return
-    target = target_of(opts["kubeVersion"])
+    target = target_of(opts.kube_version)
     if not row.migrates_at(target) or migrate.blocker(row, obj.data) is not None:
         return
     when = row.removed if row.status(target) == "removed" else row.deprecated

@@ -16,23 +16,29 @@ the token in use: `strict` does not cut a used token either). Pod-level only, so
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED
+from kharden.options import ProfileOptions
 
 ID = "automountServiceAccountToken"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     field = target.spec_path + ("automountServiceAccountToken",)
     if edit.know is not None and edit.know.api_use.of(target):
         return  # the workload uses the API: kharden.know says why, and the pipeline reports it
     if target.spec.get("automountServiceAccountToken") is True:
-        if opts["enforce"]:
+        if opts.enforce:
             edit.replace(field, False, f"service account token not mounted: {ENFORCED}")
         return
     edit.ensure(field, False, "no service account token: nothing shows the pod using the Kubernetes API")

@@ -3,7 +3,7 @@
 A mutator is one small module with:
   ID        the name used in profiles, opt-out annotations and reports (camelCase, e.g. "readOnlyRootFilesystem")
   SCOPE     "pod" (called once per pod spec) or "object" (called once per object, e.g. Namespace labels)
-  DEFAULTS  its options and their default values; a profile may set only these keys, with these types
+  Options   its options: a frozen dataclass (kharden/options.py); a profile may set only these keys, with these types
   apply(target, opts, edit)   pure: reads the target, edits only through `edit`
 
 The Editor mutates the live object *and* records a Change for every edit, so the record of change can never
@@ -19,18 +19,18 @@ from typing import AbstractSet, Any, Protocol, Union
 from kharden.errors import InputError
 from kharden.find.podspecs import PodTarget, get
 from kharden.model import Change, Path, dotted
+from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 Target = Union[PodTarget, KObject]
-Options = dict[str, Any]
 
 
 class Mutator(Protocol):
     ID: str
     SCOPE: str
-    DEFAULTS: Options
+    Options: type[ProfileOptions]
 
-    def apply(self, target: Any, opts: Options, edit: Editor) -> None: ...
+    def apply(self, target: Any, opts: Any, edit: Editor) -> None: ...
 
 
 _MISSING = object()

@@ -23,17 +23,25 @@ Windows pods are skipped: the API server rejects capabilities on them.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from kharden.find.podspecs import PodTarget
 from kharden.images.facts import ImageFacts
 from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, SC, container_sc, containers, image_of, mapping
+from kharden.options import ProfileOptions
 
 ID = "capabilities"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"dropAll": True, "allowAdd": ["NET_BIND_SERVICE"], "enforce": False}
+
+
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    drop_all: bool = True
+    allow_add: tuple[str, ...] = ("NET_BIND_SERVICE",)
+    enforce: bool = False
 
 
 def normalize(name: Any) -> str:
@@ -42,17 +50,17 @@ def normalize(name: Any) -> str:
     return upper[4:] if upper.startswith("CAP_") else upper
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     if target.windows:
         return
     for path, container in containers(target, edit):
         caps = mapping(container_sc(container).get("capabilities"))
         caps_path = path + (SC, "capabilities")
-        if opts["dropAll"]:
+        if opts.drop_all:
             _drop_all(caps, caps_path, edit)
-        if opts["enforce"] and isinstance(caps.get("add"), list):
-            _remove_disallowed(caps["add"], caps_path, opts["allowAdd"], edit)
-        if opts["dropAll"]:
+        if opts.enforce and isinstance(caps.get("add"), list):
+            _remove_disallowed(caps["add"], caps_path, opts.allow_add, edit)
+        if opts.drop_all:
             _keep_needed(image_of(target, path), caps_path, edit)
 
 
@@ -79,7 +87,7 @@ def _drop_all(caps: dict[str, Any], caps_path: Path, edit: Editor) -> None:
         edit.append(caps_path + ("drop",), "ALL", reason)
 
 
-def _remove_disallowed(added: list[Any], caps_path: Path, allowed: list[Any], edit: Editor) -> None:
+def _remove_disallowed(added: list[Any], caps_path: Path, allowed: Sequence[Any], edit: Editor) -> None:
     allow = {normalize(a) for a in allowed}
     keep = [normalize(c) in allow or edit.skipped(caps_path + ("add", normalize(c))) for c in added]
     if not any(keep):

@@ -27,27 +27,31 @@ Options:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import posixpath
 from typing import Any
 
 from kharden.cluster import cis
-from kharden.cluster.plan import plan
 from kharden.cluster.flags import component_of, flag_list, flags_of
+from kharden.cluster.plan import plan
 from kharden.find.podspecs import PodTarget
 from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import containers, mapping
+from kharden.options import ProfileOptions
 
 ID = "controlPlane"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {
-    "auditPolicyFile": "",
-    "auditLogPath": "/var/log/kubernetes/audit/audit.log",
-    "enforce": False,
-}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    audit_policy_file: str = ""
+    audit_log_path: str = "/var/log/kubernetes/audit/audit.log"
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     for path, container in containers(target, edit):
         component = component_of(container)
         if component is None:
@@ -73,15 +77,15 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
             _mount_audit(target, path, container, opts, edit)
 
 
-def _mount_audit(target: PodTarget, path: Path, container: dict[str, Any], opts: dict[str, Any],
+def _mount_audit(target: PodTarget, path: Path, container: dict[str, Any], opts: Options,
                  edit: Editor) -> None:
     """hostPath mounts for the policy file and the log directory, as the Kubernetes auditing docs show for a
     kubeadm static pod: without them the API server cannot read the policy or write the log."""
     mounts = [m for m in container.get("volumeMounts") or [] if isinstance(m, dict)]
     volumes = [v for v in mapping(edit.get(target.spec_path)).get("volumes") or [] if isinstance(v, dict)]
     names = {m.get("name") for m in mounts} | {v.get("name") for v in volumes}
-    wanted = [("kharden-audit-policy", str(opts["auditPolicyFile"]), "File", True),
-              ("kharden-audit-log", posixpath.dirname(str(opts["auditLogPath"])), "DirectoryOrCreate", False)]
+    wanted = [("kharden-audit-policy", str(opts.audit_policy_file), "File", True),
+              ("kharden-audit-log", posixpath.dirname(str(opts.audit_log_path)), "DirectoryOrCreate", False)]
     for name, where, kind, read_only in wanted:
         if not where or name in names or any(_covers(str(m.get("mountPath", "")), where) for m in mounts):
             continue

@@ -10,21 +10,27 @@ Absent is already safe, so without `enforce` this mutator changes nothing: the c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED
+from kharden.options import ProfileOptions
 
 ID = "hostNamespaces"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 FIELDS = ("hostNetwork", "hostPID", "hostIPC")
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
-    if not opts["enforce"]:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
+    if not opts.enforce:
         return
     spec = target.spec
     for name in FIELDS:

@@ -10,19 +10,25 @@ and the checker reports the violation (PSS baseline).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, containers
+from kharden.options import ProfileOptions
 
 ID = "hostPorts"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
-    if not opts["enforce"]:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
+    if not opts.enforce:
         return
     for path, container in containers(target, edit):
         ports = container.get("ports")

@@ -27,25 +27,32 @@ Options:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.cluster.tls import ISSUER_ANNOTATIONS, tls_fix_blocked, uncovered_hosts
 from kharden.errors import ProfileError
 from kharden.mutators.base import Editor
 from kharden.mutators.common import mapping
+from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 ID = "ingressTls"
 SCOPE = "object"
-DEFAULTS: dict[str, Any] = {"certManagerIssuer": "", "issuerKind": "ClusterIssuer"}
 ANNOTATIONS = {"ClusterIssuer": "cert-manager.io/cluster-issuer", "Issuer": "cert-manager.io/issuer"}
 
 
-def apply(target: KObject, opts: dict[str, Any], edit: Editor) -> None:
-    issuer = opts["certManagerIssuer"]
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    cert_manager_issuer: str = ""
+    issuer_kind: str = "ClusterIssuer"
+
+
+def apply(target: KObject, opts: Options, edit: Editor) -> None:
+    issuer = opts.cert_manager_issuer
     if not issuer or target.ref.kind != "Ingress" or target.ref.api_version != "networking.k8s.io/v1":
         return
-    if opts["issuerKind"] not in ANNOTATIONS:
+    if opts.issuer_kind not in ANNOTATIONS:
         raise ProfileError(f"mutators.ingressTls.issuerKind: one of {', '.join(ANNOTATIONS)}")
     missing, _ = uncovered_hosts(target)
     if not missing or tls_fix_blocked(target, opts):
@@ -55,7 +62,7 @@ def apply(target: KObject, opts: dict[str, Any], edit: Editor) -> None:
                 f"TLS for {', '.join(hosts)}: cert-manager issues the certificate into this Secret")
     annotations = mapping(edit.get(("metadata", "annotations")))
     if not any(a in annotations for a in ISSUER_ANNOTATIONS):
-        key = ANNOTATIONS[opts["issuerKind"]]
+        key = ANNOTATIONS[opts.issuer_kind]
         edit.ensure(("metadata", "annotations", key), str(issuer), f"cert-manager issues the certificate with {issuer}")
 
 

@@ -16,20 +16,26 @@ Options:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.cluster import cis
 from kharden.cluster.plan import KUBELET_CONFIG, field_value
 from kharden.mutators.base import Editor
+from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 ID = "kubeletConfiguration"
 SCOPE = "object"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 
-def apply(target: KObject, opts: dict[str, Any], edit: Editor) -> None:
-    if (target.ref.api_version.rpartition("/")[0], target.ref.kind) != KUBELET_CONFIG or not opts["enforce"]:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: KObject, opts: Options, edit: Editor) -> None:
+    if (target.ref.api_version.rpartition("/")[0], target.ref.kind) != KUBELET_CONFIG or not opts.enforce:
         return
     for item in cis.for_component("kubelet", "field"):
         present, value = field_value(target.data, item.field or "")

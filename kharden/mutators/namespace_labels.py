@@ -19,32 +19,36 @@ Options:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.errors import ProfileError
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, mapping
+from kharden.options import ProfileOptions, dict_field
 from kharden.read import KObject
 
 ID = "namespaceLabels"
 SCOPE = "object"
-DEFAULTS: dict[str, Any] = {
-    "modes": {"enforce": "restricted", "audit": "restricted", "warn": "restricted"},
-    "version": "latest",
-    "exclude": ["kube-system", "kube-public", "kube-node-lease"],
-    "enforce": False,
-}
 
 PREFIX = "pod-security.kubernetes.io/"
 LEVELS = ("privileged", "baseline", "restricted")
 MODES = ("enforce", "audit", "warn")
 
 
-def apply(target: KObject, opts: dict[str, Any], edit: Editor) -> None:
-    if target.ref.kind != "Namespace" or "/" in target.ref.api_version or target.ref.name in opts["exclude"]:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    modes: dict[str, str] = dict_field({"enforce": "restricted", "audit": "restricted", "warn": "restricted"})
+    version: str | None = "latest"  # null: no -version labels
+    exclude: tuple[str, ...] = ("kube-system", "kube-public", "kube-node-lease")
+    enforce: bool = False
+
+
+def apply(target: KObject, opts: Options, edit: Editor) -> None:
+    if target.ref.kind != "Namespace" or "/" in target.ref.api_version or target.ref.name in opts.exclude:
         return
     labels_path = ("metadata", "labels")
-    for mode, level in mapping(opts["modes"]).items():
+    for mode, level in mapping(opts.modes).items():
         if mode not in MODES or (level is not None and level not in LEVELS):
             raise ProfileError(f"mutators.namespaceLabels.modes.{mode}: modes are {MODES}, levels {LEVELS}")
         if level is None:
@@ -53,10 +57,10 @@ def apply(target: KObject, opts: dict[str, Any], edit: Editor) -> None:
         current = mapping(edit.get(labels_path)).get(key)
         if current is None:
             edit.ensure(labels_path + (key,), str(level), f"Pod Security Admission {mode}s {level}")
-            if opts["version"] is not None:
+            if opts.version is not None:
                 reason = f"the Pod Security Standards version the {mode} label refers to"
-                edit.ensure(labels_path + (key + "-version",), str(opts["version"]), reason)
-        elif opts["enforce"] and _looser(current, level):
+                edit.ensure(labels_path + (key + "-version",), str(opts.version), reason)
+        elif opts.enforce and _looser(current, level):
             edit.replace(labels_path + (key,), str(level), f"{mode} level {current} raised to {level}: {ENFORCED}")
 
 

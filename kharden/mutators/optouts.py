@@ -29,9 +29,12 @@ from kharden.mutators import MUTATORS
 from kharden.model import Change, Finding, Path
 from kharden.mutators.base import Editor, Mutator
 from kharden.mutators.common import SC, mapping
+from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 SKIP = "skip.kharden.dev/"
+# ids that take opt-outs but are no mutator: the step that honours them reads them (`naming`) and reports them
+NOT_MUTATORS = ("pinImages",)  # fix --pin-images (kharden.images.pin_optout)
 # kubeaudit override -> (mutator, where the kept field lives: "container" or "pod", field path below that)
 KUBEAUDIT: dict[str, list[tuple[str, str, Path]]] = {
     "privileged": [("privileged", "container", ())],
@@ -75,7 +78,7 @@ class OptOuts:
 _NONE = OptOuts()  # what almost every target has: collect hands out this one
 
 
-def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], changes: list[Change],
+def run(mutator: Mutator, target: Any, obj: KObject, opts: ProfileOptions, changes: list[Change],
         findings: list[Finding], optouts: OptOuts, know: Any = None) -> None:
     """Apply one mutator to one target, honouring (and reporting) the opt-outs that name it. `optouts` is
     `collect(target, obj)`: no mutator edits skip annotations, kubeaudit labels or container names, so one reading
@@ -102,7 +105,7 @@ def run(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], chang
         mutator.apply(target, opts, Editor(obj, mutator.ID, changes, skip=skip, know=know))
 
 
-def _trial(mutator: Mutator, target: Any, obj: KObject, opts: dict[str, Any], skip: set[Path],
+def _trial(mutator: Mutator, target: Any, obj: KObject, opts: ProfileOptions, skip: set[Path],
            know: Any = None) -> list[tuple[Any, ...]]:
     """The changes the mutator would make on a copy of the object with this skip set."""
     twin = KObject(obj.ref, copy.deepcopy(obj.data), obj.doc)
@@ -123,7 +126,7 @@ def collect(target: Union[PodTarget, KObject], obj: KObject) -> OptOuts:
             if not str(key).startswith(SKIP):
                 continue
             mid, _, container = str(key)[len(SKIP) :].partition(".")
-            if mid not in MUTATORS:
+            if mid not in MUTATORS and mid not in NOT_MUTATORS:
                 problems.append((None, _unknown(obj, where, mid)))
             elif not container:
                 outs.append(OptOut(mid, (), str(value), where, "the workload"))

@@ -10,24 +10,30 @@ it. Windows pods are skipped: the API server rejects `privileged` on them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, SC, container_sc, containers
+from kharden.options import ProfileOptions
 
 ID = "privileged"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     if target.windows:
         return
     for path, container in containers(target, edit):
         field = path + (SC, "privileged")
         if container_sc(container).get("privileged") is True:
-            if opts["enforce"]:
+            if opts.enforce:
                 edit.replace(field, False, f"privileged container replaced: {ENFORCED}")
         else:
             edit.ensure(field, False, "containers must not run privileged (PSS baseline)")

@@ -9,19 +9,25 @@ Windows pods are skipped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, SC, container_sc, containers
+from kharden.options import ProfileOptions
 
 ID = "procMount"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
-    if not opts["enforce"] or target.windows:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
+    if not opts.enforce or target.windows:
         return
     for path, container in containers(target, edit):
         value = container_sc(container).get("procMount")

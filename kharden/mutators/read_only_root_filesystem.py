@@ -30,6 +30,7 @@ writable paths are the user's decision. Windows pods are skipped: the API server
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import functools
 import re
 from typing import Any
@@ -39,19 +40,25 @@ from kharden.images.facts import ImageFacts
 from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, SC, container_sc, containers, image_of, mapping
+from kharden.options import ProfileOptions
 
 ID = "readOnlyRootFilesystem"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"writablePaths": ["/tmp"], "enforce": False}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    writable_paths: tuple[str, ...] = ("/tmp",)
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     if target.windows:
         return
     for path, container in containers(target, edit):
         field = path + (SC, "readOnlyRootFilesystem")
         current = container_sc(container).get("readOnlyRootFilesystem")
-        if current is True or (current is False and not opts["enforce"]):
+        if current is True or (current is False and not opts.enforce):
             continue
         facts = image_of(target, path)
         if facts.content_writes and current is None:
@@ -60,7 +67,7 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
             edit.replace(field, True, f"writable root filesystem made read-only: {ENFORCED}")
         else:
             edit.ensure(field, True, "containers should not write to their image's filesystem")
-        for writable in dict.fromkeys([*map(str, opts["writablePaths"]), *facts.writable, *_empty_volumes(facts)]):
+        for writable in dict.fromkeys([*map(str, opts.writable_paths), *facts.writable, *_empty_volumes(facts)]):
             _mount(target, edit, path, container, writable)
 
 

@@ -16,13 +16,14 @@ result is always valid, because a limit below its request is rejected by the API
   - an added request, where only a limit is set, equals that limit. This is deliberate: Kubernetes already defaults
     a missing request to the limit, so writing it down keeps the pod's scheduling and QoS class exactly as they were
     (a smaller default request would quietly turn a Guaranteed pod into a Burstable one).
-Quantities are compared as numbers (kharden.quantity): 1Gi > 1G, 0.5 == 500m. A resource whose present request or
+Quantities are compared as numbers (kharden.mutators.quantity): 1Gi > 1G, 0.5 == 500m. A resource whose present request or
 limit is not a quantity (an unrendered template) is left alone. Ephemeral containers are skipped: the API server
 does not allow resources on them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.errors import ProfileError
@@ -30,17 +31,20 @@ from kharden.find.podspecs import PodTarget
 from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import containers, mapping
-from kharden.quantity import larger, parse_quantity
+from kharden.mutators.quantity import larger, parse_quantity
+from kharden.options import ProfileOptions, dict_field
 
 ID = "resources"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {
-    "requests": {"cpu": "100m", "memory": "128Mi"},
-    "limits": {"cpu": "1", "memory": "512Mi"},
-}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    requests: dict[str, Any] = dict_field({"cpu": "100m", "memory": "128Mi"})  # resource name -> quantity (null: none)
+    limits: dict[str, Any] = dict_field({"cpu": "1", "memory": "512Mi"})
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     wanted = {kind: _checked(opts, kind) for kind in ("requests", "limits")}
     names = list(dict.fromkeys([*wanted["requests"], *wanted["limits"]]))
     for path, container in containers(target, edit):
@@ -50,8 +54,8 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
             _fill(edit, path, container, name, wanted)
 
 
-def _checked(opts: dict[str, Any], kind: str) -> dict[str, Any]:
-    values = {k: v for k, v in mapping(opts.get(kind)).items() if v is not None}
+def _checked(opts: Options, kind: str) -> dict[str, Any]:
+    values = {k: v for k, v in mapping(getattr(opts, kind)).items() if v is not None}  # requests or limits
     for name, value in values.items():
         if parse_quantity(value) is None:
             raise ProfileError(f"mutators.resources.{kind}.{name}: {value!r} is not a Kubernetes quantity")

@@ -16,6 +16,7 @@ opted-out container is untouched. Windows pods get it too: the kubelet checks th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
@@ -23,16 +24,21 @@ from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import (ENFORCED, SC, any_skipped, container_sc, containers, image_of, mapping,
                                      pod_sc)
+from kharden.options import ProfileOptions
 
 ID = "runAsNonRoot"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 REASON = "containers must run as a non-root user (PSS restricted)"
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
-    if opts["enforce"]:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
+    if opts.enforce:
         _enforce(target, edit)
     pod = mapping(edit.get(pod_sc(target)))
     root = {path for path, _ in target.containers() if image_of(target, path).starts_as_root == "required"}
@@ -44,7 +50,7 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
                     edit.ensure(path + (SC, "runAsNonRoot"), True, REASON)
         return
     if any_skipped(target, edit):
-        if pod.get("runAsNonRoot") is True or (pod.get("runAsNonRoot") is False and not opts["enforce"]):
+        if pod.get("runAsNonRoot") is True or (pod.get("runAsNonRoot") is False and not opts.enforce):
             return
         for path, container in containers(target, edit):
             sc = container_sc(container)

@@ -34,35 +34,45 @@ a host user; it is reported (kharden.checks.explicit) and, with `enforce: true` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, SC, any_skipped, container_sc, containers, image_of, mapping, pod_sc
+from kharden.options import ProfileOptions
 
 ID = "runAsUser"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001, "imageUser": True,
-                            "minimum": 10000, "enforce": False}
 PORT_SYSCTL = "net.ipv4.ip_unprivileged_port_start"
 KEYS = {"runAsUser": "user", "runAsGroup": "group", "fsGroup": "group"}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    run_as_user: int | None = 10001  # null: not set
+    run_as_group: int | None = 10001
+    fs_group: int | None = 10001
+    image_user: bool = True
+    minimum: int = 10000
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     if target.windows:
         return
-    if opts["enforce"]:
+    if opts.enforce:
         _raise_low(target, opts, edit)
     pod = mapping(edit.get(pod_sc(target)))
     root = {path for path, _ in target.containers() if image_of(target, path).starts_as_root == "required"}
     per_container = any_skipped(target, edit) or bool(root)
     reached: set[Path] = set()
-    for field in ("runAsUser", "runAsGroup"):
-        if opts[field] is None or pod.get(field) is not None:
+    for field, given in (("runAsUser", opts.run_as_user), ("runAsGroup", opts.run_as_group)):
+        if given is None or pod.get(field) is not None:
             continue
-        wants = _wants(target, field, root) if opts["imageUser"] else {}
-        value = _agreed(wants, opts[field])
+        wants = _wants(target, field, root) if opts.image_user else {}
+        value = _agreed(wants, given)
         for path, container in containers(target, edit):
             if path in root or container_sc(container).get(field) is not None:
                 continue
@@ -73,8 +83,8 @@ def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
                 reached.add(path)
         if not per_container and not _all_set(target, field):
             edit.ensure(pod_sc(target) + (field,), value, _reason(target, None, field, value, value in wants.values()))
-    if opts["fsGroup"] is not None and pod.get("fsGroup") is None:
-        value = _agreed(_wants(target, "fsGroup", root) if opts["imageUser"] else {}, opts["fsGroup"])
+    if opts.fs_group is not None and pod.get("fsGroup") is None:
+        value = _agreed(_wants(target, "fsGroup", root) if opts.image_user else {}, opts.fs_group)
         edit.ensure(pod_sc(target) + ("fsGroup",), value, "volumes owned by a non-root group")
     _unprivileged_ports(target, edit, reached)
 
@@ -110,17 +120,17 @@ def _all_set(target: PodTarget, field: str) -> bool:
     return bool(everyone) and all(container_sc(c).get(field) is not None for _, c in everyone)
 
 
-def _raise_low(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
-    new = opts["runAsUser"]
-    if not isinstance(new, int) or new < opts["minimum"]:
+def _raise_low(target: PodTarget, opts: Options, edit: Editor) -> None:
+    new = opts.run_as_user
+    if not isinstance(new, int) or new < opts.minimum:
         return
     spots = [(pod_sc(target), mapping(edit.get(pod_sc(target))))]
     spots += [(path + (SC,), container_sc(c)) for path, c in containers(target, edit)]
     own = {image_of(target, path).user for path, _ in target.containers()}  # the images' own users: their files
     for path, sc in spots:
         uid = sc.get("runAsUser")
-        if type(uid) is int and 0 < uid < opts["minimum"] and uid not in own:  # as checks.explicit.low_uid says
-            reason = f"runAsUser {sc['runAsUser']} is below the minimum {opts['minimum']}: raised, {ENFORCED}"
+        if type(uid) is int and 0 < uid < opts.minimum and uid not in own:  # as checks.explicit.low_uid says
+            reason = f"runAsUser {sc['runAsUser']} is below the minimum {opts.minimum}: raised, {ENFORCED}"
             edit.replace(path + ("runAsUser",), new, reason)
 
 

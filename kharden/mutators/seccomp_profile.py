@@ -25,16 +25,17 @@ Windows pods are skipped: the API server rejects seccomp and AppArmor fields on 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.model import Path
 from kharden.mutators.base import Editor
 from kharden.mutators.common import ENFORCED, SC, any_skipped, container_sc, containers, mapping, pod_sc
+from kharden.options import ProfileOptions
 
 ID = "seccompProfile"
 SCOPE = "pod"
-DEFAULTS: dict[str, Any] = {"enforce": False}
 
 POD_SECCOMP = "seccomp.security.alpha.kubernetes.io/pod"
 CONTAINER_SECCOMP = "container.seccomp.security.alpha.kubernetes.io/"
@@ -42,10 +43,15 @@ CONTAINER_APPARMOR = "container.apparmor.security.beta.kubernetes.io/"
 RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 
 
-def apply(target: PodTarget, opts: dict[str, Any], edit: Editor) -> None:
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    enforce: bool = False
+
+
+def apply(target: PodTarget, opts: Options, edit: Editor) -> None:
     if target.windows:
         return
-    enforce = bool(opts["enforce"])
+    enforce = bool(opts.enforce)
     if enforce:
         _enforce_fields(target, edit)
     ann = target.meta_path + ("annotations",)

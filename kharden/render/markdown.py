@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any, Iterable
 
 from kharden.model import Change, Finding, dotted
+from kharden.render.report import fixed_by, control_of
 from kharden.render.rules import rule
 
 
@@ -34,20 +35,29 @@ def _where(f: Finding) -> str:
     return f"`{f.obj.file}" + (f":{f.line}" if f.line else "") + "`"
 
 
+def _control(f: Finding) -> str:
+    """` (Privileged Containers)`: the PSS control a finding breaks, as the standard names it."""
+    name = control_of(f).get("controlName")
+    return f" ({cell(name)})" if name else ""
+
+
 def _findings_table(findings: list[Finding], with_reason: bool) -> list[str]:
     head = "| Where | Object | Rule | Problem |" + (" Why not fixed |" if with_reason else "")
     sep = "|---|---|---|---|" + ("---|" if with_reason else "")
     rows = [head, sep]
     for f in findings:
-        row = f"| {_where(f)} | {cell(f.obj.label()) if f.obj else ''} | `{f.rule}` | {cell(f.message)} |"
+        row = (f"| {_where(f)} | {cell(f.obj.label()) if f.obj else ''} | `{f.rule}`{_control(f)} | "
+               f"{cell(f.message)}{cell(fixed_by(f))} |")
         rows.append(row + (f" {cell(f.reason)} |" if with_reason else ""))
     return rows
 
 
 def check_report(findings: Iterable[Finding], errors: Iterable[Exception] = (),
                  unfixed: Iterable[Finding] | None = None) -> str:
-    """`unfixed`: what `kharden fix` left unfixed on the same input (the truth about what needs a human); without
-    it, the controls kharden never fixes are listed as needing a human."""
+    """Buckets by grade: would-fix under "`kharden fix` can fix", violations under "Needs a human" with fix's reason.
+    `check --profile` grades its findings by fix's own decision (kharden.checks.verdict). `check --pss` has no
+    profile to decide: its PSS findings are bucketed by `unfixed`, what `kharden fix` left unfixed on the same
+    input; without it, the controls kharden never fixes are listed as needing a human."""
     from kharden.checks.pss import NOT_FIXABLE
 
     findings, errors = list(findings), list(errors)
@@ -57,16 +67,25 @@ def check_report(findings: Iterable[Finding], errors: Iterable[Exception] = (),
         return (f.obj, f.rule, f.extra.get("container"))
 
     left = {key(u): u.reason for u in unfixed} if unfixed is not None else None
-    violations = [f for f in findings if f.severity == "error" and f.status != "opted-out"]
-    needs_human = [key(f) in left if left is not None else f.rule in NOT_FIXABLE for f in violations]
+
+    def needs_a_human(f: Finding) -> bool:
+        if f.status != "open" or not f.rule.startswith("pss."):  # graded by fix's decision, or not fix's business
+            return f.grade == "violation"
+        return key(f) in left if left is not None else f.rule in NOT_FIXABLE
+
+    violations = [f for f in findings if f.grade != "note"]
+    needs_human = [needs_a_human(f) for f in violations]
     fixable = [f for f, h in zip(violations, needs_human) if not h]
     human = [replace(f, reason=f.reason or (left or {}).get(key(f)) or NOT_FIXABLE.get(f.rule, ""))
              for f, h in zip(violations, needs_human) if h]
     lines = ["## kharden check", ""]
     if not violations and not errors:
-        return "\n".join(lines + ["No violations found.", ""])
-    lines.append(f"**{len(violations)} violation(s)** in {len({f.obj.file for f in violations if f.obj})} file(s): "
-                 f"{len(fixable)} `kharden fix` can fix, {len(human)} need a human.")
+        notes = f" {len(findings)} note(s)." if findings else ""
+        return "\n".join(lines + ["No violations found." + notes] + _other(findings, violations) + [""])
+    # the summary line of every format (kharden.render.report.check_summary), in the buckets' words
+    lines.append(f"**{len(human)} violation(s)** that need a human, **{len(fixable)}** `kharden fix` can fix, "
+                 f"{len(findings) - len(violations)} note(s), in "
+                 f"{len({f.obj.file for f in violations if f.obj})} file(s).")
     if fixable:
         lines += ["", "### `kharden fix` can fix", ""] + _findings_table(fixable, with_reason=False)
     if human:
@@ -118,7 +137,7 @@ def fix_report(changes: list[Change], findings: list[Finding], generated: list[d
     if generated:
         lines += ["", "### Generated", ""] + [
             f"- {cell(g.get('kind'))}/{cell((g.get('metadata') or {}).get('name'))}" for g in generated]
-    unfixed = [f for f in findings if f.status == "unfixed"]
+    unfixed = [f for f in findings if f.grade == "violation"]  # what is left that breaks the profile; the rest: notes
     if unfixed:
         lines += ["", "### Still needs a human", ""] + _findings_table(unfixed, with_reason=True)
     lines += _other(findings, unfixed)

@@ -9,11 +9,35 @@ from typing import Any, Iterable
 from kharden.model import Change, Finding, dotted
 
 
+# What each grade means to a run: its SARIF level, and whether `check` exits 1 for it (docs/ci.md).
+GRADES: dict[str, tuple[str, bool]] = {"violation": ("error", True), "would-fix": ("warning", True),
+                                       "note": ("note", False)}
+
+
+def fails(findings: Iterable[Finding]) -> bool:
+    """Whether `check` exits 1: a violation, or something `kharden fix` would change; notes never fail."""
+    return any(GRADES[f.grade][1] for f in findings)
+
+
+def control_of(f: Finding) -> dict[str, Any]:
+    """The PSS control a finding breaks, by check id and by the standard's name; {} for none."""
+    from kharden.checks.pss.controls import control_name
+
+    return {"control": f.control, "controlName": control_name(f.control)} if f.control else {}
+
+
+def fixes_list(f: Finding) -> list[dict[str, Any]]:
+    """The changes `kharden fix` makes for a PSS finding (kharden.checks.verdict), as rule, field and why."""
+    return [{"rule": c.rule, "path": dotted(c.path) or None, "line": c.line, "message": c.message}
+            for c in f.extra.get("fixes") or ()]
+
+
 def finding_dict(f: Finding) -> dict[str, Any]:
     ref = f.obj
     return {
         "rule": f.rule,
-        "severity": f.severity,
+        "severity": f.grade,
+        **control_of(f),
         "status": f.status,
         "message": f.message,
         "reason": f.reason or None,
@@ -26,6 +50,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "name": ref.name if ref else None,
         "path": dotted(f.path) or None,
         **({"container": f.extra["container"]} if f.extra.get("container") else {}),
+        **({"fixes": fixes_list(f)} if f.extra.get("fixes") else {}),
     }
 
 
@@ -34,7 +59,16 @@ def finding_line(f: Finding) -> str:
     if f.obj is not None:
         where = f.obj.file + (f":{f.line}" if f.line else "") + f": {f.obj.label()}: "
     tail = f" ({f.reason})" if f.reason else ""
-    return f"{where}{f.severity} [{f.rule}] {f.message}{tail}"
+    return f"{where}{f.grade} [{f.rule}] {f.message}{tail}{fixed_by(f)}"
+
+
+def fixed_by(f: Finding) -> str:
+    """What fix does about a PSS problem, when it is not the problem itself: `; kharden fix: <why> (+N more)`."""
+    fixes = f.extra.get("fixes") or ()
+    if not fixes:
+        return ""
+    more = f" (+{len(fixes) - 1} more)" if len(fixes) > 1 else ""
+    return f"; kharden fix: {fixes[0].message}{more}"
 
 
 def findings_text(findings: Iterable[Finding]) -> str:
@@ -55,8 +89,8 @@ def fix_summary(changes: list[Change], findings: list[Finding], generated: int) 
         lines.append("  " + ", ".join(f"{m}: {n}" for m, n in per.items()))
     if generated:
         lines.append(f"  {generated} object(s) generated")
-    unfixed = [f for f in findings if f.status == "unfixed"]
-    notes = [f for f in findings if f.status != "unfixed"]
+    unfixed = [f for f in findings if f.grade == "violation"]
+    notes = [f for f in findings if f.grade != "violation"]
     if unfixed:
         lines.append(f"kharden: {len(unfixed)} violation(s) not fixed:")
         lines += ["  " + finding_line(f) for f in unfixed]
@@ -80,9 +114,15 @@ def generate_summary(generated: list[dict[str, Any]], findings: list[Finding]) -
 def check_summary(findings: list[Finding], files: int, errors: int) -> str:
     """The one summary line `kharden check` writes (to stderr, in every format): violations, what `kharden fix`
     would fix, notes, files checked and files it could not read."""
-    violations = [f for f in findings if f.severity == "error" and f.status not in ("opted-out", "fixable")]
-    fixable = [f for f in findings if f.status == "fixable"]
-    notes = len(findings) - len(violations) - len(fixable)
-    line = (f"kharden: {len(violations)} violation(s), {len(fixable)} would be fixed by `kharden fix`, {notes} "
-            f"note(s) in {files} file(s)")
+    n = counts(findings)
+    line = (f"kharden: {n['violation']} violation(s), {n['would-fix']} would be fixed by `kharden fix`, "
+            f"{n['note']} note(s) in {files} file(s)")
     return line + (f"; {errors} error(s): files or objects that could not be read" if errors else "")
+
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """How many findings of each grade: the summary every format gives."""
+    n = dict.fromkeys(GRADES, 0)
+    for f in findings:
+        n[f.grade] += 1
+    return n

@@ -14,10 +14,15 @@ from typing import Any, Iterable
 
 from kharden import __version__
 from kharden.model import Finding, dotted
+from kharden.render.report import GRADES, control_of, counts, fixes_list
 from kharden.render.rules import Rule, rule
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def _level(f: Finding) -> str:
+    """violation -> error, would-fix -> warning, note -> note (kharden.render.report.GRADES)."""
+    return GRADES[f.grade][0]
 
 
 def sarif(findings: Iterable[Finding], errors: Iterable[Exception] = (), root: str | None = None) -> dict[str, Any]:
@@ -27,7 +32,7 @@ def sarif(findings: Iterable[Finding], errors: Iterable[Exception] = (), root: s
     rules = _rules(located)
     index = {r.id: i for i, r in enumerate(rules)}
     notes = [_notification(str(e), "error") for e in errors]
-    notes += [_notification(f.message, _LEVEL[f.severity]) for f in findings if f.obj is None]
+    notes += [_notification(f.message, _level(f)) for f in findings if f.obj is None]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -38,6 +43,7 @@ def sarif(findings: Iterable[Finding], errors: Iterable[Exception] = (), root: s
             "invocations": [{"executionSuccessful": not errors,
                              "toolExecutionNotifications": notes}],
             "results": [_result(f, index[f.rule], root) for f in located],
+            "properties": {"summary": counts(findings)},  # violation / would-fix / note, as check's summary line
         }],
     }
 
@@ -58,8 +64,17 @@ def _rule(r: Rule) -> dict[str, Any]:
         "help": {"text": r.help, "markdown": r.help},
         "defaultConfiguration": {"level": r.level},
         "properties": {"security-severity": f"{r.severity:.1f}", "precision": "very-high",
-                       "tags": ["security", "kubernetes", r.id.split(".")[0]]},
+                       "tags": ["security", "kubernetes", r.id.split(".")[0]],
+                       **_pss_control(r.id)},
     }
+
+
+def _pss_control(rule_id: str) -> dict[str, str]:
+    """A PSS rule's control, as the standard names it: `pss.privileged` -> "Privileged Containers"."""
+    from kharden.checks.pss.controls import control_name
+
+    name = control_name(rule_id.removeprefix("pss.")) if rule_id.startswith("pss.") else ""
+    return {"pssControl": name} if name else {}
 
 
 def _result(f: Finding, rule_index: int, root: str) -> dict[str, Any]:
@@ -72,7 +87,7 @@ def _result(f: Finding, rule_index: int, root: str) -> dict[str, Any]:
     return {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
-        "level": _LEVEL[f.severity],
+        "level": _level(f),
         "message": {"text": f"{f.obj.label()}: {text}"},
         "locations": [{
             "physicalLocation": {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
@@ -81,7 +96,9 @@ def _result(f: Finding, rule_index: int, root: str) -> dict[str, Any]:
                                   "kind": "object"}],
         }],
         "partialFingerprints": {"khardenFinding/v1": hashlib.sha256(key.encode()).hexdigest()[:32]},
-        "properties": {"status": f.status, **({"reason": f.reason} if f.reason else {}),
+        "properties": {"status": f.status, "grade": f.grade, **control_of(f),
+                       **({"fixes": fixes_list(f)} if f.extra.get("fixes") else {}),
+                       **({"reason": f.reason} if f.reason else {}),
                        **({"container": container} if container else {}),
                        **{k: f.extra[k] for k in ("cis", "checkov", "cve") if k in f.extra}},
     }

@@ -81,21 +81,8 @@ def _excluded(path: str, root: str, globs: tuple[str, ...]) -> bool:
 
 
 def git_ignored(root: str, paths: list[str]) -> list[str]:
-    """The paths git ignores (.gitignore, .git/info/exclude, the global excludes file): asked of git itself, so
-    its rules are exactly git's (a tracked file is never ignored). Outside a git work tree, or without git, nothing
-    is ignored."""
-    import shutil
-    import subprocess  # here: a run given files, not directories, does not import it
+    """The paths .gitignore leaves out: git's own answer where git runs, else the .gitignore files read with
+    gitignore semantics (kharden.tree.gitignore)."""
+    from kharden.tree.gitignore import ignored
 
-    git = shutil.which("git")
-    if not git or not paths:
-        return []
-    try:
-        done = subprocess.run([git, "-C", root, "check-ignore", "-z", "--stdin"],
-                              input="\0".join(os.path.relpath(p, root) for p in paths) + "\0",
-                              capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    if done.returncode not in (0, 1):  # 128: not a git work tree
-        return []
-    return [os.path.join(root, p) for p in done.stdout.split("\0") if p]
+    return ignored(root, paths) if paths else []

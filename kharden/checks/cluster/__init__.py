@@ -12,8 +12,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
+from kharden.cluster.fixopts import NO_PROFILE
 from kharden.model import Finding
 from kharden.read import KObject
 
@@ -22,14 +23,14 @@ from kharden.read import KObject
 FAMILIES = ("cis.", "controlplane.", "ingress.", "gateway.", "audit.", "encryption.")
 
 
-def check_cluster(objects: list[KObject], opts: dict[str, dict[str, Any]] | None = None,
+def check_cluster(objects: list[KObject], opts: Mapping[str, Any] | None = None,
                   status: str = "open") -> list[Finding]:
     """`opts`: the profile's mutator options by id (what `fix` would do shapes each finding's reason)."""
     from kharden.checks.cluster import auditpolicy, controlplane, encryption, ingress
 
     opts = opts or {}
-    return (controlplane.check_control_plane(objects, opts.get("controlPlane", {}), status,
-                                             opts.get("kubeletConfiguration", {}))
-            + ingress.check_ingress(objects, opts.get("ingressTls", {}), status)
+    return (controlplane.check_control_plane(objects, opts.get("controlPlane", NO_PROFILE), status,
+                                             opts.get("kubeletConfiguration", NO_PROFILE))
+            + ingress.check_ingress(objects, opts.get("ingressTls", NO_PROFILE), status)
             + auditpolicy.check_audit_policies(objects, status)
             + encryption.check_encryption(objects, status))

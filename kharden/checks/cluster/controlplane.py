@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kharden.cluster import cis
+from kharden.cluster.fixopts import NO_PROFILE, ControlPlaneOptions, Enforcing
 from kharden.cluster.flags import Flag, component_of, flags_of
 from kharden.cluster.plan import KUBELET_CONFIG, NEEDS, field_value, plan
 from kharden.find import find_pod_targets
@@ -32,15 +33,14 @@ def failing(container: dict[str, Any], component: str) -> Iterator[tuple[cis.Ite
             yield item, written
 
 
-def check_control_plane(objects: list[KObject], opts: dict[str, Any] | None = None, status: str = "open",
-                        kubelet_opts: dict[str, Any] | None = None) -> list[Finding]:
+def check_control_plane(objects: list[KObject], opts: ControlPlaneOptions = NO_PROFILE, status: str = "open",
+                        kubelet_opts: Enforcing = NO_PROFILE) -> list[Finding]:
     """A finding per failing CIS item per control-plane container and KubeletConfiguration. `opts`/`kubelet_opts`:
     the controlPlane / kubeletConfiguration mutators' options (what `fix` would do is each finding's reason)."""
-    opts = opts or {}
     out: list[Finding] = []
     for obj in objects:
         if _is_kubelet_config(obj):
-            out += _kubelet_config(obj, kubelet_opts or {}, status)
+            out += _kubelet_config(obj, kubelet_opts, status)
             continue
         for path, container, component in containers(obj):
             flags = flags_of(container)
@@ -69,7 +69,7 @@ def _is_kubelet_config(obj: KObject) -> bool:
     return (obj.ref.api_version.rpartition("/")[0], obj.ref.kind) == KUBELET_CONFIG
 
 
-def _kubelet_config(obj: KObject, opts: dict[str, Any], status: str) -> list[Finding]:
+def _kubelet_config(obj: KObject, opts: Enforcing, status: str) -> list[Finding]:
     out = []
     for item in cis.for_component("kubelet", "field"):
         present, value = field_value(obj.data, item.field or "")
@@ -77,7 +77,7 @@ def _kubelet_config(obj: KObject, opts: dict[str, Any], status: str) -> list[Fin
             continue
         path: Path = tuple(item.field.split(".")) if item.field else ()
         if item.fix == "enforce":
-            why = ("kharden fix rewrites it (enforced by the profile)" if opts.get("enforce") else
+            why = ("kharden fix rewrites it (enforced by the profile)" if opts.enforce else
                    "written explicitly; a profile with `enforce: true` rewrites it")
         else:
             why = NEEDS[item.needs or "decision"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+from kharden.cluster.fixopts import IssuerOptions
 from kharden.cluster.tls import mapping, tls_fix_blocked, uncovered_hosts
 from kharden.find import find_pod_targets
 from kharden.model import Finding, Path, Severity
@@ -34,7 +35,7 @@ TRAEFIK_ENTRYPOINTS = "traefik.ingress.kubernetes.io/router.entrypoints"
 FIXED_NGINX = ((1, 11, 5), (1, 12, 1))  # controller-v1.11.5 and v1.12.1 fix the 2025 family
 
 
-def check_ingress(objects: list[KObject], opts: dict[str, Any], status: str = "open") -> list[Finding]:
+def check_ingress(objects: list[KObject], opts: IssuerOptions, status: str = "open") -> list[Finding]:
     out: list[Finding] = []
     for obj in objects:
         group = obj.ref.api_version.rpartition("/")[0]
@@ -52,7 +53,7 @@ def _f(obj: KObject, rule: str, sev: Severity, msg: str, path: Path, status: str
                    extra=extra)
 
 
-def _tls(obj: KObject, opts: dict[str, Any], status: str) -> list[Finding]:
+def _tls(obj: KObject, opts: IssuerOptions, status: str) -> list[Finding]:
     missing, hostless = uncovered_hosts(obj)
     why = tls_fix_blocked(obj, opts) or "kharden fix adds a tls entry and the cert-manager issuer annotation"
     out = [_f(obj, "ingress.tls-missing", "error", f"host {host} is served over plain HTTP: no spec.tls entry "

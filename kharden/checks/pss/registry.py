@@ -100,4 +100,5 @@ def _finding(target: PodTarget, check: Check, v: Violation) -> Finding:
         path=v.path,
         line=target.obj.line(v.path),
         extra={"level": check.level, "container": v.container, **v.extra},
+        control=check.id,
     )

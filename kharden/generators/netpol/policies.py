@@ -17,6 +17,7 @@ from kharden.generators.base import MANAGED_BY
 from .existing import TYPES, Existing
 from .graph import host_networked
 from .inventory import Inventory, Namespace, Workload
+from .options import Options
 from .rules import Allow, Direction, Rule, ns_selector
 
 WHY = "kharden.dev/why"
@@ -72,17 +73,17 @@ def default_deny(name: str, ns: Namespace, types: list[str]) -> dict[str, Any]:
     return policy(name, ns, {}, types, why)
 
 
-def allow_dns(name: str, ns: Namespace, opts: dict[str, Any]) -> dict[str, Any]:
+def allow_dns(name: str, ns: Namespace, opts: Options) -> dict[str, Any]:
     """Egress to the cluster DNS (and NodeLocal DNSCache when configured), UDP and TCP: TCP for large answers."""
-    port = int(opts["dnsPort"])
-    dns_ns = str(opts["dnsNamespace"])
-    peers = [{"namespaceSelector": ns_selector(dns_ns), "podSelector": {"matchLabels": dict(opts["dnsPodLabels"])}}]
+    port = int(opts.dns_port)
+    dns_ns = str(opts.dns_namespace)
+    peers = [{"namespaceSelector": ns_selector(dns_ns), "podSelector": {"matchLabels": dict(opts.dns_pod_labels)}}]
     why = [f"egress[0] to the cluster DNS: pods in namespace {dns_ns} labelled "
-           f"{_labels(opts['dnsPodLabels'])}, UDP and TCP {port}"]
+           f"{_labels(opts.dns_pod_labels)}, UDP and TCP {port}"]
     ports = [{"protocol": "UDP", "port": port}, {"protocol": "TCP", "port": port}]
     rules: list[dict[str, Any]] = [{"to": peers, "ports": ports}]
-    if opts.get("nodeLocalDNS"):  # the node-local cache answers on the link-local address, always on port 53
-        address = str(opts["nodeLocalDNS"])
+    if opts.node_local_dns:  # the node-local cache answers on the link-local address, always on port 53
+        address = str(opts.node_local_dns)
         cidr = address if "/" in address else f"{address}/32"
         local_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
         rules.append({"to": [{"ipBlock": {"cidr": cidr}}], "ports": local_ports})
@@ -114,7 +115,7 @@ def namespace_key(ns: Namespace) -> tuple[bool, str]:
     return (ns is not None, ns or "")
 
 
-def build_policies(inv: Inventory, allow: Allow, existing: Existing, opts: dict[str, Any]) -> list[dict[str, Any]]:
+def build_policies(inv: Inventory, allow: Allow, existing: Existing, opts: Options) -> list[dict[str, Any]]:
     """All generated policies, namespace by namespace (unnamed first), then workload by workload (by name)."""
     names = Names(existing.names)
     out: list[dict[str, Any]] = []

@@ -17,6 +17,7 @@ from kharden.read import KObject
 
 from .graph import host_networked, target_ports
 from .inventory import Inventory, Namespace, Port, Workload, selector_matches
+from .options import Options
 from .references import HostIndex
 from .rules import ALL_PORTS, ANYWHERE, Allow, ns_selector
 
@@ -53,7 +54,7 @@ def exposed_edges(inv: Inventory, allow: Allow) -> None:
                 allow.add(server, "ingress", ANYWHERE, ports, f"from anywhere: {kind} Service {svc.name} ({where})")
 
 
-def route_edges(inv: Inventory, index: HostIndex, opts: dict[str, Any], allow: Allow) -> None:
+def route_edges(inv: Inventory, index: HostIndex, opts: Options, allow: Allow) -> None:
     """Services behind an Ingress or Gateway route accept traffic from the controller pods of the options."""
     for route in inv.routes:
         peers = controller_peers(route, opts)
@@ -78,14 +79,14 @@ def route_edges(inv: Inventory, index: HostIndex, opts: dict[str, Any], allow: A
 GATEWAY_NAME = "gateway.networking.k8s.io/gateway-name"  # the label Gateway API implementations put on their pods
 
 
-def controller_peers(route: KObject, opts: dict[str, Any]) -> list[dict[str, Any]]:
+def controller_peers(route: KObject, opts: Options) -> list[dict[str, Any]]:
     """Who may send to a routed Service: the ingress controller of the options for an Ingress; for a Gateway API
     route, the gateway of the options, or else the pods of each parent Gateway (by the standard gateway-name
     label); never "any pod"."""
-    ns, labels = str(opts.get("ingressControllerNamespace") or ""), dict(opts.get("ingressControllerPodLabels") or {})
+    ns, labels = str(opts.ingress_controller_namespace or ""), dict(opts.ingress_controller_pod_labels or {})
     if route.ref.kind != "Ingress":
-        if opts.get("gatewayPodLabels"):
-            ns, labels = str(opts.get("gatewayNamespace") or ""), dict(opts["gatewayPodLabels"])
+        if opts.gateway_pod_labels:
+            ns, labels = str(opts.gateway_namespace or ""), dict(opts.gateway_pod_labels)
         else:
             return _parent_gateways(route)
     if not labels:
@@ -138,17 +139,17 @@ def keeps_token(w: Workload, inv: Inventory) -> bool:
     return not (sa is not None and sa.get("automountServiceAccountToken") is False)
 
 
-def api_cidrs(opts: dict[str, Any]) -> list[str]:
-    return [c.strip() for c in str(opts.get("apiServerCIDR") or "").split(",") if c.strip()]
+def api_cidrs(opts: Options) -> list[str]:
+    return [c.strip() for c in str(opts.api_server_cidr or "").split(",") if c.strip()]
 
 
-def api_ports(opts: dict[str, Any]) -> frozenset[Port]:
+def api_ports(opts: Options) -> frozenset[Port]:
     """The API server's ports (`apiServerPorts`): 443 (the `kubernetes` Service) and 6443 (the usual port the
     endpoints listen on, which a NetworkPolicy sees after the Service's address is translated) by default."""
-    return frozenset(Port("TCP", int(p)) for p in opts.get("apiServerPorts") or ()) or API_PORTS
+    return frozenset(Port("TCP", int(p)) for p in opts.api_server_ports or ()) or API_PORTS
 
 
-def api_server_edges(inv: Inventory, opts: dict[str, Any], allow: Allow, use: Any = None) -> None:
+def api_server_edges(inv: Inventory, opts: Options, allow: Allow, use: Any = None) -> None:
     """Egress to the API server for workloads that keep a token; a warning when its address is not configured.
     `use` (`kharden.know.api_use.ApiUse`): why each workload uses the API, named in the rule's reason."""
     cidrs = api_cidrs(opts)
@@ -169,10 +170,10 @@ def api_server_edges(inv: Inventory, opts: dict[str, Any], allow: Allow, use: An
         allow.add(w, "egress", [{"ipBlock": {"cidr": c}} for c in cidrs], api_ports(opts), why)
 
 
-def controller_egress(inv: Inventory, opts: dict[str, Any], allow: Allow) -> None:
+def controller_egress(inv: Inventory, opts: Options, allow: Allow) -> None:
     """An ingress controller of the input forwards to Services in any namespace: egress to every pod."""
-    ns = str(opts.get("ingressControllerNamespace") or "")
-    labels = {"matchLabels": dict(opts.get("ingressControllerPodLabels") or {})}
+    ns = str(opts.ingress_controller_namespace or "")
+    labels = {"matchLabels": dict(opts.ingress_controller_pod_labels or {})}
     if not labels["matchLabels"]:
         return
     for w in inv.workloads:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kharden.generators.base import MANAGED_BY
-from kharden.generators.rbacrules import Rule
+from kharden.generators.rbac.rules import Rule
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
 SOURCES_KEY = "kharden.dev/rule-sources"

@@ -13,10 +13,10 @@ from typing import Any
 
 from kharden.errors import InputError
 from kharden.find import PodTarget
-from kharden.generators.access import AccessSyntaxError, parse_access
-from kharden.generators.auditlog import Request, read_audit_log
-from kharden.generators.rbacobjects import cluster_scoped
-from kharden.generators.rbacrules import Use
+from kharden.generators.rbac.access import AccessSyntaxError, parse_access
+from kharden.generators.rbac.auditlog import Request, read_audit_log
+from kharden.generators.rbac.build import cluster_scoped
+from kharden.generators.rbac.rules import Use
 from kharden.model import Finding, Severity
 from kharden.read import KObject
 

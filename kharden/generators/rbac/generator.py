@@ -12,7 +12,7 @@
    plus a generated `ServiceAccount/web` with `automountServiceAccountToken: false`.
 
 2. A ServiceAccount *needs the API* when a workload using it declares access (`kharden.dev/access`, see
-   `kharden/generators/access.py`), the audit log shows it calling the API, a RoleBinding or ClusterRoleBinding in
+   `kharden/generators/rbac/access.py`), the audit log shows it calling the API, a RoleBinding or ClusterRoleBinding in
    the input binds it (by name, as the user `system:serviceaccount:NS:NAME`, or through the groups
    `system:serviceaccounts[:NS]`), a pod using it mounts a projected token itself, or sets
    `automountServiceAccountToken: true`: the evidence `kharden.know.api_use` reads for the pod-level mutator too.
@@ -30,32 +30,36 @@ Options (profile `generators.rbac`): `serviceAccounts` (step 1), `automount` (th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from kharden.find import PodTarget, find_pod_targets
-from kharden.generators import rbacobjects as build
 from kharden.generators.base import Generated
-from kharden.generators.rbacrules import build_rules
-from kharden.generators.rbacusage import Account, Key, account_of, collect_access, find_account, observed_access
+from kharden.generators.rbac import build
+from kharden.generators.rbac.rules import build_rules
+from kharden.generators.rbac.usage import Account, Key, account_of, collect_access, find_account, observed_access
 from kharden.know.api_use import ApiUse, given_or_learned, projected_token
 from kharden.model import Finding, Path
 from kharden.mutators.base import Editor
+from kharden.options import ProfileOptions
 from kharden.read import KObject
 
 ID = "rbac"
-DEFAULTS: dict[str, Any] = {
-    "serviceAccounts": True,
-    "automount": True,
-    "roles": True,
-    "annotation": "kharden.dev/access",
-}
 
 Taken = dict[tuple[str, str | None, str], KObject]  # (kind, namespace, name) of every input object
 
 
+@dataclass(frozen=True)
+class Options(ProfileOptions):
+    service_accounts: bool = True
+    automount: bool = True
+    roles: bool = True
+    annotation: str = "kharden.dev/access"
+
+
 def generate(
     objects: list[KObject],
-    opts: dict[str, Any],
+    opts: Options,
     editor_for: Callable[[KObject], Editor],
     audit_log: str | None = None,
     pod_templates: dict[tuple[str, str], Path] | None = None,
@@ -63,21 +67,21 @@ def generate(
 ) -> Generated:
     """ServiceAccounts, Roles and bindings for `objects`; edits pod specs and ServiceAccounts via `editor_for`."""
     out = Generated()
-    use = given_or_learned(objects, kw.get("know"), pod_templates, audit_log, opts["annotation"])
+    use = given_or_learned(objects, kw.get("know"), pod_templates, audit_log, opts.annotation)
     accounts = _input_accounts(objects)
     workloads = [t for o in objects for t in find_pod_targets(o, pod_templates)]
     for target in workloads:
         _assign_account(target, opts, editor_for, accounts, use, out.findings)
     _bound_accounts(accounts, use)
     _own_tokens(workloads, accounts, use)
-    collect_access(workloads, accounts, opts["annotation"], out.findings)
+    collect_access(workloads, accounts, opts.annotation, out.findings)
     if audit_log:
         observed_access(audit_log, accounts, out.findings)
     for acc in accounts.values():
-        if acc.obj is not None and opts["automount"] and not acc.needs:
+        if acc.obj is not None and opts.automount and not acc.needs:
             _disable_automount(acc.obj, editor_for, out.findings)
     out.objects += [_generated_sa(a, opts) for _, a in sorted(accounts.items(), key=_order) if a.generated_for]
-    if opts["roles"]:
+    if opts.roles:
         taken: Taken = {(o.ref.kind, o.ref.namespace, o.ref.name): o for o in objects}
         for _, acc in sorted(accounts.items(), key=_order):
             out.objects += _roles(acc, taken, out.findings)
@@ -97,19 +101,19 @@ def _input_accounts(objects: list[KObject]) -> dict[Key, Account]:
 
 
 def _assign_account(
-    target: PodTarget, opts: dict[str, Any], editor_for: Callable[[KObject], Editor], accounts: dict[Key, Account],
+    target: PodTarget, opts: Options, editor_for: Callable[[KObject], Editor], accounts: dict[Key, Account],
     use: ApiUse, findings: list[Finding],
 ) -> None:
     """Give a workload on the default ServiceAccount its own; make sure its account is known."""
     obj, spec = target.obj, target.spec
     ns, name = obj.ref.namespace, account_of(spec)
     named = use.account_bound(ns, "default", by_name_only=True) if name == "default" else []
-    if named and opts["serviceAccounts"] and obj.ref.name:  # its own account would lose what the binding grants
+    if named and opts.service_accounts and obj.ref.name:  # its own account would lose what the binding grants
         findings.append(Finding(obj.ref, "rbac.default-bound", "info", f"{obj.ref.label()} stays on the default "
                                 f"ServiceAccount: {'; '.join(named)}", target.spec_path, obj.line(target.spec_path),
                                 "info", "a workload moved to its own ServiceAccount would lose what that binding "
                                 "grants; bind its own account instead, then kharden moves it"))
-    elif name == "default" and opts["serviceAccounts"] and obj.ref.name:
+    elif name == "default" and opts.service_accounts and obj.ref.name:
         name = obj.ref.name
         reason = f"{obj.ref.label()} ran as the namespace's shared default ServiceAccount; it gets its own"
         path = target.spec_path + ("serviceAccountName",)
@@ -169,8 +173,8 @@ def _disable_automount(obj: KObject, editor_for: Callable[[KObject], Editor], fi
         )
 
 
-def _generated_sa(acc: Account, opts: dict[str, Any]) -> dict[str, Any]:
-    keep = bool(acc.needs) or not opts["automount"]
+def _generated_sa(acc: Account, opts: Options) -> dict[str, Any]:
+    keep = bool(acc.needs) or not opts.automount
     reason = f"dedicated ServiceAccount for {acc.generated_for}"
     if acc.needs:
         reason += "; keeps its token: " + "; ".join(acc.needs)

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from kharden.generators.access import UNNAMEABLE, verb_order
+from kharden.generators.rbac.access import UNNAMEABLE, verb_order
 
 
 @dataclass(frozen=True)
