@@ -16,7 +16,7 @@ import yaml
 
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import documents, fastload, limits, trees
+from kharden.read import documents, fastload, limits, positions, subset, trees
 from kharden.read.yamlerrors import explain_yaml_error, not_utf8_error, reader_error, surrogate_error
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
