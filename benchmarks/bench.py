@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -128,13 +129,24 @@ def in_process(cmd: Command, c: inputs.Corpus, work: str) -> float:
 
 
 def as_process(argv: list[str], stdin: str | None) -> tuple[float, float]:
-    """(CPU seconds, peak RSS in MB) of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(argv, input=stdin, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(argv[:3])}...: exit {done.returncode}: {done.stderr[-300:]}")
-    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), after.ru_maxrss / 1024
+    """(CPU seconds, peak RSS in MB) of a child process: its own rusage (os.wait4), not RUSAGE_CHILDREN, whose
+    ru_maxrss is the largest of every child the benchmark has waited for so far."""
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+    err: list[str] = []
+    reader = threading.Thread(target=lambda: err.append(child.stderr.read()))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        child.stdin.write(stdin or "")  # type: ignore[union-attr]
+    except BrokenPipeError:
+        pass
+    child.stdin.close()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    reader.join()
+    if child.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(argv[:3])}...: exit {child.returncode}: {''.join(err)[-300:]}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def _kharden() -> list[str]:
