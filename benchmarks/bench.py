@@ -17,7 +17,6 @@ import argparse
 import compileall
 import io
 import os
-import resource
 import shutil
 import subprocess
 import sys
