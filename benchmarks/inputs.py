@@ -121,5 +121,7 @@ def build(name: str, work: str, objects: int, shared_root: str | None = None) ->
         yaml.dump({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": values}, f,
                   Dumper=yaml.CSafeDumper, sort_keys=False)
     hardened = os.path.join(base, "hardened")
-    run.fix(files, "restricted", generate=False).write(output_dir=hardened)
+    from kharden.tree.write import write_files
+
+    write_files(run.fix(files, "restricted", generate=False).files(output_dir=hardened), durable=False, make_dirs=True)
     return Corpus(name, files, len(docs), "---\n".join(docs), one, rl, hardened)

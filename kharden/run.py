@@ -18,8 +18,7 @@ from kharden.pipeline import Hidden, Request, Result
 from kharden.profile import Profile, load_profile
 from kharden.read import Source
 from kharden.read.source import expand_paths, read_paths, read_source
-from kharden.render import diff as diff_render, patch, report
-from kharden.write import write_atomic
+from kharden.render import report
 
 
 @dataclass
@@ -65,6 +64,8 @@ class FixOutcome:
         return "".join(("---\n" if separator or i else "") + text for i, text in enumerate(dumped))
 
     def diff(self) -> str:
+        from kharden.render import diff as diff_render  # difflib: only --diff pays for its import
+
         out = "".join(diff_render.unified(s.path, s.text, self.text_of(s).lstrip("\ufeff")) for s in self.result.sources)
         if self.result.generated:
             out += diff_render.unified(GENERATED_FILE, "", self.generated_stream(separator=False))
@@ -73,13 +74,15 @@ class FixOutcome:
         return redact(out, self.result.findings)  # no credential found is ever shown (kharden.secrets.redact)
 
     def jsonpatch(self) -> dict[str, Any]:
+        from kharden.render import patch
+
         return {"patches": patch.patches(self.result.changes), "generated": self.result.generated}
 
-    def write(self, output_dir: str | None = None, generated_file: str | None = None,
-              targets: dict[str, str] | None = None) -> None:
-        """Write every changed file (with -o: every file) and the generated objects, each atomically. All texts are
-        made first: a text that cannot be made (a join `end_line` refuses) fails the run before any file is written.
-        """
+    def files(self, output_dir: str | None = None, generated_file: str | None = None,
+              targets: dict[str, str] | None = None) -> dict[str, str]:
+        """path -> text of every file `-i` (the changed ones) or `-o DIR` (every one) writes, and of the generated
+        objects. All texts are made first, before anything is written (kharden.tree.write): a text that cannot be
+        made (a join `end_line` refuses) fails the run with no file written."""
         texts: dict[str, str] = {}
         for s in self.result.sources:
             if output_dir is None and s.path not in self.outputs:
@@ -90,18 +93,16 @@ class FixOutcome:
                 texts[targets[s.path] if targets else os.path.join(output_dir, _relative(s.path))] = self.text_of(s)
         if self.result.generated:
             target = generated_target([s.path for s in self.result.sources], output_dir, generated_file)
-            same = [s for s in self.result.sources if os.path.realpath(s.path) == os.path.realpath(target)]
-            if same and output_dir is None:  # the file of earlier runs: keep it, append the new objects
+            real = os.path.realpath(target) if output_dir is None else None
+            same = [s for s in self.result.sources if real is not None and os.path.realpath(s.path) == real]
+            if same:  # -i and the file of earlier runs: keep it, append the new objects
                 before = self.text_of(same[0])
                 if before:
                     before = end_line(before, "the generated objects")
                 texts[same[0].path] = before + self.generated_stream(separator=bool(before.strip()))
             else:
                 texts[target] = self.generated_stream(False)
-        for target, text in texts.items():
-            if output_dir is not None:
-                os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
-            write_atomic(target, text, durable=output_dir is None)  # -o: copies; the originals stay
+        return texts
 
 
 def generated_target(paths: list[str], output_dir: str | None, generated_file: str | None) -> str:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kharden import write
+from kharden.tree import write
 from kharden.errors import KhardenError
-from kharden.write import TEMP_PATTERN, sweep_stale_temps, write_atomic
+from kharden.tree.write import TEMP_PATTERN, sweep_stale_temps, write_atomic
 from tests.conftest import DEPLOYMENT
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,10 +119,31 @@ def test_unwritable_directory_is_a_kharden_error(tmp_path: Path, monkeypatch: py
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(write.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(write.os, "open", refuse)
     with pytest.raises(KhardenError, match="cannot write: Permission denied") as info:
         write_atomic(str(target), "new\n")
     assert info.value.file == str(target) and target.read_text() == "original\n"
+
+
+def test_write_files_makes_each_directory_and_writes_through_a_linked_one(tmp_path: Path) -> None:
+    """`fix -o DIR`: missing directories are made, a directory that is a link is written into where it points, and
+    each file is the exact text, with no temporary file left."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "linked").symlink_to(real)
+    texts = {str(tmp_path / "out" / "a" / "b" / f"{i}.yaml"): f"i: {i}\n" for i in range(3)}
+    texts[str(tmp_path / "out" / "linked" / "x.yaml")] = "x: 1\n"
+    write.write_files(texts, durable=False, make_dirs=True)
+    assert all(Path(p).read_text() == t for p, t in texts.items())
+    assert (real / "x.yaml").read_text() == "x: 1\n" and (tmp_path / "out" / "linked").is_symlink()
+    assert temps(tmp_path / "out" / "a" / "b") == [] and temps(real) == []
+
+
+def test_write_files_refuses_a_missing_directory_without_make_dirs(tmp_path: Path) -> None:
+    with pytest.raises(KhardenError, match="cannot write") as info:
+        write.write_files({str(tmp_path / "nowhere" / "m.yaml"): "a: 1\n"}, durable=True)
+    assert info.value.file == str(tmp_path / "nowhere" / "m.yaml")
 
 
 def test_only_regular_files_are_replaced(tmp_path: Path) -> None:
@@ -190,7 +211,7 @@ os.replace = _replace_or_pause
 """
 # A driver that writes like `fix --in-place` does: every new text computed first, then one write_atomic per file.
 DRIVER = PAUSE + """\
-from kharden.write import write_atomic
+from kharden.tree.write import write_atomic
 new = sys.stdin.read()
 for path in sys.argv[1:]:
     write_atomic(path, new)

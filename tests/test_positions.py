@@ -122,14 +122,54 @@ def test_a_block_does_not_say_where_it_ends() -> None:
 
 
 def test_nodes_are_made_only_where_asked() -> None:
-    """Reading makes no node; a line asked for makes the blocks on its path, and of each only the entry on it."""
+    """Reading makes no node, nor does a line asked for (found on the outline); a node asked for makes the blocks
+    on its path, and of each only the entry on it."""
     doc = parse_text("a:\n  b: 1\n  c: [x]\nd:\n  e: 2\n").docs[0]
     node = doc.node
     assert isinstance(node, positions.BlockMapping) and not node._made
-    assert doc.line_of(("a", "c")) == 3
+    assert doc.line_of(("a", "c")) == 3 and doc.line_of(("d", "e", "nothing")) == 5 and not node._made
+    assert doc.node_at(("a", "c")) is not None
     assert list(node._made) == [node.present().get("a")]  # d was not made
     inner = node.present()["a"][1]
     assert list(inner._made) == [inner.present().get("c")]
+
+
+def _lines_both_ways(text: str) -> tuple[list[Any], list[Any]]:
+    """line_of every value's path, and of paths that go past what the text has, on the outline and on libyaml's
+    node tree of the same text."""
+    ours: list[Any] = []
+    theirs: list[Any] = []
+    for doc, node in zip(parse_text(text).docs, yaml.compose_all(text, Loader=yaml.CSafeLoader)):
+        if not isinstance(doc.node, (positions.BlockMapping, positions.BlockSequence)):
+            continue
+        libyaml = source_module.Document(doc.path, doc.index, node, doc.data)
+        for p in _paths(doc.data):
+            for asked in (p, p + ("nothing",), p + (0,), p + (5,), p + (True,)):
+                ours.append((asked, doc.line_of(asked)))
+                theirs.append((asked, libyaml.line_of(asked)))
+    return ours, theirs
+
+
+ODD_PLACES = ["a:\n-\n  x\n-\n  b: 1\n- [1, 2]\n- {}\n-\nc:\n  'q'\nd: |\n  t\n", "- \n  - y\n-\n  x\n",
+              "a:\n  -\n    x\n"]  # items and values below their dash or key, nested, empty
+
+
+@pytest.mark.parametrize("text", READ + ODD_PLACES)
+def test_lines_found_on_the_outline_are_libyamls(text: str) -> None:
+    ours, theirs = _lines_both_ways(text)
+    assert ours == theirs
+
+
+def test_lines_found_on_the_outline_are_libyamls_over_the_corpus(corpus: Any) -> None:
+    compared = 0
+    for path in corpus_files():
+        text = path.read_text(encoding="utf-8").lstrip("\ufeff")
+        if subset.read_stream(text) is None:
+            continue
+        ours, theirs = _lines_both_ways(text)
+        assert ours == theirs, path
+        compared += 1
+    assert compared >= 400
 
 
 # -- the same fix both ways ---------------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ def show(v: Version) -> str:
 @functools.lru_cache(maxsize=1)
 def rows() -> dict[tuple[str, str], Row]:
     """(apiVersion, kind) -> Row, from the package's table.yaml."""
-    raw = yaml.safe_load(resources.files("kharden.apiversions").joinpath("table.yaml").read_text(encoding="utf-8"))
+    raw = yaml.load(resources.files("kharden.apiversions").joinpath("table.yaml").read_text(encoding="utf-8"),
+                    Loader=yaml.CSafeLoader)  # package data: libyaml reads it 10x faster
     out: dict[tuple[str, str], Row] = {}
     for i, entry in enumerate(raw):
         row = _row(entry, i)

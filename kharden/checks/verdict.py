@@ -67,8 +67,11 @@ def one_per_problem(before: list[Finding], left: list[Finding], pending: list[Fi
             graded.append(replace(f, status="fixable", reason=""))
     spare: list[Finding] = []
     fixes: dict[int, list[Finding]] = {}
+    by_obj: dict[Any, list[tuple[int, Finding]]] = {}  # a change looks only at its object's findings
+    for i, f in enumerate(graded):
+        by_obj.setdefault(f.obj, []).append((i, f))
     for p in pending:
-        home = _home(p, graded, objects)
+        home = _home(p, by_obj.get(p.obj, []), objects)
         if home is None:
             spare.append(p)
         else:
@@ -77,13 +80,13 @@ def one_per_problem(before: list[Finding], left: list[Finding], pending: list[Fi
     return graded, spare
 
 
-def _home(change: Finding, graded: list[Finding], objects: dict[Any, KObject]) -> int | None:
+def _home(change: Finding, graded: list[tuple[int, Finding]], objects: dict[Any, KObject]) -> int | None:
     """The PSS finding a change serves: same object, the mutator that fixes its control, and its container (a
     pod-level finding takes the changes of every container). Fixed ones first: a change mends before it helps."""
     mutator = change.rule.removeprefix("kharden.")
     container: Any = ...
     candidates = []
-    for i, f in enumerate(graded):
+    for i, f in graded:  # (place, finding) of the change's object, in order
         if f.obj != change.obj or FIXED_BY.get(f.rule) != mutator:
             continue
         wanted = f.extra.get("container")

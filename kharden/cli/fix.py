@@ -86,7 +86,10 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     elif fmt == "jsonpatch":
         click.echo(json.dumps(outcome.jsonpatch(), indent=2))
     elif in_place or output_dir:
-        outcome.write(output_dir=output_dir, generated_file=plan.generated_file, targets=plan.targets)
+        from kharden.tree.write import write_files
+
+        texts = outcome.files(output_dir=output_dir, generated_file=plan.generated_file, targets=plan.targets)
+        write_files(texts, durable=output_dir is None, make_dirs=output_dir is not None)  # -o: copies
     else:
         sys.stdout.write(outcome.stream())
     exit_if_broken(screened)
@@ -112,7 +115,7 @@ def _fix_options(prof: Any, pin_lock: str | None, move_secrets: bool, as_files: 
 def _write_report(outcome: Any, path: str) -> None:
     """The markdown report of a fix (what changed and why, what is left), e.g. for $GITHUB_STEP_SUMMARY."""
     from kharden.render import markdown
-    from kharden.write import write_atomic
+    from kharden.tree.write import write_atomic
 
     r = outcome.result
     write_atomic(path, markdown.fix_report(r.changes, r.findings, r.generated))

@@ -73,7 +73,7 @@ def _generate_cluster_file(what: str, output: str | None, provider: str, resourc
         from kharden.generators.auditpolicy import audit_policy
 
         if output:
-            from kharden.write import write_atomic
+            from kharden.tree.write import write_atomic
 
             write_atomic(output, audit_policy())
         else:

@@ -39,7 +39,7 @@ def images_lock(paths: tuple[str, ...], output: str | None, profile: str, platfo
         click.echo(f"kharden: error: {image}: not resolved: {e}", err=True)
     text = dump_lock(pins)
     if output:
-        from kharden.write import write_atomic
+        from kharden.tree.write import write_atomic
 
         write_atomic(output, text)
     else:

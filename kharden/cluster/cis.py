@@ -108,7 +108,7 @@ def _int(v: Any) -> int | None:
 def items() -> tuple[Item, ...]:
     text = resources.files("kharden.cluster").joinpath("cis.yaml").read_text(encoding="utf-8")
     out = []
-    for i, raw in enumerate(yaml.safe_load(text)):
+    for i, raw in enumerate(yaml.load(text, Loader=yaml.CSafeLoader)):  # package data: libyaml is 10x faster
         item = Item(**{k: str(v) if k == "cis" else v for k, v in raw.items()})
         _validate(item, i)
         out.append(item)

@@ -29,7 +29,7 @@ PATCH_DIR = "patches"
 
 def write(outcome: Any, output_dir: str) -> list[str]:
     """Write the overlay; returns the files written (kustomization first)."""
-    from kharden.write import write_atomic
+    from kharden.tree.write import write_atomic
 
     sources = outcome.result.sources
     if any(s.path == "-" for s in sources):

@@ -16,7 +16,7 @@ import yaml
 
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import documents, fastload, limits, trees
+from kharden.read import documents, fastload, limits, positions, subset, trees
 from kharden.read.yamlerrors import explain_yaml_error, not_utf8_error, reader_error, surrogate_error
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
@@ -37,6 +37,8 @@ class Document:
     node: yaml.Node | None
     data: Any
     repeated_keys: bool = True  # False when reading saw no mapping repeat a key (validate need not search)
+    # line_of on a tree kharden.read.subset read: each block's keys (or items) by its outline's id, found once
+    _entries: dict[int, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def node_at(self, path: Path) -> yaml.Node | None:
         """The node at `path` in the *original* text, or None where the path did not exist."""
@@ -50,16 +52,57 @@ class Document:
     def line_of(self, path: Path) -> int | None:
         """1-based line of the node at `path`, or of its nearest ancestor present in the original text. For a key's
         value, the key's line: that is the line a reader looks for. One walk down the path (`check --profile`
-        places tens of thousands of findings: a walk per prefix made it quadratic in the depth)."""
+        places tens of thousands of findings: a walk per prefix made it quadratic in the depth). On a tree
+        kharden.read.subset read, the walk is on its outline: no node is made for a line number."""
         node, key_node = self.node, None
         if node is None:
             return None
+        if isinstance(node, (positions.BlockMapping, positions.BlockSequence)):
+            return _outline_line(node._outline, node._text.lines, path, self._entries) + 1
         for key in path:
             child, child_key = trees.child(node, key)
             if child is None:
                 break
             node, key_node = child, child_key
         return (key_node or node).start_mark.line + 1
+
+
+def _outline_line(outline: Any, lines: list[str], path: Path, entries: dict[int, Any]) -> int:
+    """What line_of answers (0-based), found on the outline (kharden.read.subset.Outline): the line of the last
+    mapping key on `path`, or of the sequence item's value, that the text has. The lines are those of the nodes
+    kharden.read.positions would make (tests/test_positions.py compares the two)."""
+    o, line = outline, outline[0]
+    for key in path:
+        if o is None:  # a scalar or a one-line flow collection: whatever is inside is on its line
+            break
+        known = entries.get(id(o))
+        if known is None:
+            known = entries[id(o)] = _steps(o, lines)
+        if known.__class__ is dict:
+            step = known.get(key)
+        else:
+            step = known[key] if isinstance(key, int) and 0 <= key < len(known) else None
+        if step is None:
+            break
+        line, o = step
+    return line  # type: ignore[no-any-return]
+
+
+def _steps(o: Any, lines: list[str]) -> Any:
+    """Each entry of a block's outline as (its line, the outline of its block value or None): by key for a mapping
+    (its string keys as the reader read them, the last of a repeated one), in order for a sequence. A mapping
+    entry's line is its key's; an item's is where its value starts (below its dash, when it is there)."""
+    out = []
+    for k in range(3, len(o)):
+        if o[k].__class__ is not int:
+            continue
+        child = o[k + 1] if k + 1 < len(o) and o[k + 1].__class__ is not int else None
+        line = o[k] if child is None or o[2] else child[0]
+        out.append((k, (line, child if child.__class__ is list else None)))
+    if not o[2]:
+        return [step for _, step in out]
+    keys = [subset.record(lines[o[k]])[2] for k, _ in out]
+    return {key: step for key, (_, step) in zip(keys, out) if isinstance(key, str)}
 
 
 @dataclass

@@ -31,7 +31,7 @@ class Pattern(NamedTuple):
 def patterns() -> tuple[Pattern, ...]:
     """The value patterns of `patterns.yaml`, compiled once."""
     text = resources.files("kharden.secrets").joinpath("patterns.yaml").read_text(encoding="utf-8")
-    return tuple(Pattern(e["kind"], re.compile(e["regex"])) for e in yaml.safe_load(text))
+    return tuple(Pattern(e["kind"], re.compile(e["regex"])) for e in yaml.load(text, Loader=yaml.CSafeLoader))
 
 
 # A quick screen before the patterns: every value pattern needs one of these substrings.

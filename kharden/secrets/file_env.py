@@ -18,7 +18,7 @@ from kharden.images.reference import ReferenceError, parse
 @functools.lru_cache(maxsize=1)
 def table() -> tuple[dict[str, Any], ...]:
     text = resources.files("kharden.secrets").joinpath("file_env.yaml").read_text(encoding="utf-8")
-    return tuple(yaml.safe_load(text))
+    return tuple(yaml.load(text, Loader=yaml.CSafeLoader))
 
 
 def file_variable(image: Any, variable: str) -> str | None:

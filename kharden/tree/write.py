@@ -1,8 +1,9 @@
-"""Write a file so that it is, at every instant, wholly old or wholly new (`kharden fix --in-place`).
+"""Write a file so that it is, at every instant, wholly old or wholly new (`kharden fix -i`, `-o DIR`, reports).
 
 `write_atomic` writes a temporary file beside the target, fsyncs it, renames it over the target with `os.replace`
 (atomic on POSIX and Windows within one filesystem) and fsyncs the directory so the rename survives a power cut.
 A crash or `kill -9` at any moment leaves the target untouched or fully replaced, never half-written.
+`write_files` writes a run's files (`fix -i`, `fix -o DIR`): each directory made and resolved once.
 
 Deliberate choices (see SECURITY.md):
 - Symlinks are written *through*: the link's final target gets the new content and the link stays a link, so
@@ -10,6 +11,7 @@ Deliberate choices (see SECURITY.md):
   made in the target's directory (a rename cannot cross filesystems).
 - Mode bits are kept; the owner and group are kept where the OS permits (as root, or the same user). Hard links,
   extended attributes and ACLs are not kept: the rename gives the path a new inode, as every editor's save does.
+  A new file is created with mode 0666 less the umask, as any program's `open` makes it.
 - A file whose content would not change is not rewritten (its mtime and inode stay).
 - Temporary files are named `.<name>.kharden-<pid>-<random>.tmp`: hidden, never a manifest suffix, and carrying the
   writer's process id. `sweep_stale_temps` removes only files of this pattern whose writer is no longer running, so a
@@ -21,13 +23,34 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import stat
-import tempfile
 
 from kharden.errors import KhardenError
 
 TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.kharden-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
 _swept: set[str] = set()
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def write_files(texts: dict[str, str], *, durable: bool, make_dirs: bool = False) -> None:
+    """Write each path's text atomically (`write_atomic`), in order. `make_dirs` (`-o DIR`): a missing directory
+    is made, once per directory however many files go there; each directory is also resolved (symlinks) once."""
+    real_dirs: dict[str, str] = {}
+    for path, text in texts.items():
+        directory = os.path.dirname(path) or "."
+        real = real_dirs.get(directory)
+        if real is None:
+            if make_dirs:
+                try:
+                    os.makedirs(directory, exist_ok=True)
+                except OSError as e:
+                    raise KhardenError(f"cannot write: {e.strerror or e}", file=path) from None
+            real = real_dirs[directory] = os.path.realpath(directory)
+        try:
+            _write_atomic(path, text, False, durable, real)
+        except OSError as e:
+            raise KhardenError(f"cannot write: {e.strerror or e}", file=path) from None
 
 
 def write_atomic(path: str, text: str | bytes, *, bom: bool = False, durable: bool = True) -> bool:
@@ -41,38 +64,35 @@ def write_atomic(path: str, text: str | bytes, *, bom: bool = False, durable: bo
     directory, disk full, ...) is a KhardenError naming it, and the original is left as it was.
     """
     try:
-        return _write_atomic(path, text, bom, durable)
+        return _write_atomic(path, text, bom, durable, None)
     except OSError as e:
         raise KhardenError(f"cannot write: {e.strerror or e}", file=path) from None
 
 
-def _write_atomic(path: str, text: str | bytes, bom: bool, durable: bool) -> bool:
+def _write_atomic(path: str, text: str | bytes, bom: bool, durable: bool, real_dir: str | None) -> bool:
     data = text.encode("utf-8") if isinstance(text, str) else text
     if bom:
         data = b"\xef\xbb\xbf" + data
-    target = os.path.realpath(path)  # write through symlinks: the link stays a link
+    target, st = _resolve(path, real_dir)  # write through symlinks: the link stays a link
     directory = os.path.dirname(target) or "."
     if directory not in _swept:
         _swept.add(directory)
         sweep_stale_temps(directory)
-    try:
-        st: os.stat_result | None = os.stat(target)
-    except FileNotFoundError:
-        st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
         # A device, FIFO or directory: a rename would replace the node itself (as root, even /dev/stdout's tty).
         raise KhardenError("not a regular file: --in-place rewrites files only", file=path)
     if st is not None and st.st_size == len(data) and _read(target) == data:
         return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.kharden-{os.getpid()}-", suffix=".tmp",
-                               dir=directory)
+    fd, tmp = _temporary(directory, os.path.basename(target), st is None)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            _copy_metadata(f.fileno(), st)
+        try:
+            _write_all(fd, data)
+            if st is not None:
+                _copy_metadata(fd, st)
             if durable:
-                os.fsync(f.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, target)
     except BaseException:
         _unlink_quietly(tmp)
@@ -82,13 +102,44 @@ def _write_atomic(path: str, text: str | bytes, bom: bool, durable: bool) -> boo
     return True
 
 
-def _copy_metadata(fd: int, st: os.stat_result | None) -> None:
-    """Give the temporary file the target's owner (where permitted) and mode; a new file gets 0666 & ~umask."""
-    if st is None:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        return
+def _resolve(path: str, real_dir: str | None) -> tuple[str, os.stat_result | None]:
+    """(the path a write lands on, its stat or None when it does not exist). One lstat when the path is not a
+    link and its directory's real path is known (`write_files`); a link is followed to its end (os.path.realpath)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        target = os.path.realpath(path)
+        try:
+            return target, os.stat(target)
+        except FileNotFoundError:
+            return target, None
+    if real_dir is None:
+        real_dir = os.path.realpath(os.path.dirname(path) or ".")
+    return os.path.join(real_dir, os.path.basename(path)), st
+
+
+def _temporary(directory: str, name: str, new: bool) -> tuple[int, str]:
+    """A new temporary file beside the target, open for writing: (fd, path). A new target's temporary file is made
+    with mode 0666 less the umask (what it keeps); a replacement's 0600 until the old file's mode is copied."""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name}.kharden-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, _CREATE, 0o666 if new else 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _copy_metadata(fd: int, st: os.stat_result) -> None:
+    """Give the temporary file the target's owner (where permitted) and mode."""
     if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != _owner(fd):
         try:
             os.fchown(fd, st.st_uid, st.st_gid)
