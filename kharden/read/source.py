@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import yaml
 
@@ -67,7 +67,7 @@ class Document:
         return (key_node or node).start_mark.line + 1
 
 
-def _outline_line(outline: Any, lines: list[str], path: Path, entries: dict[int, Any]) -> int:
+def _outline_line(outline: Any, lines: Sequence[str], path: Path, entries: dict[int, Any]) -> int:
     """What line_of answers (0-based), found on the outline (kharden.read.subset.Outline): the line of the last
     mapping key on `path`, or of the sequence item's value, that the text has. The lines are those of the nodes
     kharden.read.positions would make (tests/test_positions.py compares the two)."""
@@ -85,10 +85,10 @@ def _outline_line(outline: Any, lines: list[str], path: Path, entries: dict[int,
         if step is None:
             break
         line, o = step
-    return line  # type: ignore[no-any-return]
+    return line  # type: ignore[no-any-return]  # an outline's line: an int
 
 
-def _steps(o: Any, lines: list[str]) -> Any:
+def _steps(o: Any, lines: Sequence[str]) -> Any:
     """Each entry of a block's outline as (its line, the outline of its block value or None): by key for a mapping
     (its string keys as the reader read them, the last of a repeated one), in order for a sequence. A mapping
     entry's line is its key's; an item's is where its value starts (below its dash, when it is there)."""

@@ -16,7 +16,8 @@ from kharden.errors import InputError, KhardenError
 from kharden.model import Path
 from kharden.read import Source, parse_text
 from kharden.read.source import read_text_file
-from kharden.read.validate import TEMPLATE_ADVICE, validate_source
+from kharden.read.validate import validate_source
+from kharden.read.yamlerrors import TEMPLATE_ADVICE
 from kharden.tree.discover import Found
 
 NOT_MANIFEST = "not a Kubernetes manifest (no document has apiVersion and kind)"
