@@ -67,11 +67,11 @@ def one_per_problem(before: list[Finding], left: list[Finding], pending: list[Fi
             graded.append(replace(f, status="fixable", reason=""))
     spare: list[Finding] = []
     fixes: dict[int, list[Finding]] = {}
-    by_obj: dict[Any, list[tuple[int, Finding]]] = {}  # a change looks only at its object's findings
+    by_fixer: dict[Any, list[tuple[int, Finding]]] = {}  # a change looks only at its object's findings of its mutator
     for i, f in enumerate(graded):
-        by_obj.setdefault(f.obj, []).append((i, f))
+        by_fixer.setdefault((f.obj, FIXED_BY.get(f.rule)), []).append((i, f))
     for p in pending:
-        home = _home(p, by_obj.get(p.obj, []), objects)
+        home = _home(p, by_fixer.get((p.obj, p.rule.removeprefix("kharden.")), []), objects)
         if home is None:
             spare.append(p)
         else:
@@ -81,14 +81,12 @@ def one_per_problem(before: list[Finding], left: list[Finding], pending: list[Fi
 
 
 def _home(change: Finding, graded: list[tuple[int, Finding]], objects: dict[Any, KObject]) -> int | None:
-    """The PSS finding a change serves: same object, the mutator that fixes its control, and its container (a
-    pod-level finding takes the changes of every container). Fixed ones first: a change mends before it helps."""
-    mutator = change.rule.removeprefix("kharden.")
+    """The PSS finding a change serves, among `graded` (those of its object whose control its mutator fixes): the one
+    of its container (a pod-level finding takes the changes of every container). Fixed ones first: a change mends
+    before it helps."""
     container: Any = ...
     candidates = []
-    for i, f in graded:  # (place, finding) of the change's object, in order
-        if f.obj != change.obj or FIXED_BY.get(f.rule) != mutator:
-            continue
+    for i, f in graded:  # (place, finding), in order
         wanted = f.extra.get("container")
         if wanted is not None:
             if container is ...:
