@@ -93,7 +93,11 @@ def test_one_fetch_per_digest_per_run(pushed: tuple[Registry, pathlib.Path], tmp
     blob_gets = [u for u in seen if "/blobs/" in u]
     manifest_gets = [u for u in seen if "/manifests/" in u]
     assert len(blob_gets) == 1  # the config blob, once for three references
-    assert len(manifest_gets) == 2  # the tag once, the digest once (tags are never cached: they move)
+    # The tag once (tags are never cached: they move); the digest at most once: the tag's and the digest's look-ups
+    # run side by side, and when the tag's answer (that same digest) is cached first, the digest needs no request.
+    assert len([u for u in manifest_gets if u.endswith("/manifests/v1")]) == 1
+    assert len([u for u in manifest_gets if u.endswith(f"/manifests/{digest}")]) <= 1
+    assert len(manifest_gets) in (1, 2)
 
 
 def test_unreachable_registry_and_missing_image_are_errors_per_image(
