@@ -111,19 +111,23 @@ def in_process(cmd: Command, c: inputs.Corpus, work: str) -> float:
     from kharden.cli import cli
 
     _prepare(cmd, c, work)
-    stdin, stdout = sys.stdin, sys.stdout
+    stdin, stdout, stderr = sys.stdin, sys.stdout, sys.stderr
     text = cmd.stdin(c)
     sys.stdin = io.TextIOWrapper(io.BytesIO((text or "").encode()), encoding="utf-8")
     sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    sys.stderr = err = io.StringIO()  # the command's summary is not the benchmark's table: shown only on failure
+    code: int | str | None = 0
     start = time.process_time()
     try:
         cli.main(cmd.args(c, work), standalone_mode=False)
-    except SystemExit:
-        pass
+    except SystemExit as e:
+        code = e.code
     finally:
         spent = time.process_time() - start
         sys.stdout.close()
-        sys.stdin, sys.stdout = stdin, stdout
+        sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+    if code not in (0, 1, None):
+        raise RuntimeError(f"{cmd.name}: exit {code}: {err.getvalue()[-300:]}")
     return spent
 
 

@@ -57,3 +57,13 @@ def for_run() -> Iterator[None]:
 def _freeze_what_lives_on(phase: str, info: dict[str, Any]) -> None:
     if phase == "stop" and info["generation"] < 2 and info["collected"] < NOTHING_FOUND:
         gc.freeze()
+
+
+def leave_to_exit() -> None:
+    """The process is about to end: everything the run left behind (its values, and garbage cycles that only a
+    collection would free; a `fix` leaves them in proportion to its input) is frozen, so that the interpreter's
+    final collection does not walk it to free memory the operating system takes back at once anyway. Only a
+    process's entry point calls it (kharden.cli.main): a library caller's heap is its own. Nothing kharden leaves
+    unreachable needs a finalizer: every file it writes is closed by a `with` block, and the interpreter flushes the
+    standard streams whatever the collector does."""
+    gc.freeze()

@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from kharden.checks.pss.fixability import FIXED_BY
-from kharden.model import Finding, Path
+from kharden.model import Finding, Path, Status
 from kharden.read import KObject
 
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
@@ -58,42 +58,39 @@ def one_per_problem(before: list[Finding], left: list[Finding], pending: list[Fi
     remaining: dict[Key, list[Finding]] = {}
     for f in left:
         remaining.setdefault(_key(f), []).append(f)
-    graded = []
+    grades: list[tuple[Status, str]] = []  # (status, reason) of each finding of `before`: fix leaves it (with fix's reason), or mends it
     for f in before:
         after = remaining.get(_key(f))
-        if after:  # fix leaves it: the input's problem, with fix's reason
-            graded.append(replace(f, status="unfixed", reason=after.pop(0).reason))
-        else:
-            graded.append(replace(f, status="fixable", reason=""))
+        grades.append(("unfixed", after.pop(0).reason) if after else ("fixable", ""))
     spare: list[Finding] = []
     fixes: dict[int, list[Finding]] = {}
-    by_fixer: dict[Any, list[tuple[int, Finding]]] = {}  # a change looks only at its object's findings of its mutator
-    for i, f in enumerate(graded):
-        by_fixer.setdefault((f.obj, FIXED_BY.get(f.rule)), []).append((i, f))
+    by_fixer: dict[Any, list[tuple[int, Any, str]]] = {}  # a change looks only at its object's findings of its mutator
+    for i, f in enumerate(before):
+        by_fixer.setdefault((f.obj, FIXED_BY.get(f.rule)), []).append((i, f.extra.get("container"), grades[i][0]))
     for p in pending:
         home = _home(p, by_fixer.get((p.obj, p.rule.removeprefix("kharden.")), []), objects)
         if home is None:
             spare.append(p)
         else:
             fixes.setdefault(home, []).append(p)
-    graded = [replace(f, extra={**f.extra, "fixes": fixes[i]}) if i in fixes else f for i, f in enumerate(graded)]
+    graded = [replace(f, status=status, reason=reason, extra={**f.extra, "fixes": fixes[i]} if i in fixes else f.extra)
+              for i, (f, (status, reason)) in enumerate(zip(before, grades))]
     return graded, spare
 
 
-def _home(change: Finding, graded: list[tuple[int, Finding]], objects: dict[Any, KObject]) -> int | None:
-    """The PSS finding a change serves, among `graded` (those of its object whose control its mutator fixes): the one
-    of its container (a pod-level finding takes the changes of every container). Fixed ones first: a change mends
-    before it helps."""
+def _home(change: Finding, graded: list[tuple[int, Any, str]], objects: dict[Any, KObject]) -> int | None:
+    """The PSS finding a change serves, among `graded` (place, container, status of those of its object whose
+    control its mutator fixes): the one of its container (a pod-level finding takes the changes of every
+    container). Fixed ones first: a change mends before it helps."""
     container: Any = ...
     candidates = []
-    for i, f in graded:  # (place, finding), in order
-        wanted = f.extra.get("container")
+    for i, wanted, status in graded:  # in order
         if wanted is not None:
             if container is ...:
                 container = container_of(objects[change.obj], change.path)
             if container != wanted:
                 continue
-        candidates.append((f.status != "fixable", i))
+        candidates.append((status != "fixable", i))
     return min(candidates)[1] if candidates else None
 
 

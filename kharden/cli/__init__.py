@@ -35,6 +35,13 @@ for command in (fix.fix, check.check, profiles.profiles, generate.generate, imag
 def main() -> None:
     """Entry point: the one place KhardenErrors become messages and exit code 2."""
     try:
+        _main()
+    finally:
+        gcpause.leave_to_exit()  # the process ends here: its heap is the operating system's to free
+
+
+def _main() -> None:
+    try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)

@@ -59,7 +59,9 @@ def check_groups(
         generate(Result([], objects, changes), profile, None, know=know)
         by_ref = {o.ref: o for o in objects}
         # one finding per problem: a PSS violation and the changes that mend it are one, graded by what fix leaves
-        left = left_pss(objects, profile, notes, level, version) if groups[0] else []
+        # (re-checked only where the input has a problem: what fix leaves elsewhere grades nothing)
+        flagged = {f.obj for f in groups[0]}
+        left = left_pss([o for o in objects if o.ref in flagged], profile, notes, level, version) if flagged else []
         groups[0], pending = one_per_problem(groups[0], left, [_pending(c, by_ref[c.obj]) for c in changes], by_ref)
         # What each image is (kharden.image info notes) is fix's report; check keeps only the warnings.
         groups += [pending,

@@ -37,7 +37,8 @@ class Document:
     node: yaml.Node | None
     data: Any
     repeated_keys: bool = True  # False when reading saw no mapping repeat a key (validate need not search)
-    # line_of on a tree kharden.read.subset read: each block's keys (or items) by its outline's id, found once
+    # line_of: each block's keys (or items) by its outline's id on a tree kharden.read.subset read, each mapping's
+    # children by key by its node's id on a tree libyaml composed; found once
     _entries: dict[int, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def node_at(self, path: Path) -> yaml.Node | None:
@@ -60,11 +61,29 @@ class Document:
         if isinstance(node, (positions.BlockMapping, positions.BlockSequence)):
             return _outline_line(node._outline, node._text.lines, path, self._entries) + 1
         for key in path:
-            child, child_key = trees.child(node, key)
+            if node.__class__ is yaml.MappingNode:  # composed by libyaml: its keys looked up once per mapping
+                known = self._entries.get(id(node))
+                if known is None:
+                    known = self._entries[id(node)] = _keys_of(node)
+                child, child_key = known.get(key, _NONE) if isinstance(key, str) else _NONE
+            else:
+                child, child_key = trees.child(node, key)
             if child is None:
                 break
             node, key_node = child, child_key
         return (key_node or node).start_mark.line + 1
+
+
+_NONE = (None, None)
+
+
+def _keys_of(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """A composed mapping's children by key as kharden.read.trees.child finds them (the first of a repeated key)."""
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode):
+            out.setdefault(k.value, (v, k))
+    return out
 
 
 def _outline_line(outline: Any, lines: Sequence[str], path: Path, entries: dict[int, Any]) -> int:
