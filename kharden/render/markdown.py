@@ -81,7 +81,7 @@ def check_report(findings: Iterable[Finding], errors: Iterable[Exception] = (),
     lines = ["## kharden check", ""]
     if not violations and not errors:
         notes = f" {len(findings)} note(s)." if findings else ""
-        return "\n".join(lines + ["No violations found." + notes] + _other(findings, violations) + [""])
+        return "\n".join(lines + ["No violations found." + notes] + _other(findings) + [""])  # all notes
     # the summary line of every format (kharden.render.report.check_summary), in the buckets' words
     lines.append(f"**{len(human)} violation(s)** that need a human, **{len(fixable)}** `kharden fix` can fix, "
                  f"{len(findings) - len(violations)} note(s), in "
@@ -90,12 +90,13 @@ def check_report(findings: Iterable[Finding], errors: Iterable[Exception] = (),
         lines += ["", "### `kharden fix` can fix", ""] + _findings_table(fixable, with_reason=False)
     if human:
         lines += ["", "### Needs a human", ""] + _findings_table(human, with_reason=True)
-    lines += _other(findings, violations) + _errors(errors) + _rule_notes(violations)
+    lines += _other([f for f in findings if f.grade == "note"]) + _errors(errors) + _rule_notes(violations)
     return "\n".join(lines) + "\n"
 
 
-def _other(findings: list[Finding], violations: list[Finding]) -> list[str]:
-    rest = [f for f in findings if f not in violations]
+def _other(rest: list[Finding]) -> list[str]:
+    """The findings outside the tables, as a list. (The callers pick them by grade: picking them as the findings
+    `not in` the tables' list compared each with every one, minutes for 30,000 findings.)"""
     if not rest:
         return []
     return ["", "### Notes", ""] + [f"- {_where(f)} {cell(f.message)}" + (f" ({cell(f.reason)})" if f.reason else "")
@@ -126,10 +127,13 @@ def fix_report(changes: list[Change], findings: list[Finding], generated: list[d
         lines += ["", "| Mutator | Changes |", "|---|---|"] + [f"| `{m}` | {n} |" for m, n in per.items()]
     if objects:
         lines += ["", "### What changed and why"]
+    by_obj: dict[Any, list[Change]] = {}
+    for c in changes:
+        by_obj.setdefault(c.obj, []).append(c)
     for ref in objects:
         lines += ["", f"<details><summary><code>{cell(ref.file)}</code>: {cell(ref.label())}</summary>", "",
                   "| Field | Change | Why |", "|---|---|---|"]
-        for c in (c for c in changes if c.obj == ref):
+        for c in by_obj[ref]:  # (a scan of every change per object was quadratic)
             what = {"add": f"set {_code(c.new)}", "replace": f"{_code(c.old)} → {_code(c.new)}",
                     "remove": f"removed {_code(c.old)}"}[c.op]
             lines.append(f"| `{cell(dotted(c.path))}` | {what} | {cell(c.reason)} |")
@@ -140,7 +144,7 @@ def fix_report(changes: list[Change], findings: list[Finding], generated: list[d
     unfixed = [f for f in findings if f.grade == "violation"]  # what is left that breaks the profile; the rest: notes
     if unfixed:
         lines += ["", "### Still needs a human", ""] + _findings_table(unfixed, with_reason=True)
-    lines += _other(findings, unfixed)
+    lines += _other([f for f in findings if f.grade != "violation"])
     if not changes and not generated and not unfixed:
         lines += ["", "Nothing to change: the manifests already meet the profile."]
     return "\n".join(lines) + "\n"
