@@ -55,9 +55,11 @@ class PodTarget:
                 merged.update(value)
         return merged
 
-    @property
+    @cached_property
     def windows(self) -> bool:
-        """Any Windows marker (kharden.find.windows): mutators leave Linux-only fields off such pods."""
+        """Any Windows marker (kharden.find.windows): mutators leave Linux-only fields off such pods. Read once:
+        no mutator adds or removes a marker (`os`, `nodeSelector`, node affinity, `windowsOptions`), and every
+        mutator of the pod asked again (about 9 times a pod)."""
         from kharden.find.windows import is_windows
 
         return is_windows(self.spec, [c for _, c in self.containers()])
