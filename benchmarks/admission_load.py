@@ -211,6 +211,7 @@ def main() -> None:
         server = start(Path(d), str(profile), "--workers", str(args.workers), *args.serve_args.split())
         try:
             work = bodies(Path(args.corpus))
+            unique = len(work)
             print(f"{len(work)} workloads from the corpus's Pods and Deployments"
                   + (f", each sent {args.cluster} times as a ReplicaSet's pods" if args.cluster else ", each once")
                   + f"; profile {args.profile}, admission.cache {args.cache}; client {args.client}; "
@@ -218,8 +219,10 @@ def main() -> None:
                   f"load average {os.getloadavg()[0]:.1f}")
             asyncio.run(run(server.port, server.ca, 4, 200, requests_of(work)))  # warm-up: imports, caches
             for round_, n in enumerate(int(c) for c in args.clients.split(",")):
-                if args.cluster:
-                    work = bodies(Path(args.corpus), cluster=args.cluster, round_=round_ + 1)
+                if args.cluster:  # new templates each run; wrk runs for a time: enough rounds that none repeats
+                    rounds = 1 if args.client == "asyncio" else min(4, 1 + int(args.seconds * 3000) // (unique * args.cluster))
+                    work = [b for r in range(rounds)
+                            for b in bodies(Path(args.corpus), cluster=args.cluster, round_=10 * (round_ + 1) + r)]
                 pids = workers(server.proc.pid)
                 before, mine = cpu_seconds(pids), _client_cpu()
                 if args.client == "wrk":
