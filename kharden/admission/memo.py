@@ -84,6 +84,8 @@ class Memo:
         return found
 
     def _put(self, key: tuple[bool, str], value: Hardened | None) -> None:
+        if len(key[1]) > MAX_OBJECT:  # a whole key a few names longer than its short one: the bound holds
+            return
         self.entries[key] = value
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
