@@ -165,7 +165,7 @@ def api_server_edges(inv: Inventory, opts: Options, allow: Allow, use: Any = Non
         key = next((k for k in ("automountServiceAccountToken", "serviceAccountName") if k in spec), None)
         where = w.obj.where(w.target.spec_path + ((key,) if key else ()))
         reasons = use.of(w.target) if use is not None else []
-        why = f"to the API server: the pods keep a ServiceAccount token (" + (
+        why = "to the API server: the pods keep a ServiceAccount token (" + (
             "; ".join(reasons) if reasons else "automountServiceAccountToken is not false") + f") ({where})"
         allow.add(w, "egress", [{"ipBlock": {"cidr": c}} for c in cidrs], api_ports(opts), why)
 
