@@ -15,7 +15,7 @@ from kharden.errors import KhardenError, UsageError
 from kharden.model import Finding
 from kharden.profile import Profile
 from kharden.tree import generated as gen, naming
-from kharden.tree.discover import Found, discover
+from kharden.files.discover import Found, discover
 from kharden.tree.generated import Earlier
 from kharden.tree.outputs import mirror
 from kharden.tree.screen import Screened, screen
