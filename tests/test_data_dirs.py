@@ -1,6 +1,6 @@
-"""A persistent volume mounted right at PGDATA (kharden.know.datadirs): kharden makes postgres run as uid 999 with
-fsGroup 999, which a root-owned mount point at PGDATA cannot take; a warning names the risk and the fix, and the
-manifest kharden writes is the same with or without it."""
+"""A persistent volume mounted right at PGDATA (kharden.know.datadirs): kharden makes postgres run as uid 999, which
+a fresh, root-owned mount point at PGDATA cannot take; a warning names the risk and the fix, and the manifest kharden
+writes is the same with or without it. The runtime proof: tests/test_runtime_claims.py."""
 
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ def test_a_claim_at_pgdata_is_warned_with_the_fix() -> None:
     [message] = _findings()
     assert "data is mounted right at PGDATA (/var/lib/postgresql/data)" in message
     assert "running as uid 999" in message
-    assert "PGDATA to a subdirectory of the mount (e.g. /var/lib/postgresql/data/pgdata" in message
-    assert "fsGroupChangePolicy: OnRootMismatch" in message
+    assert "PGDATA to a subdirectory of the mount (e.g. /var/lib/postgresql/data/pgdata)" in message
+    assert "A subPath does not help" in message
 
 
 @pytest.mark.parametrize("image, mount, env, sub, warned", [

@@ -5,22 +5,19 @@ database lives, which only a person can decide for a volume that already holds o
 What happens (facts, with where they come from):
   * docker-library/postgres docker-entrypoint.sh (commit 6edb0a8): `mkdir -p "$PGDATA"; chmod 00700 "$PGDATA" || :`,
     and only as root `find "$PGDATA" \\! -user postgres -exec chown postgres`; then initdb, which chmods PGDATA
-    itself and fails with "Operation not permitted" where it is not the owner (tests/test_runtime.py records the
-    same error for a PGDATA owned by 999 and a process of another uid).
+    itself and fails with "Operation not permitted" where it is not the owner.
   * docker-library/docs postgres/content.md, PGDATA: a filesystem mount point (GCE persistent disks), a remote
     folder that cannot be chowned, or one holding files (`lost+found`) needs PGDATA in a subdirectory of it.
   * the kubelet, pkg/volume/volume_linux.go changeFilePermission: fsGroup changes each file's group only
-    (`Lchown(path, -1, fsGroup)`) and adds group rw (directories also x and setgid): the mount point stays root's,
-    and a data directory under fsGroup becomes group-writable, which postgres refuses at start ("Permissions
-    should be u=rwx (0700) or u=rwx,g=rx (0750)"). fsGroupChangePolicy defaults to Always: every mount re-applies it.
-  * kubelet, subPath: it creates a missing subPath directory itself, as root: `subPath` alone does not give a
-    non-root initdb a directory it owns.
+    (`Lchown(path, -1, fsGroup)`) and adds group rw (directories also x and set-gid): a fresh volume's root stays
+    root's. A missing subPath directory the kubelet makes itself, as root (kubelet_pods.go makeMounts).
 
-So with kharden's non-root uid (999 for postgres, from the catalog) and its fsGroup, PGDATA on the mount point
-fails on a fresh volume (initdb cannot chmod it) and on one that holds a database (group-writable at every mount).
-What works: PGDATA in a subdirectory the entrypoint creates as the pod's user (`PGDATA=<mount>/pgdata`; move an
-existing database's files there first), with `fsGroupChangePolicy: OnRootMismatch` so that the kubelet leaves it
-alone once the mount point is set up.
+So with kharden's non-root uid (999 for postgres, from the catalog), a fresh volume mounted at PGDATA, with or
+without subPath, fails: initdb cannot chmod it. A volume the root-run entrypoint initialised belongs to 999 already
+and keeps working (the entrypoint, its owner, chmods it back to 0700 after fsGroup's walk). What works on both:
+PGDATA in a subdirectory of the mount, which the entrypoint creates as the pod's user (`PGDATA=<mount>/pgdata`; a
+volume holding a database needs its files moved there first). tests/test_runtime_claims.py runs all of this with
+runc and the postgres test image.
 """
 
 from __future__ import annotations
@@ -91,11 +88,12 @@ def _finding(obj: KObject, path: Path, container: dict[str, Any], facts: ImageFa
     uid = f"uid {facts.user}" if facts.user is not None else "a non-root uid"
     sub = f" (subPath {mount.get('subPath') or mount.get('subPathExpr')})" if _sub(mount) else ""
     message = (f"container {name}: the persistent volume {mount.get('name')}{sub} is mounted right at {where}: the "
-               f"kubelet leaves the mount point owned by root (fsGroup changes only its group), so {facts.family}'s "
-               f"initdb, running as {uid}, cannot chmod it on a fresh volume, and fsGroup makes an existing data "
-               f"directory group-writable at every mount, which the server refuses. Set {env_name or 'it'} to a "
-               f"subdirectory of the mount (e.g. {posixpath.join(data_dir, 'pgdata')}; move an existing "
-               f"database's files there first) and fsGroupChangePolicy: OnRootMismatch; a subPath does not "
-               f"help (the kubelet creates its directory as root)")
+               f"kubelet leaves a fresh volume's root owned by root (fsGroup changes only its group) and "
+               f"{facts.family}'s entrypoint chowns it only when it starts as root, so initdb, running as {uid}, "
+               f"cannot chmod it and the pod fails (a volume initialised while it ran as root belongs to it and keeps "
+               f"working). Set {env_name or 'it'} to a subdirectory of the mount (e.g. "
+               f"{posixpath.join(data_dir, 'pgdata')}), which the entrypoint creates as the pod's user; a volume that "
+               f"holds a database needs its files moved there first. A subPath does not help: the kubelet creates "
+               f"its directory as root")
     extra = {"container": name, "image": container.get("image"), "volume": mount.get("name"), "dataDir": data_dir}
     return Finding(obj.ref, RULE, "warning", message, path, None, "info", extra=extra)
