@@ -82,10 +82,15 @@ def _check_values(entry: dict[str, Any], where: str) -> None:
             raise CatalogError(f"{where}: {path!r} is not an absolute path")
     if any(v not in ("empty", "content") for v in (entry.get("volumes") or {}).values()):
         raise CatalogError(f"{where}: a volume is `empty` or `content`")
-    data_dir = entry.get("dataDir")
-    if data_dir is not None and (not isinstance(data_dir, dict) or set(data_dir) - {"env", "path"}
-                                 or not str(data_dir.get("path", "")).startswith("/")
-                                 or not str(data_dir.get("env", "X")).isidentifier()):
+    _check_data_dir(entry.get("dataDir"), where)
+
+
+def _check_data_dir(data_dir: Any, where: str) -> None:
+    """`dataDir: {path: /absolute, env: NAME}` (env optional): the directory the image must own."""
+    if data_dir is None:
+        return
+    if (not isinstance(data_dir, dict) or set(data_dir) - {"env", "path"}
+            or not str(data_dir.get("path", "")).startswith("/") or not str(data_dir.get("env", "X")).isidentifier()):
         raise CatalogError(f"{where}: dataDir is {{path: /absolute, env: NAME (optional)}}")
 
 
