@@ -117,6 +117,7 @@ def test_a_second_run_changes_nothing() -> None:
 @pytest.mark.parametrize("env, pod_sc", [
     ("/var/lib/postgresql/data/pgdata", ""),  # the better layout: no claim at PGDATA
     ("", "{runAsUser: 999}"),  # a uid the manifest pins is kept: warned, not loosened
+    ("", "{runAsNonRoot: true}"),  # so is runAsNonRoot: a root start would not be let run
 ])
 def test_no_root_start_without_a_claim_at_pgdata_or_with_a_pinned_uid(env: str, pod_sc: str) -> None:
     outcome = _fix(_text(env=env, pod_sc=pod_sc))

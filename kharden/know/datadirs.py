@@ -2,8 +2,8 @@
 subPath: the image's entrypoint must start as root there (`on_claim`: the catalog's `dataDir.onClaim` replaces the
 container's startsAsRoot and capabilities, so the mutators set no user on it), and a warning says so and names the
 better layout. kharden does not move PGDATA itself: that moves where the database lives, which only a person can
-decide for a volume that already holds one. A container the manifest pins to a non-root uid is left as written
-(warned only): kharden loosens nothing a person chose.
+decide for a volume that already holds one. A container the manifest pins to a non-root uid (or runAsNonRoot: true)
+is left as written (warned only): kharden loosens nothing a person chose.
 
 What happens (facts, with where they come from):
   * docker-library/postgres docker-entrypoint.sh (commit 6edb0a8): `mkdir -p "$PGDATA"; chmod 00700 "$PGDATA" || :`,
@@ -74,10 +74,13 @@ def _claimed_mounts(target: PodTarget, obj: KObject, images: Mapping[Path, Image
 
 
 def _pinned(target: PodTarget, container: dict[str, Any]) -> bool:
-    """The manifest runs the container as a non-root uid of its own (container, else pod securityContext)."""
-    own, pod = container.get("securityContext"), target.spec.get("securityContext")
-    for context in (own, pod):
-        user = context.get("runAsUser") if isinstance(context, dict) else None
+    """The manifest runs the container as a non-root uid of its own, or asks runAsNonRoot: true of it (container,
+    else pod securityContext): a root start would not even be let run there."""
+    contexts = [c for c in (container.get("securityContext"), target.spec.get("securityContext")) if isinstance(c, dict)]
+    if any(c.get("runAsNonRoot") is True for c in contexts):
+        return True
+    for context in contexts:
+        user = context.get("runAsUser")
         if user is not None:
             return bool(user != 0)
     return False
