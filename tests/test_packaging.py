@@ -12,6 +12,10 @@ import pytest
 
 from tests.conftest import REPO
 
+# One process builds the wheel for both tests: pip builds in the repository's own build/ directory, and two
+# xdist workers each building it there collided ("No such file or directory: build/bdist.linux-x86_64/...").
+pytestmark = pytest.mark.xdist_group("packaging")
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
