@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
@@ -170,6 +170,16 @@ def _stripping_last_block_scalar(text: str) -> str:
 def _relative(path: str) -> str:
     rel = os.path.relpath(path)
     return os.path.basename(path) if rel.startswith("..") else rel
+
+
+def write_text(text: str, stream: TextIO) -> None:
+    """Write a text that is complete (nothing is written on failure) in slices: one write of a whole text makes its
+    encoded copy at once, as big again as the text (a 50 MB Helm render hardens to more)."""
+    for at in range(0, len(text), _SLICE):
+        stream.write(text[at:at + _SLICE])
+
+
+_SLICE = 1 << 20
 
 
 def dump(obj: dict[str, Any]) -> str:
