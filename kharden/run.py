@@ -206,15 +206,17 @@ def fix_sources(
     only_generator: str | None = None,
     hidden_from_generators: Hidden | None = None,
     image_options: dict[str, Any] | None = None,
+    records: bool = True,
 ) -> FixOutcome:
     """`kharden fix` of sources already read: the pipeline.
     `image_options` (config_path, resolve, platform, insecure, cache_dir): image configs are read from files or
-    registries first (kharden.images.learn); without them the pipeline knows images from its catalog only."""
+    registries first (kharden.images.learn); without them the pipeline knows images from its catalog only.
+    `records` False: only the texts are rendered (no summary, report or patch): see Request.records."""
     prof = resolve_profile(profile)
     knowledge = _learn_images(sources, prof, image_options) if image_options else None
     request = Request(sources, prof, generate=generate, only_generator=only_generator,
                       hidden=hidden_from_generators, generator_inputs={"audit_log": audit_log} if audit_log else {},
-                      images=knowledge)
+                      images=knowledge, records=records)
     return FixOutcome(execute(request))
 
 

@@ -181,3 +181,20 @@ def test_the_corpus_a_range_at_a_time(path: Any, small_ranges: None) -> None:
     source = parse_text(text, str(path), lazy=True)
     early = run_pipeline(Request([source], run.resolve_profile(PROFILE), generate=False, records=False))
     assert early.outputs == whole.outputs
+
+
+@pytest.mark.parametrize("command", ["fix", "helm-post-render"])
+def test_the_commands_write_the_same_with_or_without_records(tmp_path: Any, small_ranges: None, command: str) -> None:
+    """`fix -q` and Helm without --summary take the input a range at a time; with a summary, whole: same stdout."""
+    from click.testing import CliRunner
+
+    from kharden.cli import cli
+
+    f = tmp_path / "s.yaml"
+    f.write_text(_stream(12), encoding="utf-8")
+    args = ["fix", "--no-generate", str(f)] if command == "fix" else ["helm-post-render", "--no-generate"]
+    loud = ["--summary"] if command != "fix" else []
+    quiet = ["-q"] if command == "fix" else []
+    texts = [CliRunner().invoke(cli, args + extra, input=_stream(12)) for extra in (quiet, loud)]
+    assert [t.exit_code for t in texts] == [0, 0]
+    assert texts[0].stdout == texts[1].stdout and "securityContext" in texts[0].stdout
