@@ -174,7 +174,7 @@ def _relative(path: str) -> str:
 
 def write_text(text: str, stream: TextIO) -> None:
     """Write a text that is complete (nothing is written on failure) in slices: one write of a whole text makes its
-    encoded copy at once, as big again as the text (a 50 MB Helm render hardens to more)."""
+    encoded copy at once, as big again as the text."""
     for at in range(0, len(text), _SLICE):
         stream.write(text[at:at + _SLICE])
 
