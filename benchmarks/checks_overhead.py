@@ -72,9 +72,9 @@ def _inputs(sizes: list[int], corpus: str | None, tmp: str) -> list[tuple[str, l
     for n in sizes:
         out.append((f"generated {n}", gen.write_corpus(os.path.join(tmp, str(n)), n)))
     if corpus and os.path.isdir(corpus):
-        from kharden.read.source import expand_paths
+        from kharden.files.discover import discover
 
-        files = [f for f in expand_paths([corpus]) if not checkable([f], None)[1]]  # files fix refuses left out
+        files = [f for f in discover([corpus]).paths if not checkable([f], None)[1]]  # files fix refuses left out
         out.append(("shared corpus", files))
     return out
 

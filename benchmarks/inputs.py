@@ -71,10 +71,11 @@ def _readable(root: str, limit: int) -> list[str]:
     """Up to `limit` objects' worth of corpus files that `kharden fix` hardens without error."""
     from kharden import run
     from kharden.errors import KhardenError
-    from kharden.read.source import expand_paths, read_source
+    from kharden.files.discover import discover
+    from kharden.read.source import read_source
 
     out, objects = [], 0
-    for path in expand_paths([root]):
+    for path in discover([root]).paths:
         try:
             outcome = run.fix_sources([read_source(path)], "restricted", generate=False)
         except KhardenError:

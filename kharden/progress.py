@@ -11,8 +11,9 @@ from typing import TextIO
 
 import click
 
+from kharden.files.discover import discover
 from kharden.read import Source, parse_text
-from kharden.read.source import expand_paths, read_text_file
+from kharden.read.source import read_text_file
 
 MIN_FILES = 20
 
@@ -23,9 +24,10 @@ def wanted(n_files: int, stream: TextIO | None = None) -> bool:
 
 
 def read_sources(paths: list[str], stream: TextIO | None = None) -> list[Source]:
-    """`read_paths`, with a bar on `stream` (stderr) when it is a terminal and there are many files."""
+    """The files of `paths` (kharden.files.discover: directories walked as `fix` walks them) read, with a bar on
+    `stream` (stderr) when it is a terminal and there are many files."""
     stream = stream or sys.stderr
-    files = expand_paths(paths)
+    files = discover(paths).paths
     if not wanted(len(files), stream):
         return [parse_text(read_text_file(p), p) for p in files]
     with click.progressbar(files, label="kharden: reading", file=stream, show_pos=True) as bar:

@@ -17,7 +17,8 @@ from kharden.model import GENERATED_FILE, Finding
 from kharden.pipeline import Hidden, Request, Result
 from kharden.profile import Profile, load_profile
 from kharden.read import Source
-from kharden.read.source import expand_paths, read_paths, read_source
+from kharden.files.discover import discover
+from kharden.read.source import read_paths, read_source
 from kharden.render import report
 
 
@@ -116,12 +117,10 @@ def generated_target(paths: list[str], output_dir: str | None, generated_file: s
 
 
 def earlier_generated(paths: list[str], generated_file: str | None) -> list[str]:
-    """The generated-objects file of an earlier run, when it exists and the paths do not already include it."""
+    """The generated-objects file of an earlier run, when it exists (the caller leaves it out when its walk found
+    it already: kharden.tree.runs.plan)."""
     target = generated_target(paths, None, generated_file)
-    if not os.path.isfile(target):
-        return []
-    known = {os.path.realpath(p) for p in expand_paths(paths)}
-    return [] if os.path.realpath(target) in known else [target]
+    return [target] if os.path.isfile(target) else []
 
 
 def end_line(text: str, before: str) -> str:
@@ -236,7 +235,7 @@ def fix(paths: list[str], profile: str | Profile, **kw: Any) -> FixOutcome:
     """`kharden fix` of files and directories ("-": stdin). `jobs` is accepted and ignored: see docs/performance.md."""
     kw.pop("jobs", None)
     prof = resolve_profile(profile)  # a bad profile is reported before any file is read
-    return fix_sources(read_paths(paths), prof, **kw)
+    return fix_sources(read_paths(discover(paths).paths), prof, **kw)
 
 
 def validate(sources: list[Source], profile: Profile | None = None) -> None:
@@ -254,7 +253,7 @@ def check(
     prof = load_profile(profile).with_kube_version(kube_version) if profile else None
     sources: list[Source] = []
     unread: dict[str, KhardenError] = {}
-    files = expand_paths(paths)
+    files = discover(paths).paths
     for p in files:
         try:
             sources.append(read_source(p))

@@ -134,7 +134,7 @@ def test_would_fix_is_exactly_what_fix_changes_on_the_corpus(corpus) -> None:
     from kharden.pipeline import Request
     from kharden.profile import load_profile
     from kharden.read.source import read_source
-    from kharden.tree.discover import discover
+    from kharden.files.discover import discover
     from kharden.tree.screen import judge
 
     prof = load_profile("restricted")

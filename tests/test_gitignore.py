@@ -10,7 +10,7 @@ import subprocess
 
 from tests.conftest import DEPLOYMENT
 from tests.integration_helpers import kharden, tool
-from kharden.tree.gitignore import Rules, git_ignored, ignored
+from kharden.files.gitignore import Rules, git_ignored, ignored
 
 IGNORES = {
     ".gitignore": "build/\n*.tmp.yaml\n/top-only.yaml\n!keep.tmp.yaml\ndocs/**/draft.yaml\nbuild/keep.yaml\n"

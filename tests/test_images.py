@@ -217,6 +217,31 @@ spec:
     assert left == {("image.tag-only", "gone"), ("image.pull-policy", "gone")}, "only the image the registry lacks"
 
 
+def test_images_lock_walks_the_tree_as_fix_does(pushed: tuple[Registry, dict[str, str]],
+                                                tmp_path: pathlib.Path) -> None:
+    """A .gitignored manifest and an --exclude'd one are not read (their images would be looked up and fail), nor
+    a chart or a kustomization; the one walk is kharden.files.discover."""
+    reg, digests = pushed
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers:\n  - {{name: a, image: \"{image}\"}}\n"
+    tree = tmp_path / "repo"
+    for rel, image in (("app.yaml", f"{reg.host}/team/web:1.0"), ("rendered/out.yaml", f"{reg.host}/team/ignored:1"),
+                       ("vendor/x.yaml", f"{reg.host}/team/excluded:1"), ("chart/templates/p.yaml", "{{ .Values.image }}")):
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(pod.format(name=rel.split("/")[0].split(".")[0], image=image))
+    (tree / ".gitignore").write_text("rendered/\n")
+    (tree / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 1.0.0\n")
+    (tree / "kustomization.yaml").write_text("resources: [app.yaml]\n")
+    env = {"HOME": str(tmp_path)}
+    proc = kharden("images", "lock", str(tree), "--exclude", "vendor", "-v", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load(proc.stdout) == {f"{reg.host}/team/web:1.0": digests["single"]}
+    assert "1 file(s) skipped" in proc.stderr and "kustomization.yaml" in proc.stderr  # screened as fix screens
+    assert "Helm chart" in proc.stderr
+    unexcluded = kharden("images", "lock", str(tree), env=env)  # the control: without --exclude, vendor/ is read
+    assert unexcluded.returncode == 1 and "team/excluded:1: not resolved" in unexcluded.stderr
+    assert "ignored" not in unexcluded.stderr
+
+
 def test_platform_digest_pins_the_platform_manifest(pushed: tuple[Registry, dict[str, str]],
                                                     tmp_path: pathlib.Path) -> None:
     reg, digests = pushed

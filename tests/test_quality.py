@@ -16,6 +16,7 @@ from importlib import metadata
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,18 +84,50 @@ def test_no_module_is_over_300_lines() -> None:
     assert not over, f"split these modules (at most {MAX_LINES} lines each):\n" + "\n".join(over)
 
 
-def complex_functions(paths: list[Path]) -> list[tuple[Path, int, str, int]]:
-    """(file, line, function, complexity) of each function over MAX_COMPLEXITY, by ruff's mccabe rule (C901)."""
+# ruff's default rules up to 0.15 (pycodestyle's E4, E7, E9 and pyflakes' F: errors, not style a formatter would
+# own) plus mccabe's C901. Named here, with --isolated, so the check is the same whatever ruff's version (0.16 made its
+# default 413 rules) or the user's config selects; [tool.ruff.lint] in pyproject.toml selects the same, so that a plain `ruff check kharden` agrees.
+RUFF_RULES = "E4,E7,E9,F,C901"
+
+
+def ruff(paths: list[Path]) -> list[dict[str, Any]]:
+    """ruff's findings (its JSON records) over `paths`, by RUFF_RULES with C901 at MAX_COMPLEXITY."""
     need("ruff", "ruff")
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", "C901", "--config",
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select", RUFF_RULES, "--config",
                            f"lint.mccabe.max-complexity={MAX_COMPLEXITY}", "--output-format", "json", "--exit-zero",
                            *map(str, paths)], capture_output=True, text=True, check=True)
+    found: list[dict[str, Any]] = json.loads(done.stdout)
+    return found
+
+
+def complex_functions(paths: list[Path]) -> list[tuple[Path, int, str, int]]:
+    """(file, line, function, complexity) of each function over MAX_COMPLEXITY, by ruff's mccabe rule (C901)."""
     found = []
-    for d in json.loads(done.stdout):
+    for d in ruff(paths):
+        if d["code"] != "C901":
+            continue
         m = re.fullmatch(r"`(?P<name>.+)` is too complex \((?P<n>\d+) > \d+\)", d["message"])
-        assert m and d["code"] == "C901", d
+        assert m, d
         found.append((Path(d["filename"]), d["location"]["row"], m["name"], int(m["n"])))
     return found
+
+
+def lint_errors(paths: list[Path]) -> list[str]:
+    """ruff's findings other than complexity (which a `Complexity:` line may explain), one `file:line: CODE text`."""
+    return [f"{d['filename']}:{d['location']['row']}: {d['code']} {d['message']}" for d in ruff(paths)
+            if d["code"] != "C901"]
+
+
+def test_ruff_finds_nothing() -> None:
+    bad = lint_errors([PACKAGE])
+    assert not bad, f"ruff check --select {RUFF_RULES} (`ruff check --fix` mends most):\n" + "\n".join(bad)
+
+
+def test_ruff_finds_an_unused_import_and_an_empty_f_string(tmp_path: Path) -> None:
+    """The lint check itself can fail."""
+    source = tmp_path / "sloppy.py"
+    source.write_text("from typing import Any\n\nNAME = f\"kharden\"\n", encoding="utf-8")
+    assert [line.split(": ")[1].split()[0] for line in lint_errors([source])] == ["F401", "F541"]
 
 
 def unexplained(found: list[tuple[Path, int, str, int]]) -> list[str]:

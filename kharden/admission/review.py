@@ -24,6 +24,7 @@ from kharden.admission.memo import Memo
 from kharden.admission_settings import Admission
 from kharden.errors import KhardenError
 from kharden.find import find_pod_targets
+from kharden.find.podspecs import pod_template
 from kharden.profile import Profile
 from kharden.read.source import Document, Source
 
@@ -136,6 +137,9 @@ def _out_of_scope(request: dict[str, Any], obj: Any, profile: Profile, settings:
 def _has_pod_spec(obj: dict[str, Any], profile: Profile) -> bool:
     if not isinstance(obj.get("metadata", {}), dict):
         return True  # ill-shaped: harden_object says so, and the failurePolicy decides
+    kind, items = str(obj.get("kind", "")), obj.get("items")
+    if not (kind.endswith("List") and isinstance(items, list)):  # one object, as the API server sends: no Source
+        return pod_template(obj, str(obj.get("apiVersion", "")), kind, profile.pod_templates) is not None
     source = Source("<admission>", "", docs=[Document("<admission>", 0, None, obj, repeated_keys=False)])
     try:
         return any(find_pod_targets(o, profile.pod_templates) for o in source.objects())

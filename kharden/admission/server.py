@@ -19,12 +19,12 @@ sending a byte a second); the body's deadline is the app's (kharden.admission.as
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import os
 import ssl
 import threading
+import time
 from typing import Any, Callable
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -55,7 +55,7 @@ def serve(profile: str, cert: str, key: str, host: str, port: int, *, workers: i
         "kharden.admission.asgi:from_environment", factory=True, host=host, port=port, workers=workers,
         ssl_certfile=cert, ssl_keyfile=key, ssl_context_factory=reloading_context,
         http=protocol(), lifespan="on", timeout_keep_alive=75, timeout_graceful_shutdown=drain,
-        access_log=False, log_config=log_config(log_level), server_header=False,
+        access_log=False, log_config=log_config(log_level), server_header=False, proxy_headers=False,
         h11_max_incomplete_event_size=64 << 10,
     )
 
@@ -177,15 +177,24 @@ def protocol() -> type:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message and the record's `fields`."""
+    """One JSON object per line: time (RFC 3339, UTC, microseconds), level, logger, message and the record's
+    `fields`. A line per admission: the time's seconds are formatted once per second."""
+
+    _second: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc).isoformat(),
+        line = {"time": self._time(record.created),
                 "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage(),
                 "pid": record.process, **getattr(record, "fields", {})}
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+    def _time(self, created: float) -> str:
+        second = int(created)
+        if self._second[0] != second:
+            self._second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        return f"{self._second[1]}.{int((created - second) * 1e6):06d}+00:00"
 
 
 LOG_LEVELS = ("info", "warning", "error")

@@ -55,9 +55,11 @@ class PodTarget:
                 merged.update(value)
         return merged
 
-    @property
+    @cached_property
     def windows(self) -> bool:
-        """Any Windows marker (kharden.find.windows): mutators leave Linux-only fields off such pods."""
+        """Any Windows marker (kharden.find.windows): mutators leave Linux-only fields off such pods. Read once:
+        no mutator adds or removes a marker (`os`, `nodeSelector`, node affinity, `windowsOptions`), and every
+        mutator of the pod asked again (about 9 times a pod)."""
         from kharden.find.windows import is_windows
 
         return is_windows(self.spec, [c for _, c in self.containers()])
@@ -105,16 +107,20 @@ def get(data: Any, path: Path, default: Any = None) -> Any:
 
 def find_pod_targets(obj: KObject, custom: dict[tuple[str, str], Path] | None = None) -> list[PodTarget]:
     """Pod targets of an object: built-in kinds, then custom kinds keyed by (group, kind) from the profile."""
-    kind = obj.ref.kind
-    group = _group(obj.ref.api_version)
+    template = pod_template(obj.data, obj.ref.api_version, obj.ref.kind, custom)
+    return [] if template is None else [PodTarget(obj, template)]
+
+
+def pod_template(data: dict[str, Any], api_version: str, kind: str,
+                 custom: dict[tuple[str, str], Path] | None = None) -> Path | None:
+    """Where this object keeps its pod template, when it has one with a spec mapping (admission asks this of
+    every request before it builds anything)."""
+    group = _group(api_version)
     template: Path | None = None
     if kind in BUILTIN_TEMPLATES and group in BUILTIN_GROUPS:
         template = BUILTIN_TEMPLATES[kind]
     elif custom:
         template = custom.get((group, kind))
-    if template is None:
-        return []
-    spec = get(obj.data, template + ("spec",))
-    if not isinstance(spec, dict):
-        return []
-    return [PodTarget(obj, template)]
+    if template is None or not isinstance(get(data, template + ("spec",)), dict):
+        return None
+    return template

@@ -28,7 +28,7 @@ from kharden.images.facts import ROOT_NAMES, ImageFacts
 from kharden.images.reference import ReferenceError, parse
 
 KEYS = {"family", "images", "source", "user", "group", "imageUser", "startsAsRoot", "writable", "volumes",
-        "contentWrites", "ports", "capabilities", "variants", "notes", "configEnv"}
+        "contentWrites", "ports", "capabilities", "variants", "notes", "configEnv", "dataDir"}
 VARIANT_KEYS = KEYS - {"family", "images", "source", "variants", "configEnv"} | {"tags"}
 START_MODES = (None, "drops", "required")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -82,6 +82,16 @@ def _check_values(entry: dict[str, Any], where: str) -> None:
             raise CatalogError(f"{where}: {path!r} is not an absolute path")
     if any(v not in ("empty", "content") for v in (entry.get("volumes") or {}).values()):
         raise CatalogError(f"{where}: a volume is `empty` or `content`")
+    _check_data_dir(entry.get("dataDir"), where)
+
+
+def _check_data_dir(data_dir: Any, where: str) -> None:
+    """`dataDir: {path: /absolute, env: NAME}` (env optional): the directory the image must own."""
+    if data_dir is None:
+        return
+    if (not isinstance(data_dir, dict) or set(data_dir) - {"env", "path"}
+            or not str(data_dir.get("path", "")).startswith("/") or not str(data_dir.get("env", "X")).isidentifier()):
+        raise CatalogError(f"{where}: dataDir is {{path: /absolute, env: NAME (optional)}}")
 
 
 def _matches(pattern: str, name: str) -> bool:
@@ -114,7 +124,8 @@ def _facts(entry: dict[str, Any], tag: str) -> ImageFacts:
         writable=tuple(merged.get("writable") or ()), volumes=dict(merged.get("volumes") or {}),
         content_writes=tuple(merged.get("contentWrites") or ()), ports=tuple(merged.get("ports") or ()),
         capabilities=tuple(merged.get("capabilities") or ()),
-        notes=(merged["notes"],) if merged.get("notes") else ())
+        notes=(merged["notes"],) if merged.get("notes") else (),
+        data_dir=(merged["dataDir"].get("env"), merged["dataDir"]["path"]) if merged.get("dataDir") else None)
 
 
 def recognise(config: Mapping[str, Any], image: str) -> ImageFacts | None:

@@ -38,6 +38,8 @@ class ImageFacts:
     capabilities: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     recognised: str = ""  # how a catalog entry was matched from the image's config, not its name (catalog.recognise)
+    data_dir: tuple[str | None, str] | None = None  # (env variable naming it, default path): a directory the image
+    # must own itself (initdb chmods it), so a persistent volume mounted right there breaks it (kharden.know.datadirs)
 
     @property
     def known(self) -> bool:
@@ -116,4 +118,4 @@ def merged(config: ImageFacts, catalog: ImageFacts | None) -> ImageFacts:
         user_unresolved=config.user_unresolved and user is None, starts_as_root=catalog.starts_as_root,
         writable=catalog.writable, volumes=volumes, content_writes=catalog.content_writes,
         ports=config.ports or catalog.ports, capabilities=catalog.capabilities,
-        notes=catalog.notes, recognised=catalog.recognised)
+        notes=catalog.notes, recognised=catalog.recognised, data_dir=catalog.data_dir)

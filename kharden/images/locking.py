@@ -12,26 +12,37 @@ from __future__ import annotations
 from typing import Any
 
 from kharden.errors import KhardenError
+from kharden.files.discover import discover
 from kharden.find.podspecs import find_pod_targets
 from kharden.images.reference import ReferenceError, parse
 from kharden.model import Path
-from kharden.read import KObject
-from kharden.read.source import expand_paths, read_source
+from kharden.read import KObject, Source
+from kharden.read.source import read_source
 from kharden.read.validate import split_objects
 
 
-def readable_objects(paths: list[str], templates: dict[tuple[str, str], Path] | None
+def readable_objects(paths: list[str], templates: dict[tuple[str, str], Path] | None, exclude: tuple[str, ...] = ()
                      ) -> tuple[list[KObject], list[KhardenError]]:
-    """The well-formed objects of every readable file, and an error for each file or object that is not (as
-    `kharden check` reads its input: one bad file does not stop the others)."""
-    objects: list[KObject] = []
+    """The well-formed objects of every readable file of `paths` (walked as `fix` walks them, kharden.files), and
+    an error for each file or object that is not (as `kharden check` reads its input: one bad file does not stop
+    the others)."""
+    sources: list[Source] = []
     errors: list[KhardenError] = []
-    for p in expand_paths(paths):
+    for p in discover(paths, exclude).paths:
         try:
-            source = read_source(p)
+            sources.append(read_source(p))
         except KhardenError as e:
             errors.append(e)
-            continue
+    objects, problems = objects_of(sources, templates)
+    return objects, errors + problems
+
+
+def objects_of(sources: list[Source], templates: dict[tuple[str, str], Path] | None
+               ) -> tuple[list[KObject], list[KhardenError]]:
+    """The well-formed objects of the sources, and an error for each object that is not."""
+    objects: list[KObject] = []
+    errors: list[KhardenError] = []
+    for source in sources:
         good, problems = split_objects(source, pod_templates=templates)
         objects += good
         errors += problems

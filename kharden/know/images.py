@@ -16,6 +16,7 @@ from typing import Any, Mapping
 from kharden.find.podspecs import PodTarget
 from kharden.images import catalog
 from kharden.images.facts import ASSUMED, ImageFacts
+from kharden.know.datadirs import claimed_data_dirs
 from kharden.model import Finding, Path, Severity
 from kharden.read import KObject
 
@@ -60,7 +61,7 @@ def know_images(target: PodTarget, obj: KObject, knowledge: Knowledge | None, pr
         return []
     target.images = learn(target, knowledge)
     read_only = getattr(profile.mutators.get("readOnlyRootFilesystem"), "enabled", False)
-    return notes(target, obj, target.images, knowledge, bool(read_only))
+    return notes(target, obj, target.images, knowledge, bool(read_only)) + claimed_data_dirs(target, obj, target.images)
 
 
 def learn(target: PodTarget, knowledge: Knowledge | None) -> dict[Path, ImageFacts]:

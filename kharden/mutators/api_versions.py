@@ -17,7 +17,6 @@ object is then hardened like any other in the same run (this mutator runs first)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kharden.apiversions import migrate
 from kharden.apiversions.table import lookup, show, target_of

@@ -17,7 +17,6 @@ the token in use: `strict` does not cut a used token either). Pod-level only, so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor

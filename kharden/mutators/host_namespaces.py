@@ -11,7 +11,6 @@ Absent is already safe, so without `enforce` this mutator changes nothing: the c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor

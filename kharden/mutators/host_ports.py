@@ -11,7 +11,6 @@ and the checker reports the violation (PSS baseline).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor

@@ -28,7 +28,6 @@ Options:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kharden.cluster.tls import ISSUER_ANNOTATIONS, tls_fix_blocked, uncovered_hosts
 from kharden.errors import ProfileError

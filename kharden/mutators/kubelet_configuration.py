@@ -17,7 +17,6 @@ Options:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kharden.cluster import cis
 from kharden.cluster.plan import KUBELET_CONFIG, field_value

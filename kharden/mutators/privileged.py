@@ -11,7 +11,6 @@ it. Windows pods are skipped: the API server rejects `privileged` on them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor

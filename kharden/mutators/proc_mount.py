@@ -10,7 +10,6 @@ Windows pods are skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from kharden.find.podspecs import PodTarget
 from kharden.mutators.base import Editor

@@ -248,35 +248,12 @@ def read_text_file(path: str) -> str:
         raise not_utf8_error(raw, e.start, path) from None
 
 
-def expand_paths(paths: list[str]) -> list[str]:
-    """Files as given; directories walked recursively for manifests, in sorted (deterministic) order.
-
-    A file named twice (`fix a.yaml a.yaml`, or a file inside a directory also given) is read once, where it first
-    appears: two copies would each be hardened and written, and their findings reported twice."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for p in paths:
-        if p != "-" and os.path.isdir(p):
-            found = []
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [os.path.join(root, f) for f in files if f.endswith(MANIFEST_SUFFIXES)]
-            candidates = sorted(found)
-        else:
-            candidates = [p]
-        for f in candidates:
-            key = f if f == "-" else os.path.realpath(f)
-            if key not in seen:
-                seen.add(key)
-                out.append(f)
-    return out
-
-
 def read_source(path: str) -> Source:
     """One file ("-": stdin), read and parsed."""
     return parse_text(read_text_file(path), path)
 
 
 def read_paths(paths: list[str]) -> list[Source]:
-    """Every file of `paths` (directories walked), read and parsed, in order."""
-    return [read_source(p) for p in expand_paths(paths)]
+    """Every file of `paths`, read and parsed, in order. Files, not directories: kharden.files.discover walks
+    those, for every command alike."""
+    return [read_source(p) for p in paths]

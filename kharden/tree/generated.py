@@ -13,7 +13,7 @@ from kharden.model import GENERATED_FILE
 from kharden.read import parse_text
 from kharden.read.source import read_text_file
 from kharden.run import FixOutcome, dump_each
-from kharden.tree.discover import Found
+from kharden.files.discover import Found
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from kharden.errors import UsageError
-from kharden.tree.discover import Found
+from kharden.files.discover import Found
 
 
 def mirror(found: Found, output_dir: str) -> dict[str, str]:

@@ -14,8 +14,8 @@ import click
 from kharden.errors import KhardenError, UsageError
 from kharden.model import Finding
 from kharden.profile import Profile
-from kharden.tree import generated as gen
-from kharden.tree.discover import Found, discover
+from kharden.tree import generated as gen, naming
+from kharden.files.discover import Found, discover
 from kharden.tree.generated import Earlier
 from kharden.tree.outputs import mirror
 from kharden.tree.screen import Screened, screen
@@ -80,9 +80,16 @@ def fix_tree(p: Plan | Found, profile: Profile, **kw: Any) -> tuple[Any, Screene
     with _bar(p.found) as paths:
         screened = screen(p.found, profile.pod_templates, paths=paths)
     outcome = run.fix_sources(screened.sources, profile, **kw)
+    _name_files(outcome.result.generated, [s.path for s in screened.sources] + [kw.get("audit_log") or "-"], p)
     if p.earlier is not None:
         outcome = gen.Regenerated(outcome.result, earlier=p.earlier)
     return outcome, screened
+
+
+def _name_files(generated: list[dict[str, Any]], paths: list[str], p: Plan) -> None:
+    """The files the generated objects name, relative to where those objects are written (kharden.tree.naming)."""
+    base = os.path.dirname(p.generated_file) if p.generated_file else os.curdir
+    naming.rename(generated, naming.relative_names(paths, base or os.curdir, p.targets))
 
 
 def check_tree(found: Found, *, pss: str | None, version: str, profile: Profile | None, rbac: bool = False,

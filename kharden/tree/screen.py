@@ -18,7 +18,7 @@ from kharden.read import Source, parse_text
 from kharden.read.source import read_text_file
 from kharden.read.validate import validate_source
 from kharden.read.yamlerrors import TEMPLATE_ADVICE
-from kharden.tree.discover import Found
+from kharden.files.discover import Found
 
 NOT_MANIFEST = "not a Kubernetes manifest (no document has apiVersion and kind)"
 TEMPLATE = "an unrendered template (render it first, e.g. `helm template`)"

@@ -5,7 +5,14 @@
 - an image VOLUME the pod does not mount (containerd WithVolumes): a new directory holding a copy of what the image
   has at that path, owned and moded as in the image, mounted read-write. CRI-O instead only creates the directory in
   the root filesystem by default; not modelled here.
-Other volume types (configMap, secret, persistentVolumeClaim...) and subPath are not needed by these tests and raise.
+- persistentVolumeClaim: a directory per claim under the run's `claims/` (kept across pods, as a volume is): a new
+  one is a fresh filesystem's root, owned by root, mode 0755; with the pod's fsGroup the kubelet walks it
+  (pkg/volume/volume_linux.go changeFilePermission): each file's group (`Lchown(path, -1, fsGroup)`), group rw,
+  directories also group x and set-gid; at every mount, or with fsGroupChangePolicy OnRootMismatch only while the
+  root does not match yet. A missing subPath directory is made by the kubelet, as root, with the volume root's mode
+  (kubelet_pods.go makeMounts, SafeMakeDir).
+The volume mounts are ordered parents first, as containerd's CRI orders them (a parent mounted later would hide them).
+Other volume types (configMap, secret...) are not needed by these tests and raise.
 """
 
 from __future__ import annotations
@@ -33,6 +40,35 @@ def empty_dir(pod_dir: Path, name: str, fs_group: int | None) -> Path:
     return where
 
 
+def claim(claims_dir: Path, name: str, fs_group: int | None, policy: str | None) -> Path:
+    """A persistent volume's directory, after the kubelet's fsGroup walk."""
+    where = claims_dir / name
+    if not where.is_dir():
+        where.mkdir(parents=True)
+        os.chown(where, 0, 0)
+        os.chmod(where, 0o755)
+    if fs_group is not None and not (policy == "OnRootMismatch" and _root_matches(where, fs_group)):
+        for path in [where, *where.rglob("*")]:
+            os.lchown(path, -1, fs_group)
+            if not path.is_symlink():
+                mode = path.stat().st_mode & 0o7777
+                os.chmod(path, mode | 0o660 | (0o2110 if path.is_dir() else 0))
+    return where
+
+
+def _root_matches(root: Path, fs_group: int) -> bool:
+    stat = root.stat()
+    return stat.st_gid == fs_group and stat.st_mode & 0o2770 == 0o2770
+
+
+def _sub_path(volume: Path, sub: str) -> Path:
+    where = volume / sub
+    if not where.exists():
+        where.mkdir(parents=True)
+        os.chmod(where, volume.stat().st_mode & 0o7777)
+    return where
+
+
 def image_volume(container_dir: Path, rootfs: Path, path: str) -> Path:
     """A writable copy of the image's content at `path`, owned as in the image."""
     where = container_dir / "image-volumes" / hashlib.sha256(path.encode()).hexdigest()[:12]
@@ -53,11 +89,17 @@ def mounts(pod: dict[str, Any], container: dict[str, Any], config: dict[str, Any
     fs_group = (pod.get("securityContext") or {}).get("fsGroup")
     out: list[dict[str, Any]] = []
     mounted: set[str] = set()
-    for mount in container.get("volumeMounts") or []:
+    policy = (pod.get("securityContext") or {}).get("fsGroupChangePolicy")
+    group = None if fs_group is None else int(fs_group)
+    for mount in sorted(container.get("volumeMounts") or [], key=lambda m: os.path.normpath(m["mountPath"]).count("/")):
         volume = volumes[mount["name"]]
-        if "emptyDir" not in volume or mount.get("subPath"):
-            raise NotImplementedError(f"volume {mount['name']}: only emptyDir without subPath is translated here")
-        source = empty_dir(pod_dir, mount["name"], None if fs_group is None else int(fs_group))
+        if "persistentVolumeClaim" in volume:
+            source = claim(pod_dir.parent / "claims", volume["persistentVolumeClaim"]["claimName"], group, policy)
+            source = _sub_path(source, mount["subPath"]) if mount.get("subPath") else source
+        elif "emptyDir" in volume and not mount.get("subPath"):
+            source = empty_dir(pod_dir, mount["name"], group)
+        else:
+            raise NotImplementedError(f"volume {mount['name']}: only emptyDir and claims are translated here")
         out.append(_bind(source, mount["mountPath"], bool(mount.get("readOnly"))))
         mounted.add(os.path.normpath(mount["mountPath"]))
     for path in sorted(config.get("Volumes") or {}):

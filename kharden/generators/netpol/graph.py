@@ -61,6 +61,8 @@ def reference_edges(inv: Inventory, index: HostIndex, allow: Allow) -> None:
 
 
 def _reference(client: Workload, m: Mention, tok: HostToken, index: HostIndex, allow: Allow) -> None:
+    """One host a workload names: an edge to each server of the Service (or StatefulSet pod) it resolves to, or a
+    warning where it looks like one that is not in the input, or names a port the Service lacks."""
     hit = index.resolve(tok.host, client.ns)
     if hit is None:
         if index.looks_in_cluster(tok, m.hinted):
@@ -70,23 +72,31 @@ def _reference(client: Workload, m: Mention, tok: HostToken, index: HostIndex, a
     if not tok.explicit(m.bare_ok) and "." not in tok.host:
         return  # a plain word in a sentence ("Pinging frontend...") or a flag value ("--name web") is no address
     svc, sts = hit
+    port = _asked_port(tok, svc)
+    for server in _servers(client, tok, svc, sts):
+        ports = target_ports(svc, server, port, allow, direct=sts is not None)
+        if ports:
+            connect(client, server, frozenset(ports), f"{m.what} names {token_text(tok)} ({m.where()})", allow)
+        elif port is not None and not svc.headless and sts is None and not _has_port(svc, port):
+            message = f"{m.what} names {token_text(tok)}, but Service {svc.name} has no port {port}"
+            allow.warn(m.obj, "unknown-port", message, m.path)
+
+
+def _servers(client: Workload, tok: HostToken, svc: Service, sts: Workload | None) -> list[Workload]:
+    """The workloads a resolved host reaches (not on the host network): the StatefulSet pod named, else the
+    Service's servers, without the client itself when it names its own bare name (more likely a label)."""
     servers = [sts] if sts is not None else svc.servers
     if tok.port is None and tok.scheme is None and "." not in tok.host:
-        servers = [s for s in servers if s is not client]  # its own bare name is more likely a label than a call
-    port = tok.port
+        servers = [s for s in servers if s is not client]
+    return [s for s in servers if not host_networked(s)]
+
+
+def _asked_port(tok: HostToken, svc: Service) -> int | None:
+    """The port written with the host, else its scheme's (http: 80) where the Service has that port."""
     default = SCHEME_PORTS.get(tok.scheme or "")
-    if port is None and default is not None and any(p.get("port") == default for _, p in svc.ports()):
-        port = default
-    for server in servers:
-        if host_networked(server):
-            continue
-        ports = target_ports(svc, server, port, allow, direct=sts is not None)
-        if not ports:
-            if port is not None and not svc.headless and sts is None and not _has_port(svc, port):
-                message = f"{m.what} names {token_text(tok)}, but Service {svc.name} has no port {port}"
-                allow.warn(m.obj, "unknown-port", message, m.path)
-            continue
-        connect(client, server, frozenset(ports), f"{m.what} names {token_text(tok)} ({m.where()})", allow)
+    if tok.port is None and default is not None and _has_port(svc, default):
+        return default
+    return tok.port
 
 
 def _has_port(svc: Service, port: int) -> bool:

@@ -104,27 +104,38 @@ def _parent_gateways(route: KObject) -> list[dict[str, Any]]:
     return out
 
 
-def backends(route: KObject) -> Iterator[tuple[Namespace, str, int | str | None, Path]]:
+Backend = tuple[Namespace, str, int | str | None, Path]  # (namespace, Service name, port number or name, path)
+
+
+def backends(route: KObject) -> Iterator[Backend]:
     """(namespace, Service name, port number or name, path) of every backend of an Ingress or a Gateway API route."""
-    data, ns = route.data, route.ref.namespace
-    if route.ref.kind == "Ingress":
-        spec = data.get("spec") or {}
-        candidates: list[tuple[Path, Any]] = [(("spec", key), spec.get(key)) for key in ("defaultBackend", "backend")]
-        for i, rule in enumerate(spec.get("rules") or []):
-            for j, p in enumerate(get(rule, ("http", "paths")) or []):
-                candidates.append((("spec", "rules", i, "http", "paths", j, "backend"), get(p, ("backend",))))
-        for path, b in candidates:
-            if isinstance(b, dict) and isinstance(b.get("service"), dict):  # networking.k8s.io/v1
-                port = b["service"].get("port") or {}
-                yield ns, str(b["service"].get("name")), port.get("number") or port.get("name"), path
-            elif isinstance(b, dict) and b.get("serviceName"):  # v1beta1
-                yield ns, str(b["serviceName"]), b.get("servicePort"), path
-        return
-    for i, rule in enumerate(get(data, ("spec", "rules")) or []):
+    return _ingress_backends(route) if route.ref.kind == "Ingress" else _route_backends(route)
+
+
+def _ingress_backends(ingress: KObject) -> Iterator[Backend]:
+    """The default backend and each path's, in networking.k8s.io/v1's shape (`service: {name, port}`) or
+    v1beta1's (`serviceName`, `servicePort`)."""
+    spec = ingress.data.get("spec") or {}
+    candidates: list[tuple[Path, Any]] = [(("spec", key), spec.get(key)) for key in ("defaultBackend", "backend")]
+    for i, rule in enumerate(spec.get("rules") or []):
+        for j, p in enumerate(get(rule, ("http", "paths")) or []):
+            candidates.append((("spec", "rules", i, "http", "paths", j, "backend"), get(p, ("backend",))))
+    ns = ingress.ref.namespace
+    for path, b in candidates:
+        if isinstance(b, dict) and isinstance(b.get("service"), dict):  # networking.k8s.io/v1
+            port = b["service"].get("port") or {}
+            yield ns, str(b["service"].get("name")), port.get("number") or port.get("name"), path
+        elif isinstance(b, dict) and b.get("serviceName"):  # v1beta1
+            yield ns, str(b["serviceName"]), b.get("servicePort"), path
+
+
+def _route_backends(route: KObject) -> Iterator[Backend]:
+    """The Service backendRefs of a Gateway API route's rules (other kinds and groups are not Services)."""
+    for i, rule in enumerate(get(route.data, ("spec", "rules")) or []):
         for j, ref in enumerate(get(rule, ("backendRefs",)) or []):
             if isinstance(ref, dict) and ref.get("kind", "Service") == "Service" and ref.get("group", "") == "":
                 path = ("spec", "rules", i, "backendRefs", j)
-                yield ref.get("namespace", ns), str(ref.get("name")), ref.get("port"), path
+                yield ref.get("namespace", route.ref.namespace), str(ref.get("name")), ref.get("port"), path
 
 
 def keeps_token(w: Workload, inv: Inventory) -> bool:
@@ -165,7 +176,7 @@ def api_server_edges(inv: Inventory, opts: Options, allow: Allow, use: Any = Non
         key = next((k for k in ("automountServiceAccountToken", "serviceAccountName") if k in spec), None)
         where = w.obj.where(w.target.spec_path + ((key,) if key else ()))
         reasons = use.of(w.target) if use is not None else []
-        why = f"to the API server: the pods keep a ServiceAccount token (" + (
+        why = "to the API server: the pods keep a ServiceAccount token (" + (
             "; ".join(reasons) if reasons else "automountServiceAccountToken is not false") + f") ({where})"
         allow.add(w, "egress", [{"ipBlock": {"cidr": c}} for c in cidrs], api_ports(opts), why)
 

@@ -193,24 +193,31 @@ def _roles(acc: Account, taken: Taken, findings: list[Finding]) -> list[dict[str
     scopes = sorted({(c, ns) for c, ns, _, _ in acc.grants}, key=lambda s: (s[0], s[1] != acc.namespace, s[1] or ""))
     out: list[dict[str, Any]] = []
     for cluster, ns in scopes:
-        declared = [u for c, n, u, d in acc.grants if (c, n) == (cluster, ns) and d]
-        logged = [u for c, n, u, d in acc.grants if (c, n) == (cluster, ns) and not d]
-        rules = build_rules(declared, None) + build_rules(logged, 1)
-        name = build.role_name(acc.name, acc.namespace, ns, cluster)
         if cluster and not acc.namespace:
             findings.append(_no_namespace(acc))
             continue
-        objs = [build.role(name, ns, rules, cluster), build.binding(name, ns, acc.name, acc.namespace, cluster)]
-        where = None if cluster else ns
-        present = [(o, taken[(o["kind"], where, name)]) for o in objs if (o["kind"], where, name) in taken]
-        foreign = [o["kind"] for o, old in present if not _ours(old)]
-        if foreign:  # never replace, nor bind to, an object the input defines under kharden's name
-            findings.append(_clash(foreign, where, name))
-            continue
-        # ones kharden generated earlier are kept (a second run changes nothing); a stale one is reported
-        findings += [_stale(old) for o, old in present if _content(o) != _content(old.data)]
-        out += [o for o in objs if (o["kind"], where, name) not in taken]
+        out += _scope_roles(acc, cluster, ns, taken, findings)
     return out
+
+
+def _scope_roles(acc: Account, cluster: bool, ns: str | None, taken: Taken, findings: list[Finding]
+                 ) -> list[dict[str, Any]]:
+    """The role and its binding for the account's grants in one scope (a namespace, or the cluster): declared
+    grants first, then logged ones; none where the input has an object of that name kharden did not make."""
+    declared = [u for c, n, u, d in acc.grants if (c, n) == (cluster, ns) and d]
+    logged = [u for c, n, u, d in acc.grants if (c, n) == (cluster, ns) and not d]
+    rules = build_rules(declared, None) + build_rules(logged, 1)
+    name = build.role_name(acc.name, acc.namespace, ns, cluster)
+    objs = [build.role(name, ns, rules, cluster), build.binding(name, ns, acc.name, acc.namespace, cluster)]
+    where = None if cluster else ns
+    present = [(o, taken[(o["kind"], where, name)]) for o in objs if (o["kind"], where, name) in taken]
+    foreign = [o["kind"] for o, old in present if not _ours(old)]
+    if foreign:  # never replace, nor bind to, an object the input defines under kharden's name
+        findings.append(_clash(foreign, where, name))
+        return []
+    # ones kharden generated earlier are kept (a second run changes nothing); a stale one is reported
+    findings += [_stale(old) for o, old in present if _content(o) != _content(old.data)]
+    return [o for o in objs if (o["kind"], where, name) not in taken]
 
 
 def _content(obj: dict[str, Any]) -> Any:
