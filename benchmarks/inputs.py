@@ -126,3 +126,40 @@ def build(name: str, work: str, objects: int, shared_root: str | None = None) ->
 
     write_files(run.fix(files, "restricted", generate=False).files(output_dir=hardened), durable=False, make_dirs=True)
     return Corpus(name, files, len(docs), "---\n".join(docs), one, rl, hardened)
+
+
+def short_stream(objects: int) -> str:
+    """`objects` short Deployments (about 350 bytes each, labels in flow style) as one stream: the memory row's input,
+    where what kharden keeps per object weighs most against the text itself."""
+    doc = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{n}\n  labels: {{app: app-{n}}}\nspec:\n"
+           "  selector:\n    matchLabels: {{app: app-{n}}}\n  template:\n    metadata:\n      labels: {{app: app-{n}}}\n"
+           "    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n        ports:\n"
+           "        - containerPort: 8080\n")
+    return "---\n".join(doc.format(n=n) for n in range(objects))
+
+
+def helm_render(megabytes: float, seed: int = corpus.SEED) -> str:
+    """A Helm render of about `megabytes` MB, as `helm template` writes it: each document after a `# Source:` comment,
+    benchmarks/corpus.py's objects (1-5 KB each), and one ConfigMap in twenty carrying a big data block (a dashboard
+    or a rules file: 20-60 KB), as monitoring charts do. Deterministic for a seed."""
+    import random
+
+    rnd = random.Random(seed + 2)
+    target = int(megabytes * 1_000_000)
+    parts: list[str] = []
+    size = n = 0
+    while size < target:
+        batch = corpus.documents(200, seed + n)
+        for k, doc in enumerate(batch):
+            if k % 20 == 19:
+                lines = "".join(f"    rule_{i}: expr(rate(http_requests_total[{rnd.randint(1, 60)}m])) > {i}\n"
+                                for i in range(rnd.randint(300, 900)))
+                doc = (f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules-{n + k}\n  namespace: shop\n"
+                       f"data:\n  rules.yaml: |\n{lines}")
+            part = f"---\n# Source: shop/templates/{doc.split(chr(10), 2)[1][6:].lower()}-{n + k}.yaml\n{doc}"
+            parts.append(part)
+            size += len(part)
+            if size >= target:
+                break
+        n += len(batch)
+    return "".join(parts)

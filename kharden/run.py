@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
@@ -171,6 +171,16 @@ def _relative(path: str) -> str:
     return os.path.basename(path) if rel.startswith("..") else rel
 
 
+def write_text(text: str, stream: TextIO) -> None:
+    """Write a text that is complete (nothing is written on failure) in slices: one write of a whole text makes its
+    encoded copy at once, as big again as the text."""
+    for at in range(0, len(text), _SLICE):
+        stream.write(text[at:at + _SLICE])
+
+
+_SLICE = 1 << 20
+
+
 def dump(obj: dict[str, Any]) -> str:
     """A generated object as YAML, as every output of `fix` writes it: the bytes of
     yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=1 << 16), by libyaml where it can."""
@@ -195,15 +205,17 @@ def fix_sources(
     only_generator: str | None = None,
     hidden_from_generators: Hidden | None = None,
     image_options: dict[str, Any] | None = None,
+    records: bool = True,
 ) -> FixOutcome:
     """`kharden fix` of sources already read: the pipeline.
     `image_options` (config_path, resolve, platform, insecure, cache_dir): image configs are read from files or
-    registries first (kharden.images.learn); without them the pipeline knows images from its catalog only."""
+    registries first (kharden.images.learn); without them the pipeline knows images from its catalog only.
+    `records` False: only the texts are rendered (no summary, report or patch): see Request.records."""
     prof = resolve_profile(profile)
     knowledge = _learn_images(sources, prof, image_options) if image_options else None
     request = Request(sources, prof, generate=generate, only_generator=only_generator,
                       hidden=hidden_from_generators, generator_inputs={"audit_log": audit_log} if audit_log else {},
-                      images=knowledge)
+                      images=knowledge, records=records)
     return FixOutcome(execute(request))
 
 

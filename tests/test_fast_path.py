@@ -36,10 +36,13 @@ PROFILE = "restricted"
 def test_the_resource_writer_writes_the_values_it_is_given(path: Path) -> None:
     """kharden's one writer of whole streams (the KRM ResourceList): libyaml's emitter, the values SafeDumper would
     write, timestamps as RFC 3339."""
-    values = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    # libyaml reads and emits (C), PyYAML's SafeRepresenter decides the values (as in SafeDumper): the same values as
+    # the pure-Python SafeLoader/SafeDumper, read 10x faster (argo-cd's 1.9 MB install.yaml took most of a minute).
+    values = [d for d in yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) if d is not None]
     text = fastdump.dump_resource({"items": values})
-    assert yaml.safe_load(text) == {"items": values}
-    assert yaml.safe_load(text) == yaml.safe_load(yaml.dump({"items": values}, Dumper=yaml.SafeDumper))
+    written = yaml.load(text, Loader=yaml.CSafeLoader)
+    assert written == {"items": values}
+    assert written == yaml.load(yaml.dump({"items": values}, Dumper=yaml.CSafeDumper), Loader=yaml.CSafeLoader)
 
 
 def test_direct_construction_and_dumping_equal_pyyaml(corpus: Path) -> None:
@@ -129,8 +132,7 @@ def test_the_one_pass_read_back_itself_catches_bad_edits(
     by_doc = splice.doc_edits(source, changes)
     assert sorted(by_doc) == [0, 1]  # both pods change
     edits = splice._relocate_insertions(source.text, [e for d in by_doc.values() for e in d])
-    out = splice._apply(source.text, edits)
-    assert fastverify._changed_docs_read_back(source, out, [0, 1], edits) is reads_back
+    assert fastverify._changed_docs_read_back(source, [0, 1], edits) is reads_back
     if reads_back:
         assert read_by_subset == [text == TWO_BLOCK_PODS] * 2
 

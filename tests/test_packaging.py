@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,11 +14,24 @@ import pytest
 from tests.conftest import REPO
 
 
+def _source_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's sources in a directory of this process's own.
+
+    setuptools builds in the source tree's build/ directory: two pytest-xdist workers building the repository itself
+    at once collided there ("File exists: build/bdist.linux-x86_64/wheel/kharden-0.1.0.dist-info"). xdist_group
+    cannot keep them on one worker with pytest 9.2 (pytest-xdist issue 1386: loadgroup silently stops grouping).
+    """
+    where = tmp_path_factory.mktemp("source") / "kharden"
+    shutil.copytree(REPO, where, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".checkov", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "tests"))
+    return where
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
+    out, source = tmp_path_factory.mktemp("wheel"), _source_copy(tmp_path_factory)
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
         capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr

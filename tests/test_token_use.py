@@ -173,9 +173,9 @@ def test_corpus_no_bound_controller_loses_its_token(rel: str, least: int) -> Non
     if not path.exists():
         pytest.skip(f"corpus not available: {path}")
     text = path.read_text()
-    bound = _bound_accounts(list(yaml.safe_load_all(text)))
+    bound = _bound_accounts(list(yaml.load_all(text, Loader=yaml.CSafeLoader)))  # libyaml: 1.9 MB of argo-cd
     outcome = fix_sources([parse_text(text, str(path))], "restricted")
-    out = [d for d in yaml.safe_load_all(outcome.stream()) if d]
+    out = [d for d in yaml.load_all(outcome.stream(), Loader=yaml.CSafeLoader) if d]
     workloads = [d for d in out if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")]
     kept = [d for d in workloads if d["spec"]["template"]["spec"].get("serviceAccountName") in bound]
     assert len(kept) >= least  # argo-cd: application controller, server, applicationset, notifications, dex, redis

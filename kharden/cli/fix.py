@@ -66,7 +66,9 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
     prof = run.resolve_profile(profile).with_kube_version(kube_version)  # bad ones reported before any file is read
     prof = _fix_options(prof, pin_lock, move_secrets, secrets_as_files, generate)
     plan = runs.plan(list(paths), exclude, in_place=in_place, output_dir=output_dir, generated_file=generated_file)
-    outcome, screened = runs.fix_tree(plan, prof, generate=generate, audit_log=audit_log, image_options=images)
+    texts_only = quiet and not (report_file or check_only or show_diff or in_place or output_dir) and fmt == "yaml"
+    outcome, screened = runs.fix_tree(plan, prof, generate=generate, audit_log=audit_log, image_options=images,
+                                      records=not texts_only)  # texts only: each document let go once spliced
     click.echo(screen.summary(screened, verbose), err=True, nl=False)
     if not quiet and (screened.sources or not screened.errors):  # nothing read: the error alone says it
         click.echo(outcome.summary, err=True, nl=False)
@@ -91,7 +93,7 @@ def fix(paths: tuple[str, ...], profile: str, in_place: bool, output_dir: str | 
         texts = outcome.files(output_dir=output_dir, generated_file=plan.generated_file, targets=plan.targets)
         write_files(texts, durable=output_dir is None, make_dirs=output_dir is not None)  # -o: copies
     else:
-        sys.stdout.write(outcome.stream())
+        run.write_text(outcome.stream(), sys.stdout)
     exit_if_broken(screened)
     if fail_on_change and outcome.changed:
         sys.exit(1)

@@ -49,7 +49,7 @@ def helm_post_render(profile: str, generate: bool | None, summary: bool) -> None
     from kharden.integrations import helm
     from kharden.render import report
 
-    out, result = helm.post_render(sys.stdin.read(), run.resolve_profile(profile), generate)
+    out, result = helm.post_render(sys.stdin.read(), run.resolve_profile(profile), generate, records=summary)
     if summary:
         click.echo(report.fix_summary(result.changes, result.findings, len(result.generated)), err=True, nl=False)
-    sys.stdout.write(out)
+    run.write_text(out, sys.stdout)

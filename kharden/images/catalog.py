@@ -86,12 +86,19 @@ def _check_values(entry: dict[str, Any], where: str) -> None:
 
 
 def _check_data_dir(data_dir: Any, where: str) -> None:
-    """`dataDir: {path: /absolute, env: NAME}` (env optional): the directory the image must own."""
+    """`dataDir: {path: /absolute, env: NAME, onClaim: {startsAsRoot: required, capabilities: [...]}}` (env and
+    onClaim optional): the directory the image must own, and how it must start when a persistent volume is there."""
     if data_dir is None:
         return
-    if (not isinstance(data_dir, dict) or set(data_dir) - {"env", "path"}
+    if (not isinstance(data_dir, dict) or set(data_dir) - {"env", "path", "onClaim"}
             or not str(data_dir.get("path", "")).startswith("/") or not str(data_dir.get("env", "X")).isidentifier()):
-        raise CatalogError(f"{where}: dataDir is {{path: /absolute, env: NAME (optional)}}")
+        raise CatalogError(f"{where}: dataDir is {{path: /absolute, env: NAME (optional), onClaim (optional)}}")
+    on_claim = data_dir.get("onClaim")
+    if on_claim is not None and (
+            not isinstance(on_claim, dict) or set(on_claim) != {"startsAsRoot", "capabilities"}
+            or on_claim["startsAsRoot"] != "required" or not isinstance(on_claim["capabilities"], list)
+            or not all(isinstance(c, str) and c.isupper() for c in on_claim["capabilities"])):
+        raise CatalogError(f"{where}: dataDir's onClaim is {{startsAsRoot: required, capabilities: [NAME, ...]}}")
 
 
 def _matches(pattern: str, name: str) -> bool:
@@ -125,7 +132,14 @@ def _facts(entry: dict[str, Any], tag: str) -> ImageFacts:
         content_writes=tuple(merged.get("contentWrites") or ()), ports=tuple(merged.get("ports") or ()),
         capabilities=tuple(merged.get("capabilities") or ()),
         notes=(merged["notes"],) if merged.get("notes") else (),
-        data_dir=(merged["dataDir"].get("env"), merged["dataDir"]["path"]) if merged.get("dataDir") else None)
+        data_dir=(merged["dataDir"].get("env"), merged["dataDir"]["path"]) if merged.get("dataDir") else None,
+        on_claim=_on_claim(merged.get("dataDir")))
+
+
+def _on_claim(data_dir: Any) -> tuple[str, tuple[str, ...]] | None:
+    """(startsAsRoot, capabilities) for a container with a persistent volume at its data directory."""
+    on_claim = data_dir.get("onClaim") if isinstance(data_dir, dict) else None
+    return (on_claim["startsAsRoot"], tuple(on_claim["capabilities"])) if on_claim else None
 
 
 def recognise(config: Mapping[str, Any], image: str) -> ImageFacts | None:

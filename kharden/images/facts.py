@@ -40,6 +40,8 @@ class ImageFacts:
     recognised: str = ""  # how a catalog entry was matched from the image's config, not its name (catalog.recognise)
     data_dir: tuple[str | None, str] | None = None  # (env variable naming it, default path): a directory the image
     # must own itself (initdb chmods it), so a persistent volume mounted right there breaks it (kharden.know.datadirs)
+    on_claim: tuple[str, tuple[str, ...]] | None = None  # (startsAsRoot, capabilities) that replace the image's own
+    # when a persistent volume is mounted right at data_dir: its entrypoint must chown it as root (kharden.know.datadirs)
 
     @property
     def known(self) -> bool:
@@ -118,4 +120,5 @@ def merged(config: ImageFacts, catalog: ImageFacts | None) -> ImageFacts:
         user_unresolved=config.user_unresolved and user is None, starts_as_root=catalog.starts_as_root,
         writable=catalog.writable, volumes=volumes, content_writes=catalog.content_writes,
         ports=config.ports or catalog.ports, capabilities=catalog.capabilities,
-        notes=catalog.notes, recognised=catalog.recognised, data_dir=catalog.data_dir)
+        notes=catalog.notes, recognised=catalog.recognised, data_dir=catalog.data_dir,
+        on_claim=catalog.on_claim)

@@ -59,23 +59,30 @@ def hidden_from(profile: Profile) -> Hidden:
     return hidden
 
 
-def post_render(text: str, profile: Profile, generate_: bool | None = None) -> tuple[str, Result]:
+def post_render(text: str, profile: Profile, generate_: bool | None = None, *,
+                records: bool = True) -> tuple[str, Result]:
     """Hardened stream for Helm's rendered stream: `kharden fix` of it, generated objects under Helm's `# Source:`
-    comment. Raises KhardenError; returns text only when complete."""
-    source = parse_text(text, "<helm>")
-    objects = list(source.objects())
-    if not objects:
+    comment. Raises KhardenError; returns text only when complete (the whole stream is made before a byte is
+    written). `records`: the Result keeps its changes and findings (for --summary); without them each document is
+    let go as soon as it is spliced (kharden.pipeline.finish)."""
+    source = parse_text(text, "<helm>", lazy=True)  # read a range at a time, where the pipeline can (records)
+    if next(source.objects(), None) is None:
         raise InputError("no Kubernetes objects on stdin: Helm sends the rendered chart there", file="-")
-    result = execute(Request([source], profile, generate=generate_, hidden=hidden_from(profile)))
+    result = execute(Request([source], profile, generate=generate_, hidden=hidden_from(profile), records=records))
     out = FixOutcome(result).text_of(source)
-    helm4 = any(o.annotation(FILENAME) is not None for o in objects)
+    helm4 = bool(result.generated) and any(o.annotation(FILENAME) is not None for o in source.objects())
     generated = generated_stream(result.generated, helm4)
-    if generated and out.strip():
+    if generated and _content(out):
         out = end_line(out, "the generated objects")
     out += generated
-    if not out.strip():
+    if not _content(out):
         raise KhardenError("internal error: empty output")
     return out, result
+
+
+def _content(text: str) -> bool:
+    """`bool(text.strip())` without its copy of the text (a hardened render is tens of MB)."""
+    return bool(text) and not text.isspace()
 
 
 def generated_stream(generated: list[dict[str, Any]], helm4: bool) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kharden.know.api_use import ApiUse
+from kharden.know.api_use import ApiUse, Binding
 from kharden.know.protected import DEFAULT as DEFAULT_PROTECTED
 from kharden.read import KObject
 
@@ -28,8 +28,10 @@ class Knowledge:
     protected: frozenset[str] = frozenset(DEFAULT_PROTECTED)
 
 
-def learn(objects: list[KObject], profile: Profile, *, audit_log: str | None = None) -> Knowledge:
-    """What the pipeline knows about `objects` (the whole input) under `profile`."""
+def learn(objects: list[KObject], profile: Profile, *, audit_log: str | None = None,
+          bindings: tuple[Binding, ...] | None = None) -> Knowledge:
+    """What the pipeline knows about `objects` (the whole input) under `profile`; or about a part of the input, given
+    the `bindings` of all of it (kharden.pipeline.finish)."""
     from kharden.generators.rbac.auditlog import read_audit_log
     from kharden.know import api_use
 
@@ -37,5 +39,5 @@ def learn(objects: list[KObject], profile: Profile, *, audit_log: str | None = N
     requests = read_audit_log(audit_log) if audit_log else None
     use = api_use.learn(objects, profile.pod_templates,
                         annotation=str(getattr(rbac_opts, "annotation", None) or api_use.ACCESS), requests=requests,
-                        audit_log=audit_log or "the audit log")
+                        audit_log=audit_log or "the audit log", bindings=bindings)
     return Knowledge(use, frozenset(profile.protected_namespaces))

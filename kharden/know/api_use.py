@@ -134,10 +134,11 @@ def learn(
     annotation: str = ACCESS,
     requests: list[Request] | None = None,
     audit_log: str = "the audit log",
+    bindings: tuple[Binding, ...] | None = None,
 ) -> ApiUse:
     """Why each workload among `objects` (the whole input: a binding in one file counts for a Deployment in
-    another) uses the API."""
-    use = ApiUse(bindings=tuple(read_bindings(objects)))
+    another) uses the API. `bindings`: those of the whole input, read already, when `objects` are a part of it."""
+    use = ApiUse(bindings=tuple(read_bindings(objects)) if bindings is None else bindings)
     for obj in objects:
         for target in find_pod_targets(obj, pod_templates):
             reasons = _reasons(target, use, annotation, requests or [], audit_log)

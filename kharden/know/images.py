@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from kharden.find.podspecs import PodTarget
 from kharden.images import catalog
 from kharden.images.facts import ASSUMED, ImageFacts
-from kharden.know.datadirs import claimed_data_dirs
+from kharden.know.datadirs import claimed_data_dirs, on_claim
 from kharden.model import Finding, Path, Severity
 from kharden.read import KObject
 
@@ -59,7 +59,7 @@ def know_images(target: PodTarget, obj: KObject, knowledge: Knowledge | None, pr
     """The stage: set `target.images` and return the notes on it (windows pods: nothing, the mutators skip them)."""
     if target.windows:
         return []
-    target.images = learn(target, knowledge)
+    target.images = on_claim(target, obj, learn(target, knowledge))
     read_only = getattr(profile.mutators.get("readOnlyRootFilesystem"), "enabled", False)
     return notes(target, obj, target.images, knowledge, bool(read_only)) + claimed_data_dirs(target, obj, target.images)
 

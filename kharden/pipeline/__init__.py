@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from kharden.model import Change
+from kharden.know import learn
+from kharden.pipeline import finish
 from kharden.pipeline.checking import check, check_groups
 from kharden.pipeline.generation import generate
 from kharden.pipeline.left import WINDOWS_REASON, api_versions, checks_left, explicit, left_pss, unfixed
@@ -24,7 +26,6 @@ from kharden.pipeline.request import Hidden, Request, Result
 from kharden.profile import Profile
 from kharden.read import Source
 from kharden.read.validate import validate_source
-from kharden.render import fastverify
 
 __all__ = ["Hidden", "Request", "Result", "WINDOWS_REASON", "api_versions", "check_groups", "checks_left", "explicit",
            "generate", "left_pss", "mutate", "run", "splice_changed", "unfixed", "validate"]
@@ -32,16 +33,24 @@ __all__ = ["Hidden", "Request", "Result", "WINDOWS_REASON", "api_versions", "che
 
 def run(request: Request) -> Result:
     """Run the pipeline. `fix` raises the first KhardenError (nothing is half-done); `check` returns them."""
+    sources = list(request.sources)
     if request.mode == "check":
+        for s in sources:
+            s.load()
         return check(request)
     assert request.profile is not None, "fix needs a profile"
     profile = request.profile.only_generator(request.only_generator)
-    sources = list(request.sources)
+    if finish.early(request, profile):  # nothing reads a document after its mutators: a range at a time
+        result = Result(sources, [])
+        finish.in_ranges(request, profile, result)
+        return result
+    for s in sources:
+        s.load()
     validate(sources, profile)
     objects = [o for s in sources for o in s.objects()]
     result = Result(sources, objects if request.deployed is None else [o for o in objects if request.deployed(o)])
-    know = mutate(result.objects, profile, result.changes, result.findings,
-                  audit_log=request.generator_inputs.get("audit_log"), images=request.images)
+    know = learn(result.objects, profile, audit_log=request.generator_inputs.get("audit_log"))
+    mutate(result.objects, profile, result.changes, result.findings, images=request.images, know=know)
     generate(result, profile, request.generate, request.hidden, know=know, **request.generator_inputs)
     result.findings += unfixed(result.objects, profile, result.findings)
     result.findings += explicit(result.objects, profile, result.findings, know)
@@ -64,4 +73,7 @@ def splice_changed(sources: Sequence[Source], changes: list[Change]) -> dict[str
     by_file: dict[str, list[Change]] = {}
     for c in changes:
         by_file.setdefault(c.obj.file, []).append(c)
-    return {s.path: fastverify.render_verified(s, by_file[s.path]) for s in sources if s.path in by_file}
+    splicing = finish.Splicing(release=False)
+    for s in sources:
+        splicing.add(s, by_file.get(s.path, []), range(len(s.docs)))
+    return splicing.texts(list(sources))

@@ -18,15 +18,15 @@ from kharden.read import KObject
 
 
 def mutate(objects: list[KObject], profile: Profile, changes: list[Change], findings: list[Finding], *,
-           audit_log: str | None = None, images: Images | None = None) -> Knowledge:
+           audit_log: str | None = None, images: Images | None = None, know: Knowledge | None = None) -> Knowledge:
     """Every enabled mutator, in the registry's order, on every pod target (or object) with its opt-outs; then,
     with a lock (`fix --pin-images LOCK`), the object's images pinned. What the mutators decide from other objects
     (a binding keeps a pod's token) is learned first (`kharden.know`), and per pod target what each container's
     image needs (kharden.know.images); objects in a protected namespace are mutated on copies, and what would
-    change is reported."""
+    change is reported. `know`: learned already from the whole input, when `objects` are a part of it."""
     from kharden.images.pin import pinner
 
-    know = learn(objects, profile, audit_log=audit_log)
+    know = know or learn(objects, profile, audit_log=audit_log)
     enabled = [(MUTATORS[mid], profile.mutators[mid]) for mid in profile.enabled_mutators()]
     per_object = any(mutator.SCOPE != "pod" for mutator, _ in enabled)
     image_aware = bool({"runAsUser", "readOnlyRootFilesystem"} & {m.ID for m, _ in enabled})

@@ -33,6 +33,9 @@ class Request:
     rbac: bool = False  # check: the RBAC checks too (always with a profile; `--pss` alone is the PSS controls only)
     splice: bool = True  # fix: make each changed source's new text (KRM re-serialises its list instead)
     images: Images | None = None  # image configs the edge read (--image-config, --resolve-images); else catalog
+    # fix: the edge renders changes and findings (a summary, a report, a patch). False (Helm's post-renderer, `fix
+    # -q` to stdout): it writes the texts only, so each document is let go once spliced (kharden.pipeline.finish)
+    records: bool = True
 
 
 @dataclass

@@ -54,10 +54,10 @@ def split(text: str) -> tuple[list[str], list[Part]] | None:
     bounds = ([0] if not starts or starts[0] else []) + starts + [len(lines)]
     odd = subset.has_odd(text)  # each piece is looked at only when the whole has something odd
     big = len(text) > MAX_SCALAR_CHARS
-    return lines, [_part(lines, lo, hi, odd, big) for lo, hi in zip(bounds, bounds[1:])]
+    return lines, [piece(lines, lo, hi, odd, big) for lo, hi in zip(bounds, bounds[1:])]
 
 
-def _part(lines: list[str], lo: int, hi: int, odd: bool, big: bool) -> Part:
+def piece(lines: list[str], lo: int, hi: int, odd: bool, big: bool) -> Part:
     declined = Part(lo, hi, None, None)
     if (odd or big) and _odd_or_big(lines[lo:hi]):
         return declined
@@ -86,19 +86,19 @@ def read(text: str, path: str) -> list[Read] | None:
     if len(declined) == len(parts):
         return None  # libyaml reads all of it: in one piece, as before
     shared = positions.Text(Lines(text), text)  # not `lines`: a list of every line would live as long as the tree
-    by_libyaml = _by_libyaml(shared, declined, path) if declined else {}
-    if by_libyaml is None:
+    others = by_libyaml(shared, declined, path) if declined else {}
+    if others is None:
         return None
     out: list[Read] = []
     for p in parts:
         if p.values is None:
-            out += by_libyaml[p.lo]
+            out += others[p.lo]
         else:
             out += [(positions.root(shared, o), v, False) for v, o in zip(p.values, p.outlines or ())]
     return out
 
 
-def _by_libyaml(text: positions.Text, parts: list[Part], path: str) -> dict[int, list[Read]] | None:
+def by_libyaml(text: positions.Text, parts: list[Part], path: str) -> dict[int, list[Read]] | None:
     """The declined parts' documents by the line each part starts at, read by libyaml in one pass over their texts
     joined; None where a part does not read as one document inside its text (or at all)."""
     pieces = [text.text[text.offset(p.lo):text.offset(p.hi)] for p in parts]

@@ -138,22 +138,24 @@ def indentation(node: BlockMapping | BlockSequence) -> tuple[int | None, int | N
 
 
 class _Entries:
-    """A block's `value`: its (key, value) node pairs or its item nodes, each made when first asked for."""
+    """A block's `value`: its (key, value) node pairs or its item nodes, each made when first asked for. It keeps
+    what the block keeps, not the block: the block keeps it, and a cycle would wait for the cyclic collector (which a
+    run holds back: kharden.gcpause), so a document let go would not be freed (kharden.pipeline.finish)."""
 
-    __slots__ = ("_block", "_places")
+    __slots__ = ("_made", "_text", "_outline", "_places")
 
     def __init__(self, block: _Block) -> None:
-        self._block, self._places = block, block.places
+        self._made, self._text, self._outline, self._places = block._made, block._text, block._outline, block.places
 
     def __len__(self) -> int:
         return len(self._places)
 
     def __getitem__(self, i: int) -> Any:
-        return self._block.entry(self._places[i])
+        return _made(self._made, self._text, self._outline, self._places[i])
 
     def __iter__(self) -> Iterator[Any]:
-        block = self._block
-        return (block.entry(place) for place in self._places)
+        made, text, outline = self._made, self._text, self._outline
+        return (_made(made, text, outline, place) for place in self._places)
 
 
 def _made(made: dict[int, Any], text: Text, outline: Outline, place: int) -> Any:

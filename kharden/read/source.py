@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator
 
 import yaml
 
 from kharden.errors import InputError
 from kharden.model import ObjectRef, Path
-from kharden.read import documents, fastload, limits, positions, subset, trees
+from kharden.read import documents, fastload, limits, outlines, parts, positions, trees
 from kharden.read.yamlerrors import explain_yaml_error, not_utf8_error, reader_error, surrogate_error
 from kharden.read.fastload import Loader as _Loader  # libyaml's safe loader, tags resolved once per process
 
@@ -37,9 +37,16 @@ class Document:
     node: yaml.Node | None
     data: Any
     repeated_keys: bool = True  # False when reading saw no mapping repeat a key (validate need not search)
+    pending: bool = False  # not read (yet: Source.lazy; or any more: released)
     # line_of: each block's keys (or items) by its outline's id on a tree kharden.read.subset read, each mapping's
     # children by key by its node's id on a tree libyaml composed; found once
     _entries: dict[int, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def release(self) -> None:
+        """Let go of its node tree, value and caches: the pipeline is done with it (kharden.pipeline.finish)."""
+        self.node = self.data = None
+        self._entries = {}
+        self.pending = True
 
     def node_at(self, path: Path) -> yaml.Node | None:
         """The node at `path` in the *original* text, or None where the path did not exist."""
@@ -59,7 +66,7 @@ class Document:
         if node is None:
             return None
         if isinstance(node, (positions.BlockMapping, positions.BlockSequence)):
-            return _outline_line(node._outline, node._text.lines, path, self._entries) + 1
+            return outlines.line_of(node._outline, node._text.lines, path, self._entries) + 1
         for key in path:
             if node.__class__ is yaml.MappingNode:  # composed by libyaml: its keys looked up once per mapping
                 known = self._entries.get(id(node))
@@ -84,44 +91,6 @@ def _keys_of(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         if isinstance(k, yaml.ScalarNode):
             out.setdefault(k.value, (v, k))
     return out
-
-
-def _outline_line(outline: Any, lines: Sequence[str], path: Path, entries: dict[int, Any]) -> int:
-    """What line_of answers (0-based), found on the outline (kharden.read.subset.Outline): the line of the last
-    mapping key on `path`, or of the sequence item's value, that the text has. The lines are those of the nodes
-    kharden.read.positions would make (tests/test_positions.py compares the two)."""
-    o, line = outline, outline[0]
-    for key in path:
-        if o is None:  # a scalar or a one-line flow collection: whatever is inside is on its line
-            break
-        known = entries.get(id(o))
-        if known is None:
-            known = entries[id(o)] = _steps(o, lines)
-        if known.__class__ is dict:
-            step = known.get(key)
-        else:
-            step = known[key] if isinstance(key, int) and 0 <= key < len(known) else None
-        if step is None:
-            break
-        line, o = step
-    return line  # type: ignore[no-any-return]  # an outline's line: an int
-
-
-def _steps(o: Any, lines: Sequence[str]) -> Any:
-    """Each entry of a block's outline as (its line, the outline of its block value or None): by key for a mapping
-    (its string keys as the reader read them, the last of a repeated one), in order for a sequence. A mapping
-    entry's line is its key's; an item's is where its value starts (below its dash, when it is there)."""
-    out = []
-    for k in range(3, len(o)):
-        if o[k].__class__ is not int:
-            continue
-        child = o[k + 1] if k + 1 < len(o) and o[k + 1].__class__ is not int else None
-        line = o[k] if child is None or o[2] else child[0]
-        out.append((k, (line, child if child.__class__ is list else None)))
-    if not o[2]:
-        return [step for _, step in out]
-    keys = [subset.record(lines[o[k]])[2] for k, _ in out]
-    return {key: step for key, (_, step) in zip(keys, out) if isinstance(key, str)}
 
 
 @dataclass
@@ -156,10 +125,34 @@ class Source:
     bom: bool = False
     newline: str = "\n"
     docs: list[Document] = field(default_factory=list)
+    lazy: parts.Pieces | None = None  # its documents are read when asked (`load`), a range at a time
 
-    def objects(self) -> Iterator[KObject]:
-        for doc in self.docs:
-            yield from _objects_of(doc)
+    def objects(self, docs: range | None = None) -> Iterator[KObject]:
+        """Its objects, in order (`docs`: of those documents only), each range of documents read as it is reached."""
+        docs = range(len(self.docs)) if docs is None else docs
+        for start in range(docs.start, docs.stop, parts.RANGE):
+            some = range(start, min(start + parts.RANGE, docs.stop))
+            self.load(some)
+            for i in some:
+                yield from _objects_of(self.docs[i])
+
+    def load(self, docs: range | None = None) -> None:
+        """Read the documents of a lazy source not read yet (all of them, or `docs`). Where a range does not read on
+        its own, the whole stream is read, as `parse_text` reads it (and its errors raised)."""
+        if self.lazy is None:
+            return
+        docs = range(len(self.docs)) if docs is None else docs
+        todo = [i for i in docs if self.docs[i].pending]
+        if not todo:
+            return
+        read = self.lazy.read(range(todo[0], todo[-1] + 1))
+        if read is None:
+            whole = parse_text(self.text, self.path, size_limit=False)  # the size was checked when it was cut
+            self.docs, self.lazy = whole.docs, None
+            return
+        for i, (node, data, repeated) in enumerate(read, todo[0]):
+            if self.docs[i].pending:
+                self.docs[i] = Document(self.path, i, node, data, repeated)
 
 
 def _objects_of(doc: Document) -> Iterator[KObject]:
@@ -190,7 +183,7 @@ def _ref(doc: Document, obj: dict[str, Any], item: int | None) -> ObjectRef:
     )
 
 
-def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source:
+def parse_text(text: str, path: str = "-", *, size_limit: bool = True, lazy: bool = False) -> Source:
     """Parse a whole stream. Raises InputError naming file, document, line and column.
 
     Size and (where it could crash libyaml) nesting are checked first (kharden.read.limits). Then
@@ -200,6 +193,9 @@ def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source
     libyaml: each document is checked for unsafe tags, huge scalars, deep nesting and alias bombs as its values are
     built (kharden.read.fastload.read_document), so hostile input ends in an InputError, never in a crash or a
     hang. Object shapes and duplicate keys: kharden.read.validate.
+
+    `lazy`: a stream plainly cut at its `---` lines (kharden.read.parts) is not read here: each range of its
+    documents is read when asked (`Source.load`, `Source.objects`), and may be let go after (Document.release).
     """
     bom = text.startswith("\ufeff")
     if bom:
@@ -207,6 +203,11 @@ def parse_text(text: str, path: str = "-", *, size_limit: bool = True) -> Source
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     source = Source(path=path, text=text, bom=bom, newline=newline)
     limits.check_text(text, path, size=size_limit)  # no size limit: kharden reading back what it wrote
+    pieces = parts.cut(text, path) if lazy else None
+    if pieces is not None:
+        source.docs = [Document(path, i, None, None, pending=True) for i in range(len(pieces))]
+        source.lazy = pieces
+        return source
     if _read_by_subset(source):
         return source
     try:

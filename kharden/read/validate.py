@@ -42,9 +42,10 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
 Key = tuple[int, Optional[int]]  # (document index, item index or None)
 
 
-def validate_source(source: Source, *, pod_templates: dict[tuple[str, str], Path] | None = None) -> list[InputError]:
-    """Every shape problem of every document of `source`, in document order."""
-    return [err for _, err in _problems(source, pod_templates or {})]
+def validate_source(source: Source, *, pod_templates: dict[tuple[str, str], Path] | None = None,
+                    docs: range | None = None) -> list[InputError]:
+    """Every shape problem of every document of `source` (or of `docs`), in document order."""
+    return [err for _, err in _problems(source, pod_templates or {}, docs)]
 
 
 def split_objects(
@@ -57,8 +58,9 @@ def split_objects(
     return good, [err for _, err in problems]
 
 
-def _problems(source: Source, templates: dict[tuple[str, str], Path]) -> Iterator[tuple[Key, InputError]]:
-    for doc in source.docs:
+def _problems(source: Source, templates: dict[tuple[str, str], Path],
+              docs: range | None = None) -> Iterator[tuple[Key, InputError]]:
+    for doc in source.docs if docs is None else (source.docs[i] for i in docs):
         data = doc.data
         if data is None:
             continue  # an empty document (a lone `---`, or only comments) is fine

@@ -42,15 +42,22 @@ _DOC_START = re.compile(r"---(?:[ \t\r\n]|\Z)")  # a span that starts with its o
 
 def render_verified(source: Source, changes: Iterable[Change]) -> str:
     """`splice.render(source, changes)`, verified as `splice.verify` verifies it, at the cost of the changed docs."""
-    changes = list(changes)
-    text = source.text
-    by_doc = splice.doc_edits(source, changes)
-    edits = splice._relocate_insertions(text, [e for doc_edits in by_doc.values() for e in doc_edits])
-    out = splice._apply(text, edits)
-    full = ("\ufeff" if source.bom else "") + out
-    if not _changed_docs_read_back(source, out, sorted(by_doc), edits):
+    edits, verified = verified_edits(source, changes)
+    full = ("\ufeff" if source.bom else "") + splice._apply(source.text, edits)
+    if not verified:
         splice.verify(source, full)
     return full
+
+
+def verified_edits(source: Source, changes: Iterable[Change]) -> tuple[list[Edit], bool]:
+    """The text edits of the changes (their documents' only) and whether the changed documents read back as
+    intended. Nothing but the changed documents is read or made, so the pipeline can take a long stream's documents
+    a batch at a time (kharden.pipeline.finish): their edits, joined in any order, are the whole text's. When it
+    says False, only `splice.verify` of the whole output can tell."""
+    changes = list(changes)
+    by_doc = splice.doc_edits(source, changes)
+    edits = splice._relocate_insertions(source.text, [e for doc_edits in by_doc.values() for e in doc_edits])
+    return edits, _changed_docs_read_back(source, sorted(by_doc), edits)
 
 
 def _span(doc: Document, text: str) -> tuple[int, int] | None:
@@ -64,7 +71,7 @@ def _span(doc: Document, text: str) -> tuple[int, int] | None:
     return start, end
 
 
-def _changed_docs_read_back(source: Source, out: str, changed: list[int], edits: list[Edit]) -> bool:
+def _changed_docs_read_back(source: Source, changed: list[int], edits: list[Edit]) -> bool:
     """True when every edit lies inside a changed document and each of those reads back as intended.
 
     The spans are read with the reader's own limits (kharden.read.fastload.read_document: huge scalars, deep
@@ -79,15 +86,14 @@ def _changed_docs_read_back(source: Source, out: str, changed: list[int], edits:
         if span is None:
             return False
         spans.append((i, *span))
-    shifted = _output_spans(spans, edits)
-    if shifted is None:
+    chunks = _output_chunks(source.text, spans, edits)
+    if chunks is None:
         return False
-    chunks = [out[start:end] for _, start, end in shifted]
     values = _read_all(chunks)
     if values is None:
         return False
     try:
-        return all(value == source.docs[i].data for value, (i, _, _) in zip(values, shifted))
+        return all(value == source.docs[i].data for value, (i, _, _) in zip(values, spans))
     except RecursionError:  # a cyclic value (the reader refuses cycles): let splice.verify report it
         return False
 
@@ -154,17 +160,14 @@ def _read_each(chunks: list[str]) -> list[Any] | None:
     return values if len(values) == len(bounds) else None
 
 
-def _output_spans(spans: list[tuple[int, int, int]], edits: list[Edit]) -> list[tuple[int, int, int]] | None:
-    """Each span moved to output coordinates; None if some edit is not wholly inside one of the spans."""
+def _output_chunks(text: str, spans: list[tuple[int, int, int]], edits: list[Edit]) -> list[str] | None:
+    """Each span's text with its edits made; None if some edit is not wholly inside one of the spans."""
     starts = [a for _, a, _ in spans]
-    growth = [0] * len(spans)
+    mine: list[list[Edit]] = [[] for _ in spans]
     for s, e, new in edits:
         k = bisect.bisect_right(starts, s) - 1
         if k < 0 or e > spans[k][2]:
             return None  # outside every changed document: not the splicer's habit, so check everything
-        growth[k] += len(new) - (e - s)
-    out, before = [], 0
-    for (i, a, b), g in zip(spans, growth):
-        out.append((i, a + before, b + before + g))
-        before += g
-    return out
+        a = spans[k][1]
+        mine[k].append((s - a, e - a, new))
+    return [splice._apply(text[a:b], own) for (_, a, b), own in zip(spans, mine)]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from tests.runtime import images, layers, recipes, rootfs
 from tests.runtime.images import Image
@@ -47,11 +50,29 @@ def _built(recipe: rootfs.Recipe) -> tuple[Path, Path]:
     return tree, layer
 
 
+@contextlib.contextmanager
+def _cache_lock() -> Iterator[None]:
+    """The cache to this process alone while it builds or checks it.
+
+    pytest-xdist runs test processes side by side, and tests.runtime.table may run beside the suite: on a cold
+    cache two builders would mmdebstrap into the same directory (each rmtree-ing the other's) and write the same
+    `.partial` files. The second one waits here, then finds everything built.
+    """
+    rootfs.CACHE.mkdir(parents=True, exist_ok=True)
+    with (rootfs.CACHE / "build.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def all_images() -> list[Prepared]:
     """nginx, redis, memcached and postgres; the two root filesystems are built side by side on a cold cache."""
-    with ThreadPoolExecutor(2) as pool:
-        trees = dict(zip(("servers", "postgres"), pool.map(_built, (recipes.SERVERS, recipes.POSTGRES))))
-    servers = trees["servers"][0]
-    chosen = [images.nginx(servers), images.redis(servers), images.memcached(servers),
-              images.postgres(trees["postgres"][0])]
-    return [prepare(image) for image in chosen]
+    with _cache_lock():
+        with ThreadPoolExecutor(2) as pool:
+            trees = dict(zip(("servers", "postgres"), pool.map(_built, (recipes.SERVERS, recipes.POSTGRES))))
+        servers = trees["servers"][0]
+        chosen = [images.nginx(servers), images.redis(servers), images.memcached(servers),
+                  images.postgres(trees["postgres"][0])]
+        return [prepare(image) for image in chosen]
