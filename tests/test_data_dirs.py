@@ -105,6 +105,9 @@ def test_a_claim_at_pgdata_keeps_the_root_start_and_only_what_it_needs() -> None
     assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
     left = {f.rule for f in outcome.result.findings if f.status == "unfixed"}
     assert {"pss.runAsNonRoot", "pss.capabilities_restricted"} <= left  # not restricted: graded, not hidden
+    reasons = {f.rule: f.reason for f in outcome.result.findings if f.status == "unfixed"}
+    for rule in ("pss.runAsNonRoot", "pss.capabilities_restricted"):  # left for the entrypoint, and it says so
+        assert reasons[rule] is not None and reasons[rule].startswith("the image's entrypoint must start as root")
     said = [f.message for f in outcome.result.findings if f.rule == "kharden.image" and f.severity == "warning"]
     assert any("must start as root" in m and "CHOWN DAC_OVERRIDE SETUID SETGID" in m for m in said)
 

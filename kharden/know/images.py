@@ -88,6 +88,7 @@ def notes(target: PodTarget, obj: KObject, images: Mapping[Path, ImageFacts], kn
         if read_only:
             out += _warnings(obj, path, name, facts, extra)
         if facts.starts_as_root == "required":
+            extra = {**extra, "startsAsRoot": "required"}  # the reason left_pss gives the PSS findings it leaves
             out.append(_finding(obj, path, "warning", (
                 f"container {name}: the image's entrypoint must start as root and step down itself: kharden sets no "
                 f"user and no runAsNonRoot on it, and keeps {' '.join(facts.capabilities) or 'no capability'} "

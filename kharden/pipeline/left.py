@@ -4,6 +4,7 @@ versions, and the explicit values the profile keeps."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from kharden.apiversions.table import target_of
 from kharden.checks.apiversions import check_api_versions
@@ -13,12 +14,15 @@ from kharden.checks.pss import check_objects, left_because
 from kharden.cluster.flags import STATIC_POD_REASON, static_control_plane
 from kharden.find import find_pod_targets
 from kharden.know import Knowledge, protected
-from kharden.model import Finding
+from kharden.model import Finding, ObjectRef
 from kharden.mutators.api_versions import Options as ApiVersionsOptions
 from kharden.mutators.run_as_user import Options as RunAsUserOptions
 from kharden.profile import Profile
 from kharden.read import KObject
 
+ROOT_RULES = frozenset({"pss.runAsNonRoot", "pss.capabilities_restricted"})
+ROOT_REASON = ("the image's entrypoint must start as root and step down itself (kharden.image): kharden sets no user "
+               "and keeps what stepping down needs")
 WINDOWS_REASON = ("a Windows pod (nodeSelector, node affinity or windowsOptions): kharden adds no Linux-only field; "
                   "set spec.os.name: windows, which Pod Security Admission exempts (kharden.find.windows)")
 
@@ -54,6 +58,7 @@ def left_pss(objects: list[KObject], profile: Profile, notes: list[Finding], lev
     windows = {o.ref for o in objects if any(t.windows and not t.os_windows
                                              for t in find_pod_targets(o, profile.pod_templates))}
     static = {o.ref for o in objects if static_control_plane(o)}
+    root = {(f.obj, f.extra.get("container")) for f in notes if f.extra.get("startsAsRoot") == "required"}
     out = []
     for f in check_objects(objects, level or profile.pss, version, profile.pod_templates):
         ref = f.obj
@@ -67,10 +72,16 @@ def left_pss(objects: list[KObject], profile: Profile, notes: list[Finding], lev
             or (f.extra.get("container") is None and opted_any.get(ref))  # a pod-level field, one opted container
             or (f.rule == "pss.allowPrivilegeEscalation"
                 and escalation_blocked(by_ref[ref], f.extra.get("container"), profile.pod_templates))
+            or (f.rule in ROOT_RULES and _starts_as_root(root, ref, f.extra.get("container")) and ROOT_REASON)
             or left_because(f.rule, enabled)
         )
         out.append(replace(f, status="unfixed", reason=reason))
     return out
+
+
+def _starts_as_root(root: set[tuple[ObjectRef | None, Any]], ref: ObjectRef, container: Any) -> bool:
+    """A container whose image must start as root; a pod-level finding: any of its containers."""
+    return (ref, container) in root if container is not None else any(r == ref for r, _ in root)
 
 
 def checks_left(objects: list[KObject], profile: Profile) -> list[Finding]:
