@@ -126,6 +126,17 @@ def labelled(seed: int = 22, per_kind: int = 7) -> tuple[list[dict[str, Any]], l
     return truths, negatives
 
 
+def labelled_pieces() -> list[str]:
+    """Every labelled credential, as the pieces that must never appear in an output (a multi-line value: each of
+    its lines of 8 characters or more)."""
+    truths, _ = labelled()
+    pieces = []
+    for t in truths:
+        v = t["value"].strip()
+        pieces += [ln.strip() for ln in v.splitlines() if len(ln.strip()) >= 8] if "\n" in v else [v]
+    return pieces
+
+
 def manifest(cases: list[dict[str, Any]]) -> str:
     """One document per case, so a finding's document index names its case."""
     docs = []

@@ -10,18 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.secrets_recall import labelled, manifest
+from benchmarks.secrets_recall import labelled, labelled_pieces as _values, manifest
 from kharden.cli import cli
-
-
-def _values() -> list[str]:
-    """Every labelled credential, as the pieces that must never appear in an output."""
-    truths, _ = labelled()
-    pieces = []
-    for t in truths:
-        v = t["value"].strip()
-        pieces += [ln.strip() for ln in v.splitlines() if len(ln.strip()) >= 8] if "\n" in v else [v]
-    return pieces
 
 
 @pytest.mark.parametrize("extra", [[], ["--move-secrets"], ["--move-secrets", "--secrets-as-files"]],

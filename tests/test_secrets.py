@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from benchmarks.secrets_recall import labelled, manifest, measure
+from benchmarks.secrets_recall import labelled, labelled_pieces as _values, manifest, measure
 from kharden.cli import cli
 from kharden.secrets.detect import classify
 from tests.conftest import corpus_files
@@ -63,16 +63,6 @@ def test_false_positives_on_the_whole_corpus() -> None:
     # The corpus holds no real credential. The two sysdig agents carry a sample access key where the real one goes
     # (docs/images-and-secrets.md counts them as false positives); nothing else may be reported.
     assert [f.split(":")[0].rsplit("/", 1)[1] for f in found] == ["sysdig-daemonset.yaml", "sysdig-rc.yaml"]
-
-
-def _values() -> list[str]:
-    """Every labelled credential, as the pieces that must never appear in an output."""
-    truths, _ = labelled()
-    pieces = []
-    for t in truths:
-        v = t["value"].strip()
-        pieces += [ln.strip() for ln in v.splitlines() if len(ln.strip()) >= 8] if "\n" in v else [v]
-    return pieces
 
 
 def _run(args: list[str]) -> tuple[str, str, int]:
